@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
+
+/** Thrown at boot when the environment is invalid; the message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment: ${problems.join('; ')}`);
+  }
+}
+
+/** Parses `true/false/1/0/yes/no`; anything else stays a string so validation names it. */
+export function EnvBoolean(): PropertyDecorator {
+  return Transform(({ value }) => {
+    if (typeof value === 'boolean') return value;
+    const v = String(value).trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(v)) return true;
+    if (['false', '0', 'no', ''].includes(v)) return false;
+    return value;
+  });
+}
+
+/**
+ * Variables every service reads. Each property has its default as initializer, so a
+ * service runs locally with no configuration at all; subclasses add their own.
+ */
+export class BaseEnv {
+  /** `production` turns on HSTS and refuses default secrets. */
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString()
+  @Matches(/^amqps?:\/\//, { message: 'AMQP_URL must be an amqp:// URL' })
+  AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+  /**
+   * Prefix for schemas, queues, exchanges and Redis keys, so several installations
+   * (or test runs) share one set of servers without touching each other.
+   */
+  @Matches(/^([a-z][a-z0-9]{0,23})?$/, { message: 'NAMESPACE must be empty or [a-z][a-z0-9]{0,23}' })
+  NAMESPACE = '';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  RPC_TIMEOUT_MS = 5000;
+
+  /** Time a stopping service gives in-flight work before it closes connections. */
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
+  SHUTDOWN_GRACE_MS = 10_000;
+
+  @IsString()
+  SERVICE_VERSION = '0.1.0';
+}
+
+function describe(errors: ValidationError[], source: Record<string, unknown>): string[] {
+  return errors.flatMap((e) => {
+    const got = source[e.property];
+    const shown = got === undefined ? '' : ` (got ${JSON.stringify(isSecretName(e.property) ? '***' : got)})`;
+    return Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }).map((m) => `${m}${shown}`);
+  });
+}
+
+/** Names whose values never appear in messages or logs. */
+export function isSecretName(name: string): boolean {
+  return /SECRET|PASSWORD|TOKEN|KEY/i.test(name);
+}
+
+/**
+ * Reads the variables `EnvClass` declares from `source`, applies defaults and
+ * validates them. Throws {@link ConfigError} naming each bad variable.
+ */
+export function loadEnv<T extends BaseEnv>(
+  EnvClass: new () => T,
+  source: Record<string, string | undefined> = process.env,
+): T {
+  const defaults = new EnvClass();
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+    else if (value === '' && typeof (defaults as Record<string, unknown>)[key] === 'string') picked[key] = '';
+  }
+  const env = plainToInstance(EnvClass, picked, { enableImplicitConversion: true });
+  const errors = validateSync(env as object, { forbidUnknownValues: false });
+  if (errors.length > 0) throw new ConfigError(describe(errors, source));
+  return env;
+}

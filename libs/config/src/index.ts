@@ -1,0 +1,3 @@
+export * from './env.js';
+export * from './naming.js';
+export * from './config.module.js';

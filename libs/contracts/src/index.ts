@@ -1,0 +1,6 @@
+export * from './rpc.js';
+export * from './events.js';
+export * from './votes.js';
+export * from './requests.js';
+export * from './streams.js';
+export * from './rpc-error.js';

@@ -1,0 +1,56 @@
+/**
+ * The RPC contract between the gateway and the services: one durable queue per
+ * service, patterns named `<service>.<action>`, typed errors that cross the bus.
+ */
+
+/** Services that serve RPC, each on its own queue `<service>.rpc`. */
+export type RpcService = 'upload' | 'validator' | 'votes' | 'provisioner' | 'admin';
+
+/** Error codes that cross the bus; the gateway maps each to an HTTP status. */
+export const RpcErrorCodes = [
+  'VALIDATION',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNPROCESSABLE',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INTERNAL',
+] as const;
+export type RpcErrorCode = (typeof RpcErrorCodes)[number];
+
+export interface RpcFieldError {
+  path: string;
+  message: string;
+}
+
+/** The body of a failed RPC reply. */
+export interface RpcErrorBody {
+  code: RpcErrorCode;
+  message: string;
+  errors?: RpcFieldError[];
+}
+
+/** A reply on the wire: exactly one of `data` or `error`. */
+export type RpcReply<T = unknown> = { ok: true; data: T } | { ok: false; error: RpcErrorBody };
+
+/** HTTP status for each RPC error code, used at the edge. */
+export const RPC_ERROR_HTTP_STATUS: Record<RpcErrorCode, number> = {
+  VALIDATION: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNPROCESSABLE: 422,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  INTERNAL: 500,
+};
+
+/** The caller on whose behalf an RPC runs; services scope data by it. */
+export interface RpcActor {
+  userId: string;
+  role: 'admin' | 'member';
+  teamId: string | null;
+}

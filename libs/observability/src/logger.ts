@@ -1,0 +1,72 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger as Pino } from 'pino';
+import { currentContext } from './context.js';
+
+/** Paths whose values never reach a log line. */
+const REDACT = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  '*.accessToken',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+  'secret',
+  '*.secret',
+];
+
+/** JSON lines to stdout with the service name and the current correlation id. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Pino {
+  return pino({
+    level,
+    base: { service, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    mixin() {
+      const ctx = currentContext();
+      return ctx ? { correlationId: ctx.correlationId, ...(ctx.userId ? { userId: ctx.userId } : {}) } : {};
+    },
+  });
+}
+
+/** Routes Nest's `Logger` calls into pino so every line is JSON with a correlation id. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Pino) {}
+
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, params: unknown[]): void {
+    const context = typeof params.at(-1) === 'string' ? (params.pop() as string) : undefined;
+    const extra: Record<string, unknown> = context ? { context } : {};
+    if (message instanceof Error) {
+      this.pino[level]({ ...extra, err: message }, message.message);
+      return;
+    }
+    const stack = level === 'error' && typeof params[0] === 'string' ? params[0] : undefined;
+    if (stack) extra.stack = stack;
+    if (typeof message === 'object' && message !== null) this.pino[level]({ ...extra, ...message });
+    else this.pino[level](extra, String(message));
+  }
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+}
