@@ -13,12 +13,13 @@ export const ENV = Symbol('ENV');
 @Module({})
 export class FlotillaConfigModule {
   static forRoot<T extends BaseEnv>(EnvClass: new () => T, source = process.env): DynamicModule {
-    const env = loadEnv(EnvClass, source);
+    // Loaded when the app is created, not when this module is imported, so a bad
+    // variable surfaces as a start-up error the bootstrap can report cleanly.
     return {
       module: FlotillaConfigModule,
       providers: [
-        { provide: ENV, useValue: env },
-        { provide: Naming, useValue: new Naming(env.NAMESPACE) },
+        { provide: ENV, useFactory: () => loadEnv(EnvClass, source) },
+        { provide: Naming, inject: [ENV], useFactory: (env: BaseEnv) => new Naming(env.NAMESPACE) },
       ],
       exports: [ENV, Naming],
     };

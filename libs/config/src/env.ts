@@ -88,14 +88,19 @@ export function loadEnv<T extends BaseEnv>(
   EnvClass: new () => T,
   source: Record<string, string | undefined> = process.env,
 ): T {
-  const defaults = new EnvClass();
+  const defaults = new EnvClass() as unknown as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
   for (const key of Object.keys(defaults)) {
     const value = source[key];
-    if (value !== undefined && value !== '') picked[key] = value;
-    else if (value === '' && typeof (defaults as Record<string, unknown>)[key] === 'string') picked[key] = '';
+    if (value === undefined) continue;
+    // The default's type says how to read the string; a non-number stays a string so
+    // validation can name it.
+    const kind = typeof defaults[key];
+    if (kind === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) picked[key] = Number(value);
+    else if (kind === 'number' && value === '') continue;
+    else picked[key] = value;
   }
-  const env = plainToInstance(EnvClass, picked, { enableImplicitConversion: true });
+  const env = plainToInstance(EnvClass, picked);
   const errors = validateSync(env as object, { forbidUnknownValues: false });
   if (errors.length > 0) throw new ConfigError(describe(errors, source));
   return env;

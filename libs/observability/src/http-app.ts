@@ -88,6 +88,20 @@ export async function startHttpService(module: Type<unknown>, options: HttpServi
   return app;
 }
 
+/**
+ * Runs a service's start-up and turns a failure into one clear log line and a non-zero
+ * exit (78 for configuration errors, as sysexits' EX_CONFIG), never a stack dump.
+ */
+export async function runService(service: string, start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    const isConfig = error instanceof Error && error.name === 'ConfigError';
+    createLogger(service).fatal({ err: isConfig ? undefined : error }, error instanceof Error ? error.message : String(error));
+    process.exit(isConfig ? 78 : 1);
+  }
+}
+
 /** Nest closes gracefully on SIGTERM; this makes sure a stuck close still ends in time. */
 function installForcedExit(graceMs: number, pino: ReturnType<typeof createLogger>): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,0 +1,86 @@
+import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
+
+export const ADMIN = { email: 'admin@e2e.test', password: 'e2e-admin-password-123' };
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A REST client as a user would write one: plain fetch, JSON in and out. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON; keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  async login(email: string, password: string): Promise<string> {
+    const res = await this.request<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password } });
+    if (res.status !== 200) throw new Error(`login ${email} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.accessToken;
+  }
+}
+
+/** The platform's services as separate processes on the shared servers, in their own namespace. */
+export class Platform {
+  readonly namespace = uniqueNamespace();
+  readonly services: ServiceProcess[] = [];
+  gateway!: ServiceProcess;
+  voteConsumer!: ServiceProcess;
+  api!: ApiClient;
+
+  constructor(private readonly extraEnv: Record<string, string> = {}) {}
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return testEnv(this.namespace, {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      JWT_SECRET: 'e2e-jwt-secret-that-is-long-enough-0123456789',
+      ...this.extraEnv,
+      ...extra,
+    });
+  }
+
+  async start(): Promise<this> {
+    this.voteConsumer = new ServiceProcess('vote-consumer', await freePort(), this.env());
+    this.gateway = new ServiceProcess('gateway', await freePort(), this.env());
+    this.services.push(this.voteConsumer, this.gateway);
+    await Promise.all(this.services.map((s) => s.start()));
+    this.api = new ApiClient(this.gateway.url);
+    return this;
+  }
+
+  /** Stops every service and removes the namespace's schemas, keys and queues. */
+  async stop(): Promise<void> {
+    await Promise.all(this.services.map((s) => s.stop()));
+    const ns = this.namespace;
+    await Promise.allSettled([
+      dropSchemas(ns),
+      deleteKeys(ns),
+      deleteAmqp(
+        [`${ns}.votes.rpc`, `${ns}.upload.rpc`, `${ns}.validator.rpc`, `${ns}.provisioner.rpc`, `${ns}.admin.rpc`],
+        [`${ns}.flotilla.events`, `${ns}.flotilla.dlx`],
+      ),
+    ]);
+  }
+}

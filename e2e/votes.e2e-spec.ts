@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@flotilla/testing';
+import { ADMIN, Platform } from './support/platform.js';
+
+interface Results {
+  pollId: string;
+  total: number;
+  options: { option: string; count: number; percentage: number }[];
+  updatedAt: string;
+}
+
+const USERS = 100;
+const VOTES_PER_USER = 100;
+const OPTIONS = ['red', 'green', 'blue', 'yellow'];
+
+describe('votes end to end: login → vote → results', () => {
+  const platform = new Platform({ RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_USER: '100000' });
+  let adminToken: string;
+  let tokens: string[] = [];
+
+  beforeAll(async () => {
+    await platform.start();
+    adminToken = await platform.api.login(ADMIN.email, ADMIN.password);
+    const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: adminToken, body: { name: 'voters' } });
+    const emails = Array.from({ length: USERS }, (_, i) => `voter${i}@e2e.test`);
+    for (const email of emails) {
+      const res = await platform.api.request('POST', '/api/v1/admin/users', {
+        token: adminToken,
+        body: { email, password: 'voter-password-123', teamId: team.body.id, role: 'member' },
+      });
+      expect(res.status).toBe(201);
+    }
+    tokens = await Promise.all(emails.map((e) => platform.api.login(e, 'voter-password-123')));
+  });
+
+  afterAll(() => platform.stop());
+
+  it('lists the default poll from the first start', async () => {
+    const res = await platform.api.request<{ items: { id: string; options: string[] }[] }>('GET', '/api/v1/polls', { token: tokens[0] });
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'cats-vs-dogs', options: ['cats', 'dogs'] })]));
+  });
+
+  it('a member votes on cats-vs-dogs and sees it counted', async () => {
+    const vote = await platform.api.request('POST', '/api/v1/polls/cats-vs-dogs/votes', { token: tokens[0], body: { option: 'cats' } });
+    expect(vote.status).toBe(202);
+    expect(vote.body).toMatchObject({ pollId: 'cats-vs-dogs', option: 'cats' });
+    const results = await waitFor(
+      async () => {
+        const r = await platform.api.request<Results>('GET', '/api/v1/polls/cats-vs-dogs/results', { token: tokens[0] });
+        return r.body.total === 1 ? r.body : undefined;
+      },
+      { what: 'the vote to be counted' },
+    );
+    expect(results.options).toEqual([
+      { option: 'cats', count: 1, percentage: 100 },
+      { option: 'dogs', count: 0, percentage: 0 },
+    ]);
+  });
+
+  it('refuses unknown polls (404), unknown options (422) and members creating polls (403)', async () => {
+    expect((await platform.api.request('POST', '/api/v1/polls/no-such-poll/votes', { token: tokens[0], body: { option: 'cats' } })).status).toBe(404);
+    expect((await platform.api.request('POST', '/api/v1/polls/Bad..Id/votes', { token: tokens[0], body: { option: 'cats' } })).status).toBe(404);
+    expect((await platform.api.request('POST', '/api/v1/polls/cats-vs-dogs/votes', { token: tokens[0], body: { option: 'hamsters' } })).status).toBe(422);
+    expect((await platform.api.request('GET', '/api/v1/polls/no-such-poll/results', { token: tokens[0] })).status).toBe(404);
+    expect((await platform.api.request('POST', '/api/v1/polls', { token: tokens[0], body: { id: 'x1', question: 'q', options: ['a', 'b'] } })).status).toBe(403);
+  });
+
+  it('an admin creates a poll; a duplicate id is 409; bad polls are 400', async () => {
+    const created = await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: 'colours', question: 'Favourite colour?', options: OPTIONS } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: 'colours', options: OPTIONS });
+    expect((await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: 'colours', question: 'Again?', options: ['a', 'b'] } })).status).toBe(409);
+    expect((await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: 'one', question: 'q', options: ['only'] } })).status).toBe(400);
+    expect((await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: '-bad', question: 'q', options: ['a', 'b'] } })).status).toBe(400);
+  });
+
+  it(`${USERS * VOTES_PER_USER} votes from ${USERS} users, vote-consumer SIGKILLed mid-flood: results equal the recount of each user's last vote`, async () => {
+    const last = new Map<number, string>();
+    let accepted = 0;
+    let refused = 0;
+    let sent = 0;
+    const started = Date.now();
+    const killAt = Math.floor((USERS * VOTES_PER_USER) / 3);
+    let killed = false;
+    const restart = async (): Promise<void> => {
+      await platform.voteConsumer.kill();
+      await new Promise((r) => setTimeout(r, 500));
+      await platform.voteConsumer.start();
+    };
+    let restarting: Promise<void> | undefined;
+    await Promise.all(
+      tokens.map(async (token, user) => {
+        for (let i = 0; i < VOTES_PER_USER; i++) {
+          const option = OPTIONS[(user * 7 + i * 3 + (i % 5)) % OPTIONS.length]!;
+          sent++;
+          if (!killed && sent >= killAt) {
+            killed = true;
+            restarting = restart();
+          }
+          const res = await platform.api.request('POST', '/api/v1/polls/colours/votes', { token, body: { option } });
+          if (res.status === 202) {
+            accepted++;
+            last.set(user, option);
+          } else refused++;
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    await restarting;
+    const expected = OPTIONS.map((option) => ({ option, count: [...last.values()].filter((o) => o === option).length }));
+    const results = await waitFor(
+      async () => {
+        const r = await platform.api.request<Results>('GET', '/api/v1/polls/colours/results', { token: adminToken });
+        const counts = r.body.options.map(({ option, count }) => ({ option, count }));
+        return JSON.stringify(counts) === JSON.stringify(expected) ? r.body : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'results to equal the recount' },
+    );
+    // Printed for the record; the benchmark harness measures throughput properly.
+    console.log(
+      `votes sent ${sent}, accepted ${accepted}, refused ${refused}, voters ${last.size}, ` +
+        `${(sent / seconds).toFixed(0)} votes/s through the gateway (1 client process, ${USERS} concurrent users), consumer SIGKILLed once`,
+    );
+    expect(refused).toBe(0);
+    expect(results.total).toBe(USERS);
+    expect(results.options.reduce((s, o) => s + o.percentage, 0)).toBeCloseTo(100, 0);
+  });
+});

@@ -1,0 +1,38 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims, type AuthUser } from './auth.types.js';
+
+export const JWT_SECRET = Symbol('JWT_SECRET');
+
+/**
+ * Optional check that a token's user still exists and is active; a service that owns
+ * users provides it so tokens of deleted users stop working.
+ */
+export const ACTIVE_USER_CHECK = Symbol('ACTIVE_USER_CHECK');
+export type ActiveUserCheck = (userId: string) => Promise<boolean>;
+
+/** Verifies bearer tokens: HS256 only, issuer, audience and expiry enforced. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    @Inject(JWT_SECRET) secret: string,
+    @Optional() @Inject(ACTIVE_USER_CHECK) private readonly isActive?: ActiveUserCheck,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: secret,
+      algorithms: [JWT_ALGORITHM],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      ignoreExpiration: false,
+    });
+  }
+
+  /** Returning false makes passport answer 401. */
+  async validate(claims: AccessTokenClaims): Promise<AuthUser | false> {
+    if (typeof claims.sub !== 'string' || (claims.role !== 'admin' && claims.role !== 'member')) return false;
+    if (this.isActive && !(await this.isActive(claims.sub))) return false;
+    return { id: claims.sub, email: claims.email, role: claims.role, teamId: claims.teamId ?? null };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './namespace.js';
+export * from './service-process.js';
+export * from './private-redis.js';

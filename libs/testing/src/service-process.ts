@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './namespace.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * A built service run as its own process, as in production: `node services/<name>/dist/main.js`.
+ * Its output is kept (for failure messages) and echoed when TEST_SERVICE_OUTPUT is set.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private output: string[] = [];
+  readonly url: string;
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts the process and resolves once `/health/startup` answers 200. */
+  async start(timeoutMs = 60_000): Promise<this> {
+    const child = spawn(process.execPath, [`${ROOT}services/${this.name}/dist/main.js`], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...this.env, HTTP_PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      this.output.push(text);
+      if (this.output.length > 500) this.output.shift();
+      if (process.env.TEST_SERVICE_OUTPUT) process.stderr.write(`[${this.name}] ${text}`);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
+          const res = await fetch(`${this.url}/health/startup`);
+          return res.status === 200;
+        },
+        { timeoutMs, intervalMs: 200, what: `${this.name} to start` },
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- ${this.name} output ---\n${this.logs()}`);
+    }
+    return this;
+  }
+
+  logs(): string {
+    return this.output.join('');
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** SIGTERM and wait for a graceful exit; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    return this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: the process gets no chance to finish anything. */
+  async kill(): Promise<number | null> {
+    return this.signal('SIGKILL');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    const [code] = (await exited) as [number | null];
+    this.child = undefined;
+    return code;
+  }
+}

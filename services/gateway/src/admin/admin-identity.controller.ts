@@ -1,0 +1,38 @@
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Roles } from '@flotilla/auth';
+import { IdentityService, type TeamView, type UserView } from '../identity/identity.service.js';
+import type { Page } from '../identity/cursor.js';
+import { CreateTeamDto, CreateUserDto, PageQueryDto, TeamDto, TeamPageDto, UserDto, UserPageDto } from './dto/admin.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin')
+export class AdminIdentityController {
+  constructor(private readonly identity: IdentityService) {}
+
+  @Post('teams')
+  @ApiCreatedResponse({ type: TeamDto })
+  createTeam(@Body() body: CreateTeamDto): Promise<TeamView> {
+    return this.identity.createTeam(body.name);
+  }
+
+  @Get('teams')
+  @ApiOkResponse({ type: TeamPageDto })
+  listTeams(@Query() query: PageQueryDto): Promise<Page<TeamView>> {
+    return this.identity.listTeams(query.cursor, query.limit ?? 50);
+  }
+
+  @Post('users')
+  @ApiCreatedResponse({ type: UserDto })
+  createUser(@Body() body: CreateUserDto): Promise<UserView> {
+    return this.identity.createUser({ ...body, teamId: body.teamId ?? null });
+  }
+
+  @Get('users')
+  @ApiOkResponse({ type: UserPageDto })
+  listUsers(@Query() query: PageQueryDto): Promise<Page<UserView>> {
+    return this.identity.listUsers(query.cursor, query.limit ?? 50);
+  }
+}

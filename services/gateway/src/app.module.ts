@@ -1,0 +1,53 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule, JwtAuthGuard, RolesGuard } from '@flotilla/auth';
+import { ENV, FlotillaConfigModule } from '@flotilla/config';
+import { RabbitModule, RedisModule } from '@flotilla/messaging';
+import { ObservabilityModule } from '@flotilla/observability';
+import { PersistenceModule } from '@flotilla/persistence';
+import { AdminIdentityController } from './admin/admin-identity.controller.js';
+import { AuthController } from './auth/auth.controller.js';
+import { AuthService } from './auth/auth.service.js';
+import { GatewayEnv } from './gateway.env.js';
+import { IdentityService } from './identity/identity.service.js';
+import { RefreshToken } from './identity/refresh-token.entity.js';
+import { Team } from './identity/team.entity.js';
+import { User } from './identity/user.entity.js';
+import { Identity1732300000000 } from './migrations/1732300000000-identity.js';
+import { PollCache } from './polls/poll-cache.js';
+import { PollsController } from './polls/polls.controller.js';
+import { PollsService } from './polls/polls.service.js';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
+import { RateLimiter } from './rate-limit/rate-limiter.service.js';
+import { RequestLogService } from './request-log/request-log.service.js';
+
+const entities = [Team, User, RefreshToken];
+
+@Module({
+  imports: [
+    FlotillaConfigModule.forRoot(GatewayEnv),
+    ObservabilityModule,
+    PersistenceModule.forRoot({ owner: 'identity', entities, migrations: [Identity1732300000000] }),
+    TypeOrmModule.forFeature(entities),
+    RedisModule.forRoot(),
+    RabbitModule.forRoot({ service: 'gateway' }),
+    JwtModule.register({}),
+    AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET } }),
+  ],
+  controllers: [AuthController, AdminIdentityController, PollsController],
+  providers: [
+    IdentityService,
+    AuthService,
+    RateLimiter,
+    RequestLogService,
+    PollCache,
+    PollsService,
+    // Order matters: who the caller is, then what they may do, then how often.
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { IsNull, type Repository } from 'typeorm';
+import { ENV } from '@flotilla/config';
+import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims, type AuthUser } from '@flotilla/auth';
+import type { GatewayEnv } from '../gateway.env.js';
+import { IdentityService } from '../identity/identity.service.js';
+import { verifyPassword } from '../identity/passwords.js';
+import { RefreshToken } from '../identity/refresh-token.entity.js';
+import type { User } from '../identity/user.entity.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.service.js';
+import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
+import type { MeDto, TokenPairDto } from './dto/auth.dto.js';
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/** Login with throttling, rotating refresh tokens with reuse detection, logout. */
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly jwt: JwtService,
+    private readonly limiter: RateLimiter,
+    @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
+    @Inject(ENV) private readonly env: GatewayEnv,
+  ) {}
+
+  /**
+   * Checks the password (same time for unknown email and wrong password), counts
+   * failures per account and per IP, and refuses with 429 once either is exhausted.
+   */
+  async login(email: string, password: string, ip: string): Promise<TokenPairDto> {
+    const account = `login:account:${email.toLowerCase()}`;
+    const fromIp = `login:ip:${ip}`;
+    const window = this.env.LOGIN_THROTTLE_WINDOW_SECONDS;
+    const checks = [
+      { key: account, limit: this.env.LOGIN_MAX_FAILURES_PER_ACCOUNT },
+      { key: fromIp, limit: this.env.LOGIN_MAX_FAILURES_PER_IP },
+    ];
+    const throttled = await this.limiter.exceeded(checks, window);
+    if (!throttled.allowed) {
+      this.logger.warn({ event: 'login.throttled', email: email.toLowerCase(), ip });
+      throw new TooManyRequestsException(throttled.retryAfterSeconds, 'Too many failed logins; try again later.');
+    }
+    const user = await this.identity.findUserByEmail(email);
+    if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
+      await this.limiter.hit(checks, window);
+      this.logger.warn({ event: 'login.failed', email: email.toLowerCase(), ip });
+      throw new UnauthorizedException('Email or password is wrong.');
+    }
+    await this.limiter.reset(account);
+    this.logger.log({ event: 'login.succeeded', userId: user.id, ip });
+    return this.issue(user, randomUUID());
+  }
+
+  /** Rotates a refresh token; a token that was already used revokes its whole family. */
+  async refresh(presented: string): Promise<TokenPairDto> {
+    const token = await this.lookup(presented);
+    if (!token) throw new UnauthorizedException('The refresh token is not valid.');
+    if (token.revokedAt) {
+      await this.tokens.update({ familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      this.logger.warn({ event: 'refresh.reused', userId: token.userId, familyId: token.familyId });
+      throw new UnauthorizedException('The refresh token was already used; the session has been revoked.');
+    }
+    if (token.expiresAt.getTime() <= Date.now()) throw new UnauthorizedException('The refresh token has expired.');
+    // Only one of two concurrent refreshes with the same token may win.
+    const { affected } = await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (!affected) throw new UnauthorizedException('The refresh token was already used.');
+    const user = await this.identity.findUser(token.userId);
+    if (!user) throw new UnauthorizedException('The account no longer exists.');
+    return this.issue(user, token.familyId);
+  }
+
+  /** Revokes the token's family; unknown or already revoked tokens are accepted silently. */
+  async logout(presented: string): Promise<void> {
+    const token = await this.lookup(presented);
+    if (token) await this.tokens.update({ familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async me(caller: AuthUser): Promise<MeDto> {
+    const user = await this.identity.findUser(caller.id);
+    if (!user) throw new UnauthorizedException('The account no longer exists.');
+    const team = user.teamId ? await this.identity.findTeam(user.teamId) : null;
+    return { id: user.id, email: user.email, role: user.role, team: team ? { id: team.id, name: team.name } : null };
+  }
+
+  private async issue(user: User, familyId: string): Promise<TokenPairDto> {
+    const claims: AccessTokenClaims = { sub: user.id, email: user.email, role: user.role, teamId: user.teamId };
+    const accessToken = await this.jwt.signAsync(claims, {
+      secret: this.env.JWT_SECRET,
+      algorithm: JWT_ALGORITHM,
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      expiresIn: this.env.JWT_ACCESS_TTL_SECONDS,
+    });
+    const id = randomUUID();
+    const secret = randomBytes(32).toString('base64url');
+    await this.tokens.insert({
+      id,
+      familyId,
+      userId: user.id,
+      secretHash: sha256(secret),
+      expiresAt: new Date(Date.now() + this.env.JWT_REFRESH_TTL_SECONDS * 1000),
+      revokedAt: null,
+    });
+    return { accessToken, refreshToken: `${id}.${secret}`, tokenType: 'Bearer', expiresIn: this.env.JWT_ACCESS_TTL_SECONDS };
+  }
+
+  /** Finds the stored token whose secret matches, comparing hashes in constant time. */
+  private async lookup(presented: string): Promise<RefreshToken | null> {
+    const [id, secret] = presented.split('.');
+    if (!id || !secret || !/^[0-9a-f-]{36}$/i.test(id)) return null;
+    const token = await this.tokens.findOneBy({ id });
+    if (!token) return null;
+    const a = Buffer.from(token.secretHash, 'hex');
+    const b = Buffer.from(sha256(secret), 'hex');
+    return a.length === b.length && timingSafeEqual(a, b) ? token : null;
+  }
+}

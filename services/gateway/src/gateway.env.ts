@@ -1,0 +1,87 @@
+import { BaseEnv } from '@flotilla/config';
+import { IsEmail, IsInt, IsString, Max, Min, MinLength, Validate, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+
+export const DEV_JWT_SECRET = 'flotilla-dev-jwt-secret-change-me-in-production';
+export const DEV_ADMIN_PASSWORD = 'flotilla-admin-dev';
+
+/** In production the well-known development secrets are refused. */
+@ValidatorConstraint({ name: 'notDevDefault' })
+class NotDevDefaultInProduction implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const env = args.object as GatewayEnv;
+    return env.NODE_ENV !== 'production' || (value !== DEV_JWT_SECRET && value !== DEV_ADMIN_PASSWORD);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be set to a non-default value when NODE_ENV=production`;
+  }
+}
+
+export class GatewayEnv extends BaseEnv {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 8080;
+
+  /** HMAC key of access tokens; at least 32 characters. */
+  @IsString()
+  @MinLength(32)
+  @Validate(NotDevDefaultInProduction)
+  JWT_SECRET = DEV_JWT_SECRET;
+
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  @IsInt()
+  @Min(60)
+  @Max(90 * 86_400)
+  JWT_REFRESH_TTL_SECONDS = 14 * 86_400;
+
+  /** The first administrator, created at start when no user has this email. */
+  @IsEmail({ require_tld: false })
+  ADMIN_EMAIL = 'admin@flotilla.local';
+
+  @IsString()
+  @MinLength(12)
+  @Validate(NotDevDefaultInProduction)
+  ADMIN_PASSWORD = DEV_ADMIN_PASSWORD;
+
+  /** Comma-separated origins allowed by CORS; empty allows none. */
+  @IsString()
+  CORS_ORIGINS = '';
+
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Window of the per-IP and per-user request limits. */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_IP = 6000;
+
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_USER = 1200;
+
+  /** Failed logins allowed per account, and per IP, within LOGIN_THROTTLE_WINDOW_SECONDS. */
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 10;
+
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES_PER_IP = 50;
+
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOGIN_THROTTLE_WINDOW_SECONDS = 900;
+
+}

@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { loadEnv } from '@flotilla/config';
+import { runService, startHttpService } from '@flotilla/observability';
+import { AppModule } from './app.module.js';
+import { GatewayEnv } from './gateway.env.js';
+import { configureGatewayHttp } from './http/configure-http.js';
+
+await runService('gateway', async () => {
+  const env = loadEnv(GatewayEnv);
+  await startHttpService(AppModule, {
+    service: 'gateway',
+    port: env.HTTP_PORT,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    configure: (app, fastify) => configureGatewayHttp(app, fastify, env),
+  });
+});

@@ -1,0 +1,53 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { RpcError, VotesRpc, type Poll } from '@flotilla/contracts';
+import { RpcClient } from '@flotilla/messaging';
+
+const FRESH_MS = 30_000;
+const MISSING_MS = 2_000;
+
+/**
+ * Polls the gateway has seen, so that accepting a vote needs no round trip to
+ * `vote-consumer`. Polls never lose options, so a short staleness is harmless;
+ * unknown ids are remembered briefly so a flood of bad ids cannot flood the bus.
+ */
+@Injectable()
+export class PollCache {
+  private readonly entries = new Map<string, { poll: Poll | null; until: number }>();
+  private readonly loading = new Map<string, Promise<Poll | null>>();
+
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** The poll, or 404 when it does not exist. */
+  async get(pollId: string): Promise<Poll> {
+    const cached = this.entries.get(pollId);
+    const poll = cached && cached.until > Date.now() ? cached.poll : await this.load(pollId);
+    if (!poll) throw new NotFoundException(`Poll ${pollId} does not exist.`);
+    return poll;
+  }
+
+  remember(poll: Poll): void {
+    this.entries.set(poll.id, { poll, until: Date.now() + FRESH_MS });
+  }
+
+  private load(pollId: string): Promise<Poll | null> {
+    let pending = this.loading.get(pollId);
+    if (!pending) {
+      pending = this.rpc
+        .call<Poll>('votes', VotesRpc.GetPoll, { pollId })
+        .then(
+          (poll) => {
+            this.remember(poll);
+            return poll;
+          },
+          (error: unknown) => {
+            if (!(error instanceof RpcError && error.code === 'NOT_FOUND')) throw error;
+            this.entries.set(pollId, { poll: null, until: Date.now() + MISSING_MS });
+            return null;
+          },
+        )
+        .finally(() => this.loading.delete(pollId));
+      this.loading.set(pollId, pending);
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,27 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ENV } from '@flotilla/config';
+import type { AuthUser } from '@flotilla/auth';
+import type { GatewayEnv } from '../gateway.env.js';
+import { RateLimiter } from './rate-limiter.service.js';
+import { TooManyRequestsException } from './too-many-requests.exception.js';
+
+/**
+ * Per-IP limit on every API route and per-user limit once the caller is known; runs
+ * after authentication so both counters go to Redis in one round trip.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly limiter: RateLimiter,
+    @Inject(ENV) private readonly env: GatewayEnv,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<{ ip: string; user?: AuthUser }>();
+    const checks = [{ key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP }];
+    if (request.user) checks.push({ key: `user:${request.user.id}`, limit: this.env.RATE_LIMIT_PER_USER });
+    const verdict = await this.limiter.hit(checks, this.env.RATE_LIMIT_WINDOW_SECONDS);
+    if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
+    return true;
+  }
+}
