@@ -14,7 +14,8 @@
 //   (FLOTILLA_LOG_FORMAT=json|pretty overrides).
 // - Waits for each service's GET /health/startup to answer 200, then prints the URLs.
 // - SIGINT/SIGTERM: SIGTERM to every service, up to 15 s (or SHUTDOWN_GRACE_MS + 5 s
-//   if longer) for them to finish, then SIGKILL; exits 0. A second Ctrl-C kills at once.
+//   if longer) for them to finish, then SIGKILL; exits 0. Another Ctrl-C more than
+//   1.5 s later kills at once.
 // - A service that dies on its own is restarted with backoff (1, 2, 4, 8, 16 s), at
 //   most 5 times in a row; a run of a minute or more starts the count again.
 import { spawn } from 'node:child_process';
@@ -232,13 +233,19 @@ function printUrls(results) {
 
 // ---------------------------------------------------------------- shutdown
 
+let stopRequestedAt = 0;
+
 async function shutdown(signal) {
   if (stopping) {
+    // Under `npm start`, Ctrl-C arrives twice at once: from the terminal and forwarded
+    // by npm. Only a signal well after the first one means "kill now".
+    if (Date.now() - stopRequestedAt < 1500) return;
     say('second signal: killing the services now');
     killAll('SIGKILL');
     process.exit(0);
   }
   stopping = true;
+  stopRequestedAt = Date.now();
   for (const svc of services) if (svc.restartTimer) clearTimeout(svc.restartTimer);
   const running = services.filter((s) => s.child);
   say(`${signal}: stopping ${running.map((s) => s.name).join(', ') || 'nothing'} (up to ${STOP_TIMEOUT_MS / 1000} s)`);
