@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# npm test: the whole suite, in the order a failure is cheapest to find.
+#
+#   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b) -> lint -> unit -> integration -> e2e
+#
+# Stops at the first failing step and names it. Integration and end-to-end tests run
+# against the real servers at DATABASE_URL / REDIS_URL / AMQP_URL; each run picks its own
+# NAMESPACE, so runs never collide. A Jest project with no test files at all is skipped
+# with a notice; one whose files exist but that runs none fails (Jest's own check).
+# Ends with one line "tests: N passed, N failed" summed over the Jest projects.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=lib/dotenv.sh
+source scripts/lib/dotenv.sh
+# shellcheck source=lib/deps.sh
+source scripts/lib/deps.sh
+# shellcheck source=lib/infra.sh
+source scripts/lib/infra.sh
+
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
+  _B=$'\e[1m' _R=$'\e[31m' _G=$'\e[32m' _Y=$'\e[33m' _0=$'\e[0m'
+else
+  _B='' _R='' _G='' _Y='' _0=''
+fi
+
+RESULTS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/flotilla-test.XXXXXX")
+trap 'rm -rf "$RESULTS_DIR"' EXIT
+
+step() {
+  local name=$1
+  shift
+  local start=$SECONDS rc=0
+  printf '\n%s==> %s%s  (%s)\n' "$_B" "$name" "$_0" "$*"
+  "$@" || rc=$?
+  if ((rc != 0)); then
+    printf '\n%s✗ %s failed%s (exit %d after %d s): %s\n' "$_R$_B" "$name" "$_0" "$rc" $((SECONDS - start)) "$*" >&2
+    case $name in
+      lint) printf '  Fix the errors above (npx eslint --fix <file> fixes some), then run npm test again.\n' >&2 ;;
+      build) printf '  TypeScript errors above; `npm run build` repeats just this step.\n' >&2 ;;
+      unit | integration | e2e) printf '  Repeat just this step: npm run test:%s\n' "$([[ $name == unit ]] && echo unit || { [[ $name == integration ]] && echo int || echo e2e; })" >&2 ;;
+    esac
+    summary
+    exit "$rc"
+  fi
+  printf '%s✓ %s%s (%d s)\n' "$_G" "$name" "$_0" $((SECONDS - start))
+}
+
+# count_files DIR... -- PATTERN: how many files the Jest project would find.
+count_files() {
+  local dirs=() pattern
+  while [[ $1 != -- ]]; do
+    dirs+=("$1")
+    shift
+  done
+  shift
+  pattern=$1
+  find "${dirs[@]}" \( -name node_modules -o -name dist \) -prune -o -type f -path "$pattern" -print 2>/dev/null | wc -l
+}
+
+# jest_step NAME NPM_SCRIPT FILE_COUNT GLOB
+jest_step() {
+  local name=$1 script=$2 count=$3 glob=$4
+  if ((count == 0)); then
+    printf '\n%s==> %s: skipped%s — no test files yet (%s)\n' "$_Y$_B" "$name" "$_0" "$glob"
+    return
+  fi
+  step "$name" npm run --silent "$script" -- --ci --json --outputFile="$RESULTS_DIR/$name.json"
+}
+
+# Sums the Jest JSON reports into the one closing line.
+summary() {
+  node -e '
+    const fs = require("node:fs");
+    let passed = 0, failed = 0, skipped = 0;
+    for (const f of fs.readdirSync(process.argv[1])) {
+      const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
+      passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+    }
+    console.log(`\ntests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$RESULTS_DIR" 2>/dev/null || true
+}
+
+start=$SECONDS
+flotilla_load_dotenv
+step deps flotilla_deps_ensure
+step servers flotilla_infra_ensure
+step build node scripts/build.mjs
+step lint npm run --silent lint
+
+jest_step unit test:unit "$(count_files libs services -- '*/src/*.spec.ts')" '{libs,services}/*/src/**/*.spec.ts'
+jest_step integration test:int "$(count_files libs services -- '*/test/*.int-spec.ts')" '{libs,services}/*/test/**/*.int-spec.ts'
+jest_step e2e test:e2e "$( [[ -d e2e ]] && count_files e2e -- '*.e2e-spec.ts' || echo 0)" 'e2e/**/*.e2e-spec.ts'
+
+printf '\n%s✓ npm test passed%s in %d s\n' "$_G$_B" "$_0" $((SECONDS - start))
+summary
