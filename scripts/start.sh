@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm start: the whole platform on this machine.
+#
+#   .env (if present) -> deps (Node >= 20.10, npm ci when needed)
+#   -> Postgres, Redis, RabbitMQ up (started or installed where possible)
+#   -> build (tsc -b) -> node scripts/run-platform.mjs [service...]
+#
+# Arguments go to run-platform.mjs: `npm start -- gateway` runs only the gateway.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=lib/dotenv.sh
+source scripts/lib/dotenv.sh
+# shellcheck source=lib/deps.sh
+source scripts/lib/deps.sh
+# shellcheck source=lib/infra.sh
+source scripts/lib/infra.sh
+
+flotilla_load_dotenv
+flotilla_deps_ensure
+if ! flotilla_infra_ensure; then
+  echo "start: the servers above are needed first; then run npm start again." >&2
+  exit 1
+fi
+if ! node scripts/build.mjs; then
+  echo "start: the build failed (TypeScript errors above)." >&2
+  exit 1
+fi
+exec node scripts/run-platform.mjs "$@"
