@@ -24,7 +24,8 @@ _fd_how_to_get_node() {
 HELP
 }
 
-flotilla_deps_ensure() {
+# flotilla_node_check — Node.js >= 20.10 and npm on PATH, or says how to get them.
+flotilla_node_check() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     _fd_say "node and npm are not on PATH."
     _fd_how_to_get_node
@@ -40,7 +41,10 @@ flotilla_deps_ensure() {
     _fd_how_to_get_node
     return 1
   fi
+}
 
+flotilla_deps_ensure() {
+  flotilla_node_check || return 1
   local marker="$_FD_ROOT/node_modules/.package-lock.json"
   if [[ ! -d $_FD_ROOT/node_modules ]]; then
     _fd_say "node_modules is missing: npm ci"
@@ -51,11 +55,37 @@ flotilla_deps_ensure() {
   else
     return 0
   fi
-  if ! (cd "$_FD_ROOT" && npm ci --no-audit --no-fund); then
-    _fd_say "npm ci failed. If it says package.json and package-lock.json are out of sync,"
-    _fd_say "run \`npm install\` once and commit the updated package-lock.json."
-    return 1
+  flotilla_npm_ci
+}
+
+# flotilla_npm_ci — `npm ci`, with one workaround: npm 11.16 and later reject a lock
+# file that lacks entries for optional platform packages it did not resolve (for
+# example @unrs/resolver-binding-* under jest), reporting them as "Missing: <name>@ from
+# lock file" with no version (npm/cli#9846). When those are the only complaints, the lock
+# is not really out of sync, and `npm install --no-save` installs the locked versions
+# without rewriting package-lock.json. Any other mismatch still fails.
+flotilla_npm_ci() {
+  local log rc=0 missing versioned
+  log=$(mktemp "${TMPDIR:-/tmp}/flotilla-npm-ci.XXXXXX")
+  # Braces and `|| true`: a failing npm must reach the checks below even under set -e.
+  { (cd "$_FD_ROOT" && npm ci --no-audit --no-fund) 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}; } || true
+  if ((rc == 0)); then
+    rm -f "$log"
+    return 0
   fi
+  missing=$(grep -o 'Missing: [^ ]* from lock file' "$log" | awk '{print $2}' || true)
+  versioned=$(printf '%s\n' "$missing" | grep -v -e '@$' -e '^$' || true)
+  if [[ -n $missing && -z $versioned ]]; then
+    _fd_say "npm ci rejected only optional platform packages absent from the lock file (npm/cli#9846);"
+    _fd_say "installing the locked versions with npm install --no-save instead"
+    rm -f "$log"
+    (cd "$_FD_ROOT" && npm install --no-save --no-audit --no-fund)
+    return
+  fi
+  _fd_say "npm ci failed. If it says package.json and package-lock.json are out of sync"
+  _fd_say "(a package missing with its version), run \`npm install\` once and commit package-lock.json."
+  rm -f "$log"
+  return 1
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
