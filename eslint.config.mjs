@@ -91,13 +91,16 @@ export default tseslint.config(
   },
   {
     // Tests may also use the testing library. A lib's own tests importing it closes a
-    // loop (testing -> lib -> its tests -> testing) that exists only in test code.
+    // loop (testing -> lib -> its tests -> testing) that exists only in test code. And a
+    // lib's integration tests (libs/<name>/test/) import it by its package name, through
+    // its public API, as its users do.
     files: TEST_FILES,
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
         {
           enforceBuildableLibDependency: false,
+          allowCircularSelfDependency: true,
           allow: [],
           depConstraints: depConstraints(true),
           ignoredCircularDependencies: [['testing', '*']],

@@ -42,14 +42,14 @@ const DEV_DEFAULTS = {
 
 const MAX_RESTARTS = 5;
 const STABLE_MS = 60_000;
-const STARTUP_TIMEOUT_MS = Number(process.env.STARTUP_TIMEOUT_MS ?? 120_000);
-const STOP_TIMEOUT_MS = Math.max(15_000, Number(process.env.SHUTDOWN_GRACE_MS ?? 0) + 5_000);
+const STARTUP_TIMEOUT_MS = Number(process.env.STARTUP_TIMEOUT_MS || 120_000);
+const STOP_TIMEOUT_MS = Math.max(15_000, (Number(process.env.SHUTDOWN_GRACE_MS) || 0) + 5_000);
 
 // ---------------------------------------------------------------- output
 
 const tty = Boolean(process.stdout.isTTY);
 const color = process.env.NO_COLOR ? false : process.env.FORCE_COLOR ? process.env.FORCE_COLOR !== '0' : tty;
-const logFormat = process.env.FLOTILLA_LOG_FORMAT ?? (tty ? 'pretty' : 'json');
+const logFormat = process.env.FLOTILLA_LOG_FORMAT || (tty ? 'pretty' : 'json');
 const pretty =
   logFormat === 'pretty'
     ? pinoPretty.prettyFactory({
