@@ -1,0 +1,248 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { BaseEnv, ENV, Naming } from '@flotilla/config';
+import type { EventEnvelope } from '@flotilla/contracts';
+import { acceptCorrelationId, MetricsService, runWithContext } from '@flotilla/observability';
+import type { ConfirmChannel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
+import type { Counter } from 'prom-client';
+import { ackOn, publishConfirmed, QueueConsumer, rejectOn } from './queue-consumer.js';
+import { RabbitConnection } from './rabbit-connection.js';
+import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
+import { assertBindingKey, topicMatches } from './routing-key.js';
+import { declareTopology, topologyNames, type TopologyNames } from './topology.js';
+import { AmqpHeaders, decodeEnvelope, errorMessage } from './wire.js';
+
+/**
+ * Handles one event. Resolve only once its effects are committed: the message is
+ * acked then. A rejection schedules a retry. Events arrive at least once, so a
+ * handler must be idempotent (dedupe by `envelope.id`).
+ */
+export type EventHandler<T = unknown> = (envelope: EventEnvelope<T>) => Promise<void>;
+
+interface Subscription {
+  routingKeys: string[];
+  handler: EventHandler;
+}
+
+/** Headers RabbitMQ adds when dead-lettering; not copied when we republish ourselves. */
+const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
+
+/**
+ * Consumes the service's own queue `<service>.events`, bound to the keys it
+ * subscribes to. Each message is acked after its handlers resolved. On failure it
+ * is republished to `<service>.events.retry` with `x-retry-count` + 1 (and the error
+ * in `x-last-error`), from where it comes back to this queue only after the retry
+ * delay; after `maxAttempts` attempts it goes to `<service>.events.dlq` through
+ * `flotilla.dlx` with the error in `x-error`, counted in `dead_letters_total{queue}`.
+ * Drains on shutdown like the RPC server.
+ */
+@Injectable()
+export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(EventConsumer.name);
+  private readonly subscriptions: Subscription[] = [];
+  private readonly names: TopologyNames;
+  private readonly deadLetters: Counter<'queue'>;
+  private readonly handled: Counter<'queue' | 'outcome'>;
+  private consumer?: QueueConsumer;
+  private bootstrapped = false;
+
+  constructor(
+    private readonly connection: RabbitConnection,
+    private readonly naming: Naming,
+    metrics: MetricsService,
+    @Inject(ENV) private readonly env: BaseEnv,
+    @Inject(RABBIT_OPTIONS) private readonly options: ResolvedRabbitOptions,
+  ) {
+    this.names = topologyNames(naming, options.service);
+    this.deadLetters = metrics.counter({
+      name: 'dead_letters_total',
+      help: 'Messages moved to a dead-letter queue, by the queue they failed in',
+      labelNames: ['queue'],
+    });
+    this.handled = metrics.counter({
+      name: 'events_handled_total',
+      help: 'Event deliveries by queue and outcome (ok, retry, dead_letter, ignored)',
+      labelNames: ['queue', 'outcome'],
+    });
+  }
+
+  /** The queue this consumer reads. */
+  get queue(): string {
+    return this.names.eventsQueue;
+  }
+
+  /**
+   * Subscribes `handler` to events whose type matches one of `routingKeys` (topic
+   * wildcards `*`, `#` allowed) and binds the service queue to them. Call it before
+   * bootstrap (e.g. in `onModuleInit`); later calls bind at once. Several
+   * subscriptions share the one queue; an event matching several runs them in order,
+   * and all again on retry.
+   */
+  async subscribe<T = unknown>(routingKeys: string[], handler: EventHandler<T>): Promise<void> {
+    if (routingKeys.length === 0) throw new RangeError('subscribe needs at least one routing key');
+    routingKeys.forEach(assertBindingKey);
+    this.subscriptions.push({ routingKeys: [...routingKeys], handler: handler as EventHandler });
+    if (this.consumer) await this.consumer.redeclare();
+    else if (this.bootstrapped) await this.start();
+  }
+
+  /** True while events are being delivered to this consumer. */
+  isConsuming(): boolean {
+    return this.consumer?.isConsuming() ?? false;
+  }
+
+  /** True once something subscribed (and so consuming is expected). */
+  hasSubscriptions(): boolean {
+    return this.subscriptions.length > 0;
+  }
+
+  /** Declares the queues and starts consuming, if anything subscribed. */
+  async onApplicationBootstrap(): Promise<void> {
+    this.bootstrapped = true;
+    if (this.subscriptions.length > 0) await this.start();
+  }
+
+  /** Stops taking events and finishes the ones in flight before the connection closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop(this.env.SHUTDOWN_GRACE_MS);
+  }
+
+  private async start(): Promise<void> {
+    if (this.consumer) return;
+    const consumer = new QueueConsumer(
+      this.connection,
+      {
+        name: `event-consumer ${this.queue}`,
+        queue: this.queue,
+        prefetch: this.options.prefetch,
+        declare: async (channel) => {
+          await declareTopology(channel, this.naming, {
+            service: this.options.service,
+            events: { routingKeys: this.subscriptions.flatMap((s) => s.routingKeys), retryDelayMs: this.options.retryDelayMs },
+          });
+        },
+        onMessage: (channel, message) => this.onMessage(channel, message),
+      },
+      this.logger,
+    );
+    this.consumer = consumer;
+    await consumer.start();
+    const keys = [...new Set(this.subscriptions.flatMap((s) => s.routingKeys))].join(', ');
+    this.logger.log(`consuming ${this.queue} (${keys})`);
+  }
+
+  private async onMessage(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    const envelope = decodeEnvelope(message.content);
+    if (!envelope) {
+      // Retrying cannot fix a malformed message: straight to the DLQ via the queue's dead-letter exchange.
+      this.logger.error(`malformed event (message id ${String(message.properties.messageId)}) dead-lettered`);
+      rejectOn(channel, message);
+      this.deadLetters.inc({ queue: this.queue });
+      this.handled.inc({ queue: this.queue, outcome: 'dead_letter' });
+      return;
+    }
+    const handlers = this.subscriptions
+      .filter((s) => s.routingKeys.some((key) => topicMatches(key, envelope.type)))
+      .map((s) => s.handler);
+    if (handlers.length === 0) {
+      // A binding left over from an older version of the service.
+      this.logger.warn(`no subscription for ${envelope.type}; event ${envelope.id} acked unhandled`);
+      ackOn(channel, message);
+      this.handled.inc({ queue: this.queue, outcome: 'ignored' });
+      return;
+    }
+    const context = { correlationId: acceptCorrelationId(envelope.correlationId) };
+    await runWithContext(context, async () => {
+      try {
+        for (const handler of handlers) await handler(envelope);
+      } catch (error) {
+        await this.onFailure(channel, message, envelope, error);
+        return;
+      }
+      ackOn(channel, message);
+      this.handled.inc({ queue: this.queue, outcome: 'ok' });
+    });
+  }
+
+  private async onFailure(channel: ConfirmChannel, message: ConsumeMessage, envelope: EventEnvelope, error: unknown): Promise<void> {
+    const retries = retryCount(message.properties.headers);
+    const attempt = retries + 1;
+    const reason = errorMessage(error);
+    const headers = republishHeaders(message);
+    if (attempt < this.options.maxAttempts) {
+      try {
+        await publishConfirmed(channel, '', this.names.retryQueue, message.content, {
+          ...copiedProperties(message),
+          headers: { ...headers, [AmqpHeaders.RetryCount]: attempt, [AmqpHeaders.LastError]: reason },
+        });
+      } catch (publishError) {
+        this.logger.error(`event ${envelope.id} could not be scheduled for retry (${errorMessage(publishError)}); dead-lettering it`);
+        this.deadLetter(channel, message, false);
+        return;
+      }
+      ackOn(channel, message);
+      this.handled.inc({ queue: this.queue, outcome: 'retry' });
+      this.logger.warn(
+        `${envelope.type} ${envelope.id} failed (attempt ${attempt} of ${this.options.maxAttempts}), retrying in ${this.options.retryDelayMs} ms: ${reason}`,
+      );
+      return;
+    }
+    // The copy carries the last error, which a plain nack could not add; nack stays the fallback.
+    let copied = false;
+    try {
+      await publishConfirmed(channel, this.names.deadLetterExchange, this.names.deadLetterQueue, message.content, {
+        ...copiedProperties(message),
+        headers: {
+          ...headers,
+          [AmqpHeaders.RetryCount]: retries,
+          [AmqpHeaders.Error]: reason,
+          [AmqpHeaders.FailedAt]: new Date().toISOString(),
+        },
+      });
+      copied = true;
+    } catch (publishError) {
+      this.logger.error(`event ${envelope.id} could not be copied to ${this.names.deadLetterQueue}: ${errorMessage(publishError)}`);
+    }
+    this.deadLetter(channel, message, copied);
+    this.logger.error(`${envelope.type} ${envelope.id} failed ${attempt} time(s); moved to ${this.names.deadLetterQueue}: ${reason}`);
+  }
+
+  /** Settles a message that goes to the DLQ: ack when a copy is already there, otherwise reject into it. */
+  private deadLetter(channel: ConfirmChannel, message: ConsumeMessage, copied: boolean): void {
+    if (copied) ackOn(channel, message);
+    else rejectOn(channel, message);
+    this.deadLetters.inc({ queue: this.queue });
+    this.handled.inc({ queue: this.queue, outcome: 'dead_letter' });
+  }
+}
+
+function retryCount(headers: MessagePropertyHeaders | undefined): number {
+  const value = Number(headers?.[AmqpHeaders.RetryCount] ?? 0);
+  return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/** The message's headers minus the broker's death records, plus where it was first routed. */
+function republishHeaders(message: ConsumeMessage): Record<string, unknown> {
+  const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}) };
+  for (const name of BROKER_DEATH_HEADERS) delete headers[name];
+  headers[AmqpHeaders.OriginalRoutingKey] ??= message.fields.routingKey;
+  return headers;
+}
+
+function copiedProperties(message: ConsumeMessage): Options.Publish {
+  const p = message.properties;
+  return {
+    persistent: true,
+    contentType: p.contentType as string | undefined,
+    messageId: p.messageId as string | undefined,
+    type: p.type as string | undefined,
+    appId: p.appId as string | undefined,
+    timestamp: p.timestamp as number | undefined,
+    correlationId: p.correlationId as string | undefined,
+  };
+}

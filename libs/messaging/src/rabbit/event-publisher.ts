@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { BaseEnv, ENV, Naming } from '@flotilla/config';
+import { RpcError, type EventEnvelope } from '@flotilla/contracts';
+import { correlationId } from '@flotilla/observability';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { RabbitConnection } from './rabbit-connection.js';
+import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
+import { declareTopology, topologyNames } from './topology.js';
+import { AmqpHeaders, errorMessage } from './wire.js';
+
+/**
+ * Publishes events to the `flotilla.events` topic exchange (routing key = type) as
+ * persistent messages on a confirm channel: a publish resolves only once the broker
+ * has taken responsibility for the message.
+ */
+@Injectable()
+export class EventPublisher implements OnModuleInit {
+  private readonly logger = new Logger(EventPublisher.name);
+  private readonly exchange: string;
+  private wrapper?: ChannelWrapper;
+
+  constructor(
+    private readonly connection: RabbitConnection,
+    private readonly naming: Naming,
+    @Inject(ENV) private readonly env: BaseEnv,
+    @Inject(RABBIT_OPTIONS) private readonly options: ResolvedRabbitOptions,
+  ) {
+    this.exchange = topologyNames(naming, options.service).eventsExchange;
+  }
+
+  /** Opens the confirm channel and declares the exchanges. */
+  async onModuleInit(): Promise<void> {
+    this.wrapper = this.connection.createChannel({
+      name: 'event-publisher',
+      confirm: true,
+      setup: async (channel: ConfirmChannel) => {
+        await declareTopology(channel, this.naming, { service: this.options.service });
+      },
+    });
+    await this.connection.waitForChannel(this.wrapper);
+  }
+
+  /**
+   * Publishes `data` as a new event of `type` from this service, with a fresh id and
+   * the current correlation id; resolves with the envelope once confirmed. Rejects
+   * with `RpcError('UNAVAILABLE')` at once when the broker is not connected or when it
+   * refuses the message, and with `RpcError('TIMEOUT')` when no confirm arrives within
+   * `RPC_TIMEOUT_MS` (the message may still have been delivered; consumers dedupe by id).
+   */
+  async publish<T>(type: string, data: T): Promise<EventEnvelope<T>> {
+    const envelope: EventEnvelope<T> = {
+      id: randomUUID(),
+      type,
+      occurredAt: new Date().toISOString(),
+      source: this.options.service,
+      correlationId: correlationId(),
+      data,
+    };
+    await this.publishEnvelope(envelope);
+    return envelope;
+  }
+
+  /**
+   * Publishes a ready-made envelope unchanged, for relays that must keep an event's
+   * id across retries (outbox). Same confirmation and errors as {@link publish}.
+   */
+  async publishEnvelope(envelope: EventEnvelope): Promise<void> {
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(envelope.type)) {
+      throw new RangeError(`event type "${envelope.type}" is not a dotted routing key`);
+    }
+    const wrapper = this.wrapper;
+    if (!wrapper || !this.connection.isConnected()) {
+      throw new RpcError('UNAVAILABLE', `The message broker is not reachable; event ${envelope.type} was not published.`);
+    }
+    try {
+      await wrapper.publish(this.exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: envelope.id,
+        type: envelope.type,
+        appId: envelope.source,
+        timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000) || Math.floor(Date.now() / 1000),
+        headers: { [AmqpHeaders.CorrelationId]: envelope.correlationId },
+        // Also removes the message from the wrapper's buffer if the connection dropped meanwhile.
+        timeout: this.env.RPC_TIMEOUT_MS,
+      });
+    } catch (error) {
+      this.logger.warn(`event ${envelope.type} ${envelope.id} not confirmed: ${errorMessage(error)}`);
+      if (error instanceof Error && error.message === 'timeout') {
+        throw new RpcError('TIMEOUT', `Event ${envelope.type} was not confirmed within ${this.env.RPC_TIMEOUT_MS} ms.`);
+      }
+      throw new RpcError('UNAVAILABLE', `Event ${envelope.type} was not accepted by the broker.`);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { BaseEnv, ENV, Naming } from '@flotilla/config';
+import { RpcError, type RpcActor, type RpcErrorBody, type RpcReply } from '@flotilla/contracts';
+import { acceptCorrelationId, MetricsService, runWithContext } from '@flotilla/observability';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Histogram } from 'prom-client';
+import { ackOn, QueueConsumer } from './queue-consumer.js';
+import { RabbitConnection } from './rabbit-connection.js';
+import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
+import { declareTopology, topologyNames } from './topology.js';
+import { AmqpHeaders, decodeRpcRequest, errorMessage } from './wire.js';
+
+/** What a handler learns about the call besides its payload. */
+export interface RpcRequestMeta {
+  /** The caller's correlation id (header `x-correlation-id`), also in the log context. */
+  correlationId: string;
+  /** On whose behalf the call runs, when the caller said so. */
+  actor?: RpcActor;
+}
+
+/**
+ * Answers one RPC pattern. Its result is the reply's `data`; a thrown {@link RpcError}
+ * reaches the caller as is, anything else as INTERNAL with a generic message.
+ */
+export type RpcHandler = (payload: unknown, meta: RpcRequestMeta) => Promise<unknown>;
+
+const GENERIC_INTERNAL_MESSAGE = 'An internal error occurred.';
+
+/**
+ * Serves the service's RPC queue `<serve>.rpc`: manual acks, explicit prefetch, one
+ * reply per request to its `replyTo` carrying the request's `correlationId`.
+ * Register handlers before bootstrap (e.g. in `onModuleInit`); consuming starts in
+ * `onApplicationBootstrap` and stops in `beforeApplicationShutdown`, after the
+ * requests in flight were answered (bounded by `SHUTDOWN_GRACE_MS`).
+ */
+@Injectable()
+export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RpcServer.name);
+  private readonly handlers = new Map<string, RpcHandler>();
+  private readonly consumer: QueueConsumer;
+  private readonly duration: Histogram<'pattern' | 'outcome'>;
+  readonly queue: string;
+
+  constructor(
+    connection: RabbitConnection,
+    naming: Naming,
+    metrics: MetricsService,
+    @Inject(ENV) private readonly env: BaseEnv,
+    @Inject(RABBIT_OPTIONS) options: ResolvedRabbitOptions,
+  ) {
+    const serve = options.serve;
+    if (!serve) throw new Error('RpcServer needs RabbitModule.forRoot({ serve })');
+    this.queue = topologyNames(naming, options.service, serve).rpcQueue as string;
+    this.duration = metrics.histogram({
+      name: 'rpc_server_duration_seconds',
+      help: 'Time to handle an RPC request, by pattern and outcome (ok or the error code)',
+      labelNames: ['pattern', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.consumer = new QueueConsumer(
+      connection,
+      {
+        name: `rpc-server ${this.queue}`,
+        queue: this.queue,
+        prefetch: options.prefetch,
+        declare: async (channel) => {
+          await declareTopology(channel, naming, { service: options.service, serve });
+        },
+        onMessage: (channel, message) => this.onMessage(channel, message),
+      },
+      this.logger,
+    );
+  }
+
+  /** Registers the handler of `pattern`; a pattern has exactly one handler. */
+  handle(pattern: string, handler: RpcHandler): void {
+    if (this.handlers.has(pattern)) throw new Error(`RPC pattern ${pattern} already has a handler`);
+    this.handlers.set(pattern, handler);
+  }
+
+  /** True while requests are being delivered to this server. */
+  isConsuming(): boolean {
+    return this.consumer.isConsuming();
+  }
+
+  /** Declares the queue and starts consuming (later, on reconnect, when the broker is down now). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.start();
+    this.logger.log(`serving ${this.queue} (${this.handlers.size} pattern(s))`);
+  }
+
+  /** Stops taking requests and answers the ones in flight before the connection closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer.stop(this.env.SHUTDOWN_GRACE_MS);
+  }
+
+  private async onMessage(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    const correlationId = acceptCorrelationId(message.properties.headers?.[AmqpHeaders.CorrelationId]);
+    const { replyTo, correlationId: requestId } = message.properties as { replyTo?: unknown; correlationId?: unknown };
+    const reply = await runWithContext({ correlationId }, () => this.execute(message, correlationId));
+    if (typeof replyTo === 'string' && replyTo.length > 0) {
+      this.sendReply(channel, replyTo, typeof requestId === 'string' ? requestId : undefined, reply, correlationId);
+    } else {
+      this.logger.warn(`request without replyTo dropped (correlation ${correlationId})`);
+    }
+    // Acked after the reply: a crash in between redelivers the request rather than losing it.
+    ackOn(channel, message);
+  }
+
+  private async execute(message: ConsumeMessage, correlationId: string): Promise<RpcReply> {
+    const started = performance.now();
+    const request = decodeRpcRequest(message.content);
+    if (typeof request === 'string') {
+      this.duration.observe({ pattern: 'invalid', outcome: 'validation' }, (performance.now() - started) / 1000);
+      return { ok: false, error: { code: 'VALIDATION', message: request } };
+    }
+    const handler = this.handlers.get(request.pattern);
+    if (!handler) {
+      this.duration.observe({ pattern: 'unknown', outcome: 'not_found' }, (performance.now() - started) / 1000);
+      return { ok: false, error: { code: 'NOT_FOUND', message: `No handler for ${request.pattern}.` } };
+    }
+    let reply: RpcReply;
+    const meta: RpcRequestMeta = { correlationId, ...(request.actor ? { actor: request.actor } : {}) };
+    // The actor's user joins the log context of everything the handler does.
+    const context = { correlationId, ...(request.actor ? { userId: request.actor.userId } : {}) };
+    try {
+      const data = await runWithContext(context, () => handler(request.payload, meta));
+      reply = { ok: true, data: data ?? null };
+    } catch (error) {
+      reply = { ok: false, error: this.toErrorBody(error, request.pattern) };
+    }
+    const outcome = reply.ok ? 'ok' : reply.error.code.toLowerCase();
+    this.duration.observe({ pattern: request.pattern, outcome }, (performance.now() - started) / 1000);
+    return reply;
+  }
+
+  private toErrorBody(error: unknown, pattern: string): RpcErrorBody {
+    if (error instanceof RpcError) return error.toBody();
+    // Unexpected errors may carry internals (SQL, paths, secrets): log them, send a generic message.
+    this.logger.error(`${pattern} failed: ${errorMessage(error)}`, error instanceof Error ? error.stack : undefined);
+    return { code: 'INTERNAL', message: GENERIC_INTERNAL_MESSAGE };
+  }
+
+  private sendReply(channel: ConfirmChannel, replyTo: string, requestId: string | undefined, reply: RpcReply, correlationId: string): void {
+    let content: Buffer;
+    try {
+      content = Buffer.from(JSON.stringify(reply));
+    } catch (error) {
+      this.logger.error(`reply could not be serialised: ${errorMessage(error)}`);
+      content = Buffer.from(JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: GENERIC_INTERNAL_MESSAGE } }));
+    }
+    try {
+      channel.sendToQueue(replyTo, content, {
+        correlationId: requestId,
+        contentType: 'application/json',
+        headers: { [AmqpHeaders.CorrelationId]: correlationId },
+      });
+    } catch (error) {
+      // The channel closed: the request was not acked either, so it is redelivered.
+      this.logger.warn(`reply to ${replyTo} not sent: ${errorMessage(error)}`);
+    }
+  }
+}

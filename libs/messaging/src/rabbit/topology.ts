@@ -1,0 +1,92 @@
+import type { Naming } from '@flotilla/config';
+import type { RpcService } from '@flotilla/contracts';
+import type { Channel } from 'amqplib';
+
+/** Names of everything a service touches on the broker, already prefixed with the NAMESPACE. */
+export interface TopologyNames {
+  /** Durable topic exchange every event is published to; routing key = event type. */
+  eventsExchange: string;
+  /** Durable direct exchange dead letters go through; routing key = the dead-letter queue's name. */
+  deadLetterExchange: string;
+  /** `<serve>.rpc`, when the service serves RPC. */
+  rpcQueue?: string;
+  /** `<service>.events`: the service's own event queue, bound to the keys it subscribes to. */
+  eventsQueue: string;
+  /** `<service>.events.retry`: failed events wait here, then dead-letter back to `eventsQueue`. */
+  retryQueue: string;
+  /** `<service>.events.dlq`: events that failed every attempt. */
+  deadLetterQueue: string;
+}
+
+/** What {@link declareTopology} declares beyond the two shared exchanges. */
+export interface TopologySpec {
+  service: string;
+  /** Declare the service's RPC queue. */
+  serve?: RpcService;
+  /** Declare the service's event queues and bind the main one to these routing keys. */
+  events?: { routingKeys: readonly string[]; retryDelayMs: number };
+}
+
+/** The names for a service; pure, so tests can compute what to delete. */
+export function topologyNames(naming: Naming, service: string, serve?: RpcService): TopologyNames {
+  const eventsQueue = naming.amqp(`${service}.events`);
+  return {
+    eventsExchange: naming.amqp('flotilla.events'),
+    deadLetterExchange: naming.amqp('flotilla.dlx'),
+    ...(serve ? { rpcQueue: naming.amqp(`${serve}.rpc`) } : {}),
+    eventsQueue,
+    retryQueue: `${eventsQueue}.retry`,
+    deadLetterQueue: `${eventsQueue}.dlq`,
+  };
+}
+
+/** Every queue and exchange name {@link declareTopology} may create for a service (for clean-up). */
+export function topologyResources(naming: Naming, service: string, serve?: RpcService): { queues: string[]; exchanges: string[] } {
+  const names = topologyNames(naming, service, serve);
+  return {
+    queues: [...(names.rpcQueue ? [names.rpcQueue] : []), names.eventsQueue, names.retryQueue, names.deadLetterQueue],
+    exchanges: [names.eventsExchange, names.deadLetterExchange],
+  };
+}
+
+/**
+ * Declares (idempotently) the broker objects a service needs, on `channel`:
+ * - exchanges `flotilla.events` (topic) and `flotilla.dlx` (direct), both durable;
+ * - with `serve`: the durable RPC queue `<serve>.rpc`;
+ * - with `events`: `<service>.events` (dead-lettering to `flotilla.dlx` → `.dlq`) bound to
+ *   each routing key, `<service>.events.retry` (TTL = retry delay, dead-lettering back to
+ *   the main queue through the default exchange) and `<service>.events.dlq`.
+ *
+ * This is the only place queue arguments are written. RabbitMQ refuses
+ * (`PRECONDITION_FAILED`, closing the channel) to redeclare a queue with other
+ * arguments, so a change here needs a new queue name or the old queue deleted.
+ * Bindings are only added, never removed: a key a service stops subscribing to
+ * stays bound until the binding is deleted.
+ */
+export async function declareTopology(channel: Channel, naming: Naming, spec: TopologySpec): Promise<TopologyNames> {
+  const names = topologyNames(naming, spec.service, spec.serve);
+  await channel.assertExchange(names.eventsExchange, 'topic', { durable: true });
+  await channel.assertExchange(names.deadLetterExchange, 'direct', { durable: true });
+  if (names.rpcQueue) await channel.assertQueue(names.rpcQueue, { durable: true });
+  if (spec.events) {
+    await channel.assertQueue(names.deadLetterQueue, { durable: true });
+    await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, names.deadLetterQueue);
+    await channel.assertQueue(names.eventsQueue, {
+      durable: true,
+      deadLetterExchange: names.deadLetterExchange,
+      deadLetterRoutingKey: names.deadLetterQueue,
+    });
+    await channel.assertQueue(names.retryQueue, {
+      durable: true,
+      messageTtl: spec.events.retryDelayMs,
+      // '' is the default exchange: expired messages go straight back to the main queue only,
+      // not to every subscriber of the topic as a republish to flotilla.events would.
+      deadLetterExchange: '',
+      deadLetterRoutingKey: names.eventsQueue,
+    });
+    for (const key of new Set(spec.events.routingKeys)) {
+      await channel.bindQueue(names.eventsQueue, names.eventsExchange, key);
+    }
+  }
+  return names;
+}
