@@ -1,3 +1,5 @@
+import { Naming } from '@flotilla/config';
+import { topologyResources } from '@flotilla/messaging';
 import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
 
 export const ADMIN = { email: 'admin@e2e.test', password: 'e2e-admin-password-123' };
@@ -77,10 +79,10 @@ export class Platform {
     await Promise.allSettled([
       dropSchemas(ns),
       deleteKeys(ns),
-      deleteAmqp(
-        [`${ns}.votes.rpc`, `${ns}.upload.rpc`, `${ns}.validator.rpc`, `${ns}.provisioner.rpc`, `${ns}.admin.rpc`],
-        [`${ns}.flotilla.events`, `${ns}.flotilla.dlx`],
-      ),
+      ...[
+        topologyResources(new Naming(ns), 'gateway'),
+        topologyResources(new Naming(ns), 'vote-consumer', 'votes'),
+      ].map((r) => deleteAmqp(r.queues, r.exchanges)),
     ]);
   }
 }

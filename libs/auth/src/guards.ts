@@ -2,8 +2,8 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser, Role } from './auth.types.js';
-import { IS_PUBLIC, ROLES } from './decorators.js';
-import { currentContext } from '@flotilla/observability';
+import { ROLES } from './decorators.js';
+import { currentContext, IS_PUBLIC } from '@flotilla/observability';
 
 /** Requires a valid bearer token on every route not marked `@Public()`. */
 @Injectable()

@@ -1,3 +1,4 @@
+import { Public } from './public-route.js';
 import { Controller, Get, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 
@@ -43,6 +44,7 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
   ]).finally(() => clearTimeout(timer));
 }
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

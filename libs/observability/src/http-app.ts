@@ -6,7 +6,7 @@ import { acceptCorrelationId, runWithContext } from './context.js';
 import { HealthRegistry } from './health.js';
 import { createLogger, PinoNestLogger } from './logger.js';
 import { MetricsService } from './metrics.js';
-import { flattenValidationErrors, ProblemDetailsFilter, sendProblem, toProblem } from './problem.js';
+import { flattenValidationErrors, ProblemDetailsFilter } from './problem.js';
 
 export interface HttpServiceOptions {
   /** Service name in logs and metrics. */
@@ -72,13 +72,8 @@ export async function startHttpService(module: Type<unknown>, options: HttpServi
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
-  // Errors Fastify raises before Nest sees the request (bad JSON, too large, bad media type).
-  fastify.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error, request.url.split('?')[0] ?? request.url);
-    if (problem.status >= 500) pino.error({ err: error }, 'unhandled error');
-    sendProblem(reply, problem, error);
-  });
 
+  // Nest routes Fastify's own errors (bad JSON, body too large) through this filter too.
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
   await options.configure?.(app, fastify);

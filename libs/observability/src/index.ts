@@ -6,3 +6,4 @@ export * from './health.js';
 export * from './problem.js';
 export * from './http-app.js';
 export * from './observability.module.js';
+export * from './public-route.js';

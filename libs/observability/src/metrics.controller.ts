@@ -1,6 +1,8 @@
+import { Public } from './public-route.js';
 import { Controller, Get, Header } from '@nestjs/common';
 import { MetricsService } from './metrics.js';
 
+@Public()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

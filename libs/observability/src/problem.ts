@@ -83,7 +83,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<{ url: string }>();
     const reply = http.getResponse<ReplyLike>();
     const problem = toProblem(exception, request.url.split('?')[0] ?? request.url);
-    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
+    // A dependency that is down or slow is an expected condition, not a bug: no stack.
+    if (exception instanceof RpcError && exception.code !== 'INTERNAL') this.logger.warn(`${problem.status}: ${exception.message}`);
+    else if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
     sendProblem(reply, problem, exception);
   }
 }

@@ -15,7 +15,7 @@ export const API_PREFIX = 'api/v1';
 export async function configureGatewayHttp(app: NestFastifyApplication, fastify: FastifyInstance, env: GatewayEnv): Promise<void> {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
-      { path: 'health/(.*)', method: RequestMethod.GET },
+      { path: 'health/{*path}', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
