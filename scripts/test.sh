@@ -58,14 +58,15 @@ count_files() {
   find "${dirs[@]}" \( -name node_modules -o -name dist \) -prune -o -type f -path "$pattern" -print 2>/dev/null | wc -l
 }
 
-# jest_step NAME NPM_SCRIPT FILE_COUNT GLOB
+# jest_step NAME NPM_SCRIPT FILE_COUNT GLOB [JEST_ARGS...]
 jest_step() {
   local name=$1 script=$2 count=$3 glob=$4
+  shift 4
   if ((count == 0)); then
     printf '\n%s==> %s: skipped%s — no test files yet (%s)\n' "$_Y$_B" "$name" "$_0" "$glob"
     return
   fi
-  step "$name" npm run --silent "$script" -- --ci --json --outputFile="$RESULTS_DIR/$name.json"
+  step "$name" npm run --silent "$script" -- --ci --json --outputFile="$RESULTS_DIR/$name.json" "$@"
 }
 
 # Sums the Jest JSON reports into the one closing line.
@@ -89,8 +90,11 @@ step build node scripts/build.mjs
 step lint npm run --silent lint
 
 jest_step unit test:unit "$(count_files libs services -- '*/src/*.spec.ts')" '{libs,services}/*/src/**/*.spec.ts'
-jest_step integration test:int "$(count_files libs services -- '*/test/*.int-spec.ts')" '{libs,services}/*/test/**/*.int-spec.ts'
-jest_step e2e test:e2e "$( [[ -d e2e ]] && count_files e2e -- '*.e2e-spec.ts' || echo 0)" 'e2e/**/*.e2e-spec.ts'
+# Tests against real servers: a connection a test forgot to close must not hang the run
+# (and CI) after every test has finished; Jest names the leak ("Force exiting Jest").
+# `npm run test:int` on its own keeps Jest's default and waits, to find such leaks.
+jest_step integration test:int "$(count_files libs services -- '*/test/*.int-spec.ts')" '{libs,services}/*/test/**/*.int-spec.ts' --forceExit
+jest_step e2e test:e2e "$( [[ -d e2e ]] && count_files e2e -- '*.e2e-spec.ts' || echo 0)" 'e2e/**/*.e2e-spec.ts' --forceExit
 
 printf '\n%s✓ npm test passed%s in %d s\n' "$_G$_B" "$_0" $((SECONDS - start))
 summary
