@@ -119,7 +119,8 @@ function delay(ms: number): Promise<void> {
  * hold up the others, and an entry failing `maxDeliveries` times goes to the
  * dead-letter stream. Entries of crashed consumers are reclaimed with XAUTOCLAIM; the
  * stream is trimmed (XTRIM MINID) only below what every group has acknowledged.
- * Survives Redis restarts: it reconnects and re-creates the group if the stream vanished.
+ * The next batch is read while the current one is handled. Survives Redis restarts: it
+ * reconnects and re-creates the group if the stream vanished.
  */
 export class StreamConsumer {
   private readonly logger: Logger;
@@ -215,9 +216,10 @@ export class StreamConsumer {
   }
 
   /**
-   * Graceful drain: stops reading, lets the batch in hand finish and be acknowledged,
-   * then closes the reading connection. The shared connection stays open. Entries read
-   * but not finished (after a crash, say) stay pending for another consumer.
+   * Graceful drain: stops reading, lets the batch in hand (and the one already read
+   * ahead) finish and be acknowledged, then closes the reading connection. The shared
+   * connection stays open. Entries of a consumer that died instead stay pending until
+   * another one reclaims them.
    */
   async stop(): Promise<void> {
     const loop = this.loop;
@@ -280,16 +282,30 @@ export class StreamConsumer {
 
   private async run(): Promise<void> {
     let failures = 0;
-    while (!this.stopping) {
+    // The next batch, read while the current one is handled so Redis and the handler's
+    // work overlap. Its entries are delivered to this consumer, so it is always handled,
+    // also when stopping.
+    let ahead: Promise<Delivery[]> | undefined;
+    while (!this.stopping || ahead) {
       try {
         const reader = this.reader!;
-        if (reader.status !== 'ready') {
+        if (reader.status !== 'ready' && !ahead) {
           await waitUntilReady(reader, 250);
           continue;
         }
-        if (!this.groupReady) await this.ensureGroup();
-        let batch = Date.now() >= this.nextClaimAt ? await this.claim() : [];
+        if (!this.groupReady && !ahead) await this.ensureGroup();
+        let batch = Date.now() >= this.nextClaimAt && !this.stopping ? await this.claim() : [];
+        if (batch.length === 0 && ahead) {
+          const next = ahead;
+          ahead = undefined;
+          batch = await next;
+        }
         if (batch.length === 0 && !this.stopping) batch = await this.read(reader);
+        if (batch.length > 0 && !ahead && !this.stopping) {
+          ahead = this.read(reader);
+          // Awaited on the next turn; until then a rejection must not count as unhandled.
+          ahead.catch(() => undefined);
+        }
         const outcome: Outcome = batch.length > 0 ? await this.process(batch) : 'ok';
         if (outcome === 'failed') {
           failures += 1;
