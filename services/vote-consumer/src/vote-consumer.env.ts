@@ -1,0 +1,52 @@
+import { IsInt, Max, Min } from 'class-validator';
+import { BaseEnv } from '@flotilla/config';
+
+export class VoteConsumerEnv extends BaseEnv {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 8084;
+
+  /** Votes read, and committed in one transaction, at a time. */
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  VOTE_BATCH_SIZE = 500;
+
+  /**
+   * Stream consumers in this process. Their batches commit in parallel except for the
+   * short ballot-and-tally step of a poll, which is serialized per poll.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  VOTE_CONCURRENCY = 2;
+
+  /** How long a read waits for new votes when the stream is idle. */
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  VOTE_BLOCK_MS = 2000;
+
+  /**
+   * Votes pending this long (their consumer died, or their batch failed) are taken
+   * over by another consumer. Must exceed the slowest batch, or a batch runs twice
+   * (harmless, the writes are idempotent, but wasted).
+   */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  VOTE_CLAIM_IDLE_MS = 30_000;
+
+  /** Deliveries a vote gets before it goes to the dead-letter stream `votes:dead`. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  VOTE_MAX_DELIVERIES = 5;
+
+  /** How often acknowledged votes are trimmed from the stream. */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  VOTE_TRIM_INTERVAL_MS = 10_000;
+}

@@ -1,0 +1,48 @@
+import { parseStreamId, type StreamEntry } from '@flotilla/messaging';
+
+/** A `votes` stream entry read into the columns of `vote_events`, checked for shape. */
+export interface VoteRecord {
+  streamId: string;
+  voteId: string | null;
+  pollId: string | null;
+  option: string | null;
+  voterId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  /** When the gateway accepted it (ISO); the stream id's time when the entry has no valid `at`. */
+  at: string;
+  /** Why the vote cannot count, or `null`. The poll and option are checked later, against the database. */
+  problem: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Postgres text cannot hold NUL; an entry carrying one must not fail its whole batch. */
+function clean(value: string | undefined, max: number): string | null {
+  if (value === undefined) return null;
+  return value.replace(/\0/g, '').slice(0, max);
+}
+
+/** Reads an entry as the gateway writes it ({@link VoteStreamEntry}); never throws on bad content. */
+export function toVoteRecord(entry: StreamEntry): VoteRecord {
+  const f = entry.fields;
+  const pollId = clean(f.pollId, 200);
+  const option = clean(f.option, 200);
+  const voterId = clean(f.voterId, 200);
+  const parsedAt = f.at ? Date.parse(f.at) : Number.NaN;
+  const at = Number.isFinite(parsedAt) ? new Date(parsedAt) : new Date(Number(parseStreamId(entry.id).ms));
+  const missing = [!pollId && 'pollId', !option && 'option', !voterId && 'voterId'].filter(Boolean);
+  return {
+    streamId: entry.id,
+    voteId: f.voteId && UUID.test(f.voteId) ? f.voteId : null,
+    pollId,
+    option,
+    voterId,
+    ip: clean(f.ip, 100),
+    userAgent: clean(f.userAgent, 512),
+    requestId: clean(f.requestId ?? f.correlationId, 128),
+    at: at.toISOString(),
+    problem: missing.length > 0 ? `missing ${missing.join(', ')}` : null,
+  };
+}
