@@ -69,7 +69,8 @@ const nodeGlobals = Object.fromEntries(
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.nx/**', '**/*.d.ts'],
+    // Build output, dependencies, generated files, and scratch files (*.tmp.*) nobody commits.
+    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.nx/**', '**/*.d.ts', '**/*.tmp.*', 'bench/results/**'],
   },
   js.configs.recommended,
   {
