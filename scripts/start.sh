@@ -9,11 +9,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# shellcheck source=lib/dotenv.sh
+# shellcheck source=scripts/lib/dotenv.sh
 source scripts/lib/dotenv.sh
-# shellcheck source=lib/deps.sh
+# shellcheck source=scripts/lib/deps.sh
 source scripts/lib/deps.sh
-# shellcheck source=lib/infra.sh
+# shellcheck source=scripts/lib/infra.sh
 source scripts/lib/infra.sh
 
 flotilla_load_dotenv
