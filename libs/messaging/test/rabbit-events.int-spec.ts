@@ -118,8 +118,16 @@ describe('RabbitMQ events', () => {
     expect(dead.properties.messageId).toBe(envelope.id);
     // Not retried again after it was dead-lettered.
     expect(await probe.depth(validatorQueues.retryQueue)).toBe(0);
-    const metric = await consumerApp.get(MetricsService).registry.getSingleMetricAsString('dead_letters_total');
-    expect(metric).toContain(`dead_letters_total{queue="${validatorQueues.eventsQueue}"} 1`);
+    // The dead letter is confirmed before the counter moves, so wait for the counter.
+    const line = `dead_letters_total{queue="${validatorQueues.eventsQueue}"} 1`;
+    const metric = await waitFor(
+      async () => {
+        const text = await consumerApp.get(MetricsService).registry.getSingleMetricAsString('dead_letters_total');
+        return text.includes(line) ? text : undefined;
+      },
+      { what: 'dead_letters_total to count the dead letter' },
+    );
+    expect(metric).toContain(line);
   });
 
   it('dead-letters a malformed message at once through the queue dead-letter exchange', async () => {

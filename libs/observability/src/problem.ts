@@ -10,6 +10,9 @@ export interface ProblemDocument {
   detail: string;
   instance: string;
   errors?: RpcFieldError[];
+  /** Readiness failures: each dependency that is down, with its reason. */
+  error?: Record<string, unknown>;
+  details?: unknown;
 }
 
 /** Flattens class-validator errors into `{path, message}` pairs. */
@@ -43,6 +46,19 @@ export function toProblem(exception: unknown, instance: string): ProblemDocument
         errors = b.message.map((m) => ({ path: '', message: String(m) }));
       } else if (typeof b.message === 'string') detail = b.message;
       if (Array.isArray(b.errors)) errors = b.errors;
+      // A failed readiness check keeps naming the dependencies that are down.
+      const health = body as { status?: unknown; error?: Record<string, unknown>; details?: unknown };
+      if (health.status === 'error' && health.error && typeof health.error === 'object') {
+        return {
+          type: 'about:blank',
+          title: STATUS_CODES[status] ?? 'Error',
+          status,
+          detail: `Not ready: ${Object.keys(health.error).join(', ')} down.`,
+          instance,
+          error: health.error,
+          details: health.details,
+        } as ProblemDocument;
+      }
     }
   } else if (exception instanceof RpcError) {
     status = exception.httpStatus;
