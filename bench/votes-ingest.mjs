@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { Redis } from 'ioredis';
+import amqp from 'amqplib';
 
 const { values: args } = parseArgs({
   options: {
@@ -121,14 +123,17 @@ try {
   const [line] = await once(bare.stdout, 'data');
   const raw = summary(await load(`http://127.0.0.1:${String(line).trim()}`, tokens));
 
-  // Zero loss: every accepted vote (202) reaches the audit table.
+  // Zero loss: every accepted vote (202) reaches the audit table. autocannon counts only
+  // answers that arrived within the duration; up to one request per connection was
+  // still in flight and may be accepted too, hence the range.
   const accepted = platform.total - platform.non2xx + 1;
+  const acceptedMax = accepted + CONNECTIONS;
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
   let persisted = 0;
   for (let i = 0; i < 120; i++) {
     persisted = Number((await db.query(`SELECT count(*) AS n FROM ${NAMESPACE}_votes.vote_events`)).rows[0].n);
-    if (persisted >= accepted) break;
+    if (persisted >= accepted) { await new Promise((r) => setTimeout(r, 1000)); persisted = Number((await db.query(`SELECT count(*) AS n FROM ${NAMESPACE}_votes.vote_events`)).rows[0].n); break; }
     await new Promise((r) => setTimeout(r, 500));
   }
   await db.end();
@@ -140,8 +145,9 @@ try {
     'bare Fastify route': { 'req/s': Math.round(raw.rps), 'p50 ms': raw.p50, 'p99 ms': raw.p99, 'non-2xx': raw.non2xx, errors: raw.errors },
   });
   console.log(`ratio ${(ratio * 100).toFixed(1)}% of the bare route (bar ≥ 40%), p99 ${platform.p99} ms (bar ≤ 25 ms)`);
-  console.log(`accepted ${accepted}, persisted ${persisted}${persisted === accepted ? ' — zero loss' : ' — MISMATCH'}`);
-  process.exitCode = persisted === accepted ? 0 : 1;
+  const ok = persisted >= accepted && persisted <= acceptedMax;
+  console.log(`accepted ${accepted} (+ up to ${CONNECTIONS} in flight at the end), persisted ${persisted}${ok ? ' — zero loss' : ' — MISMATCH'}`);
+  process.exitCode = ok ? 0 : 1;
 } finally {
   for (const child of children.reverse()) {
     child.kill('SIGTERM');
@@ -152,4 +158,14 @@ try {
   const { rows } = await db.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${NAMESPACE}\\_%`]);
   for (const { nspname } of rows) await db.query(`DROP SCHEMA "${nspname}" CASCADE`);
   await db.end();
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${NAMESPACE}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  const broker = await amqp.connect(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
+  const channel = await broker.createChannel();
+  for (const q of ['votes.rpc', 'gateway.events', 'gateway.events.retry', 'gateway.events.dlq', 'vote-consumer.events', 'vote-consumer.events.retry', 'vote-consumer.events.dlq']) {
+    await channel.deleteQueue(`${NAMESPACE}.${q}`).catch(() => undefined);
+  }
+  await broker.close().catch(() => undefined);
 }
