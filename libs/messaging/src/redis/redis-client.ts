@@ -9,6 +9,11 @@ export interface RedisClientOptions {
    * so callers learn of an outage within a fraction of a second. Default 1.
    */
   maxRetriesPerRequest?: number;
+  /**
+   * Send the commands issued in one event-loop turn as one write. Worth it on a busy
+   * edge (one XADD per request); never on a connection used for blocking reads.
+   */
+  autoPipelining?: boolean;
 }
 
 const logger = new Logger('Redis');
@@ -27,6 +32,7 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
     // A former primary answers READONLY after a failover; reconnecting finds the new one.
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     connectionName: options.connectionName,
+    enableAutoPipelining: options.autoPipelining ?? false,
   });
   watchConnection(client, options.connectionName ?? 'redis');
   return client;

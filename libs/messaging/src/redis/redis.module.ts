@@ -9,6 +9,8 @@ import { REDIS } from './redis.constants.js';
 export interface RedisModuleOptions {
   /** Name of the connection in `CLIENT LIST`. Default `flotilla`. */
   connectionName?: string;
+  /** Batch the commands of one event-loop turn into one write (see createRedisClient). */
+  autoPipelining?: boolean;
   /**
    * How long start-up waits for the first connection before going on without it;
    * readiness reports `redis` down until it connects. Default 5000.
@@ -58,7 +60,10 @@ export class RedisModule {
           provide: REDIS,
           inject: [ENV],
           useFactory: async (env: BaseEnv): Promise<Redis> => {
-            const client = createRedisClient(env.REDIS_URL, { connectionName: options.connectionName ?? 'flotilla' });
+            const client = createRedisClient(env.REDIS_URL, {
+              connectionName: options.connectionName ?? 'flotilla',
+              autoPipelining: options.autoPipelining,
+            });
             // Give the first connection a moment so the first requests after start do not
             // fail, but never block start-up on it: readiness tells the orchestrator.
             if (!(await waitUntilReady(client, options.connectTimeoutMs ?? 5000))) {
