@@ -4,3 +4,4 @@ export * from './votes.js';
 export * from './requests.js';
 export * from './streams.js';
 export * from './rpc-error.js';
+export * from './poll-rules.js';

@@ -1,26 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsString, Length, Matches } from 'class-validator';
-import { POLL_ID_PATTERN } from '@flotilla/contracts';
+import { IsString, Length } from 'class-validator';
+import { CreatePollRules, POLL_ID_PATTERN } from '@flotilla/contracts';
 
-export class CreatePollDto {
+/** The shared poll rules (contracts), described for the OpenAPI document. */
+export class CreatePollDto extends CreatePollRules {
   @ApiProperty({ description: 'Poll id, used in URLs', example: 'tabs-vs-spaces', pattern: POLL_ID_PATTERN.source })
-  @IsString()
-  @Matches(POLL_ID_PATTERN, { message: 'id must match ^[a-z0-9][a-z0-9-]{1,62}$' })
-  id: string;
+  declare id: string;
 
-  @ApiProperty({ example: 'Tabs or spaces?' })
-  @IsString()
-  @Length(1, 500)
-  question: string;
+  @ApiProperty({ example: 'Tabs or spaces?', minLength: 1, maxLength: 500 })
+  declare question: string;
 
   @ApiProperty({ type: [String], minItems: 2, maxItems: 20, example: ['tabs', 'spaces'] })
-  @IsArray()
-  @ArrayMinSize(2)
-  @ArrayMaxSize(20)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @Length(1, 100, { each: true })
-  options: string[];
+  declare options: string[];
 }
 
 export class VoteDto {
