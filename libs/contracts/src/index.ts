@@ -5,3 +5,4 @@ export * from './requests.js';
 export * from './streams.js';
 export * from './rpc-error.js';
 export * from './poll-rules.js';
+export * from './datasets.js';

@@ -1,0 +1,242 @@
+/**
+ * Datasets: the RPC patterns of `upload` and `validator`, the `dataset.*` and
+ * `validation.*` events, and the shapes of API.md's Datasets section.
+ */
+
+export const UploadRpc = {
+  Start: 'upload.start',
+  Complete: 'upload.complete',
+  List: 'upload.list',
+  Get: 'upload.get',
+  Download: 'upload.download',
+  Delete: 'upload.delete',
+} as const;
+
+export const ValidatorRpc = {
+  Status: 'validator.status',
+} as const;
+
+export const DatasetProfiles = ['xray', 'teams-json'] as const;
+export type DatasetProfile = (typeof DatasetProfiles)[number];
+
+export const TeamsEditions = ['original', 'international'] as const;
+export type TeamsEdition = (typeof TeamsEditions)[number];
+
+/**
+ * Content types `upload/start` accepts per profile (parameters such as `; charset=utf-8`
+ * are ignored). What the bytes really are is the validator's business.
+ */
+export const PROFILE_CONTENT_TYPES: Record<DatasetProfile, readonly string[]> = {
+  xray: [
+    'image/png',
+    'image/jpeg',
+    'application/dicom',
+    'application/octet-stream',
+    'text/csv',
+    'application/json',
+    'text/plain',
+  ],
+  'teams-json': ['application/json', 'application/octet-stream'],
+};
+
+/** Why a filename is refused, or `undefined` when it is acceptable (API.md: Start rejects). */
+export function filenameProblem(filename: string): string | undefined {
+  if (filename.length === 0) return 'is empty';
+  if (Buffer.byteLength(filename, 'utf8') > 255) return 'is longer than 255 bytes';
+  if (/[/\\]/.test(filename)) return 'contains a path separator';
+  if (filename === '.' || filename.includes('..')) return 'contains ".."';
+  // C0 and C1 control characters, DEL included.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(filename)) return 'contains a control character';
+  if (filename !== filename.trim()) return 'starts or ends with white space';
+  return undefined;
+}
+
+export type DatasetStatus = 'pending' | 'queued' | 'running' | 'passed' | 'failed' | 'error';
+export type ValidationJobStatus = 'queued' | 'running' | 'passed' | 'failed' | 'error';
+export const FINISHED_JOB_STATUSES: readonly ValidationJobStatus[] = ['passed', 'failed', 'error'];
+
+export interface StartFile {
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256?: string;
+}
+
+export interface StartUploadRequest {
+  datasetName: string;
+  description?: string;
+  profile: DatasetProfile;
+  options?: { edition?: TeamsEdition };
+  files: StartFile[];
+}
+
+export interface SinglePutTarget {
+  fileId: string;
+  filename: string;
+  method: 'PUT';
+  uploadUrl: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface MultipartTarget {
+  fileId: string;
+  filename: string;
+  multipart: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; uploadUrl: string }[] };
+  expiresAt: string;
+}
+
+export type FileTarget = SinglePutTarget | MultipartTarget;
+
+export interface StartUploadResponse {
+  datasetId: string;
+  expiresIn: number;
+  files: FileTarget[];
+}
+
+export interface CompleteUploadRequest {
+  datasetId: string;
+  files?: { fileId: string; parts: { partNumber: number; etag: string }[] }[];
+}
+
+export interface CompleteUploadResponse {
+  datasetId: string;
+  validationJobId: string;
+  status: 'queued';
+}
+
+/** The outcome of `upload.complete`: `created` false when it had been completed before (HTTP 200, not 202). */
+export interface CompleteUploadResult extends CompleteUploadResponse {
+  created: boolean;
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  profile: DatasetProfile;
+  status: DatasetStatus;
+  fileCount: number;
+  totalBytes: number;
+  createdAt: string;
+}
+
+export interface DatasetList {
+  items: DatasetSummary[];
+  nextCursor: string | null;
+}
+
+export interface DatasetFileView {
+  id: string;
+  filename: string;
+  sizeBytes: number;
+  contentType: string;
+  sha256: string | null;
+  md5: string | null;
+  status: 'pending' | 'uploaded';
+  /** Other files of the team with the same SHA-256 (content addressing). */
+  sameContentAs: { datasetId: string; fileId: string; filename: string }[];
+}
+
+export interface LatestJob {
+  id: string;
+  status: ValidationJobStatus;
+  queuedAt: string;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  teamId: string;
+  description: string | null;
+  options: { edition?: TeamsEdition };
+  updatedAt: string;
+  files: DatasetFileView[];
+  latestJob: LatestJob | null;
+}
+
+export interface DownloadLink {
+  url: string;
+  expiresAt: string;
+}
+
+export interface ValidationIssue {
+  severity: 'error' | 'warning';
+  code: string;
+  file?: string;
+  path?: string;
+  message: string;
+}
+
+export interface ValidationProgress {
+  filesTotal: number;
+  filesChecked: number;
+  bytesTotal: number;
+  bytesChecked: number;
+  percent: number;
+}
+
+export interface ValidationStatus {
+  datasetId: string;
+  jobId: string;
+  status: ValidationJobStatus;
+  progress: ValidationProgress;
+  queuedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  summary: { errors: number; warnings: number };
+  issues: ValidationIssue[];
+  reportUrl?: string;
+}
+
+/** A file as the validator needs it, carried in `dataset.uploaded`. */
+export interface UploadedFile {
+  fileId: string;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256?: string;
+  key: string;
+}
+
+export const DatasetEvents = {
+  Uploaded: 'dataset.uploaded',
+  Deleted: 'dataset.deleted',
+} as const;
+
+export const ValidationEvents = {
+  Started: 'validation.started',
+  Completed: 'validation.completed',
+} as const;
+
+export interface DatasetUploadedData {
+  datasetId: string;
+  jobId: string;
+  teamId: string;
+  profile: DatasetProfile;
+  options: { edition?: TeamsEdition };
+  files: UploadedFile[];
+  queuedAt: string;
+}
+
+export interface DatasetDeletedData {
+  datasetId: string;
+  teamId: string;
+  deletedBy: string;
+}
+
+export interface ValidationStartedData {
+  datasetId: string;
+  jobId: string;
+  teamId: string;
+  startedAt: string;
+}
+
+export interface ValidationCompletedData {
+  datasetId: string;
+  jobId: string;
+  teamId: string;
+  status: 'passed' | 'failed' | 'error';
+  summary: { errors: number; warnings: number };
+  /** What the validator read, per file: the content address of each object. */
+  files: { fileId: string; sha256: string; md5: string; sizeBytes: number }[];
+  finishedAt: string;
+}
