@@ -185,6 +185,8 @@ export interface ValidationStatus {
   summary: { errors: number; warnings: number };
   issues: ValidationIssue[];
   reportUrl?: string;
+  /** Why the system could not finish, when `status` is `error`. */
+  error?: string;
 }
 
 /** A file as the validator needs it, carried in `dataset.uploaded`. */

@@ -6,3 +6,5 @@ export * from './streams.js';
 export * from './rpc-error.js';
 export * from './poll-rules.js';
 export * from './datasets.js';
+export * from './dataset-dtos.js';
+export * from './cursor.js';

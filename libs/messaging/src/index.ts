@@ -6,3 +6,4 @@ export * from './redis/redis.module.js';
 export * from './streams/stream-entry.js';
 export * from './streams/stream-producer.js';
 export * from './streams/stream-consumer.js';
+export * from './outbox/outbox.js';

@@ -1,4 +1,4 @@
-import { BadRequestException, type INestApplication, Logger, ValidationPipe, type Type } from '@nestjs/common';
+import { BadRequestException, type INestApplication, Logger, ValidationPipe, type Type, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
@@ -37,7 +37,7 @@ export function createValidationPipe(): ValidationPipe {
  * a correlation id per request (`X-Request-Id`), HTTP metrics on every route,
  * problem+json errors, validation, graceful shutdown. Resolves once it listens.
  */
-export async function startHttpService(module: Type<unknown>, options: HttpServiceOptions): Promise<NestFastifyApplication> {
+export async function startHttpService(module: Type<unknown> | DynamicModule, options: HttpServiceOptions): Promise<NestFastifyApplication> {
   const pino = createLogger(options.service, options.logLevel);
   const adapter = new FastifyAdapter({
     logger: false,

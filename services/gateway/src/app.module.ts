@@ -10,6 +10,9 @@ import { PersistenceModule } from '@flotilla/persistence';
 import { AdminIdentityController } from './admin/admin-identity.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
+import { DatasetsController } from './datasets/datasets.controller.js';
+import { DatasetsService } from './datasets/datasets.service.js';
+import { ValidationController } from './datasets/validation.controller.js';
 import { GatewayEnv } from './gateway.env.js';
 import { IdentityService } from './identity/identity.service.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
@@ -37,7 +40,7 @@ const entities = [Team, User, RefreshToken];
     JwtModule.register({}),
     AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET } }),
   ],
-  controllers: [AuthController, AdminIdentityController, PollsController],
+  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController],
   providers: [
     IdentityService,
     AuthService,
@@ -45,6 +48,7 @@ const entities = [Team, User, RefreshToken];
     RequestLogService,
     PollCache,
     PollsService,
+    DatasetsService,
     // Order matters: who the caller is, then what they may do, then how often.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

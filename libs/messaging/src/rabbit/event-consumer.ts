@@ -8,6 +8,7 @@ import {
 import { BaseEnv, ENV, Naming } from '@flotilla/config';
 import type { EventEnvelope } from '@flotilla/contracts';
 import { acceptCorrelationId, MetricsService, runWithContext } from '@flotilla/observability';
+import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
 import type { Counter } from 'prom-client';
 import { ackOn, publishConfirmed, QueueConsumer, rejectOn } from './queue-consumer.js';
@@ -23,6 +24,15 @@ import { AmqpHeaders, decodeEnvelope, errorMessage } from './wire.js';
  * handler must be idempotent (dedupe by `envelope.id`).
  */
 export type EventHandler<T = unknown> = (envelope: EventEnvelope<T>) => Promise<void>;
+
+/**
+ * Thrown by a handler when retrying cannot help (a malformed payload, or a job that has
+ * used up its own attempts): the event goes to the dead-letter queue at once, with this
+ * error's message, where an operator can inspect and replay it.
+ */
+export class NonRetryableEventError extends Error {
+  override readonly name = 'NonRetryableEventError';
+}
 
 interface Subscription {
   routingKeys: string[];
@@ -50,6 +60,7 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
   private readonly handled: Counter<'queue' | 'outcome'>;
   private consumer?: QueueConsumer;
   private bootstrapped = false;
+  private inspector?: ChannelWrapper;
 
   constructor(
     private readonly connection: RabbitConnection,
@@ -96,6 +107,21 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     return this.consumer?.isConsuming() ?? false;
   }
 
+  /**
+   * Messages waiting in the service's queue (ready, not yet delivered) and its
+   * consumers, or `undefined` while the broker cannot be asked.
+   */
+  async depth(): Promise<{ messages: number; consumers: number } | undefined> {
+    if (!this.consumer || !this.connection.isConnected()) return undefined;
+    this.inspector ??= this.connection.createChannel({ name: `inspect ${this.queue}`, confirm: false });
+    try {
+      const { messageCount, consumerCount } = await this.inspector.checkQueue(this.queue);
+      return { messages: messageCount, consumers: consumerCount };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** True once something subscribed (and so consuming is expected). */
   hasSubscriptions(): boolean {
     return this.subscriptions.length > 0;
@@ -110,6 +136,7 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
   /** Stops taking events and finishes the ones in flight before the connection closes. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop(this.env.SHUTDOWN_GRACE_MS);
+    await this.inspector?.close().catch(() => undefined);
   }
 
   private async start(): Promise<void> {
@@ -174,7 +201,7 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     const attempt = retries + 1;
     const reason = errorMessage(error);
     const headers = republishHeaders(message);
-    if (attempt < this.options.maxAttempts) {
+    if (attempt < this.options.maxAttempts && !(error instanceof NonRetryableEventError)) {
       try {
         await publishConfirmed(channel, '', this.names.retryQueue, message.content, {
           ...copiedProperties(message),

@@ -6,5 +6,5 @@ export { RpcServer, type RpcHandler, type RpcRequestMeta } from './rpc-server.js
 export { RpcClient, type RpcCallOptions } from './rpc-client.js';
 export { validatePayload } from './validate-payload.js';
 export { EventPublisher } from './event-publisher.js';
-export { EventConsumer, type EventHandler } from './event-consumer.js';
+export { EventConsumer, NonRetryableEventError, type EventHandler } from './event-consumer.js';
 export { AmqpHeaders } from './wire.js';

@@ -1,26 +1,15 @@
 import { BadRequestException } from '@nestjs/common';
+import { decodePageCursor, encodePageCursor, type PageCursor } from '@flotilla/contracts';
 
-/** Keyset cursor over `(created_at, id)`: opaque to clients, stable under inserts. */
-export interface Cursor {
-  createdAt: Date;
-  id: string;
-}
+export type { Page } from '@flotilla/contracts';
+export type Cursor = PageCursor;
 
-export function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
+export const encodeCursor = encodePageCursor;
 
+/** The cursor of a list request; 400 when the client made one up. */
 export function decodeCursor(raw: string | undefined): Cursor | undefined {
   if (!raw) return undefined;
-  const [at, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
-    throw new BadRequestException('cursor is not valid');
-  }
-  return { createdAt, id };
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
+  const cursor = decodePageCursor(raw);
+  if (!cursor) throw new BadRequestException('cursor is not valid');
+  return cursor;
 }

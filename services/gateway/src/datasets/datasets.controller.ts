@@ -1,0 +1,62 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentUser, type AuthUser } from '@flotilla/auth';
+import {
+  CompleteUploadDto,
+  StartUploadDto,
+  type CompleteUploadResponse,
+  type DatasetDetail,
+  type DatasetList,
+  type DownloadLink,
+  type StartUploadResponse,
+} from '@flotilla/contracts';
+import { PageQueryDto } from '../admin/dto/admin.dto.js';
+import { DatasetsService } from './datasets.service.js';
+
+@ApiTags('datasets')
+@ApiBearerAuth()
+@Controller()
+export class DatasetsController {
+  constructor(private readonly datasets: DatasetsService) {}
+
+  @Post('upload/start')
+  @ApiCreatedResponse({ description: 'The dataset id and one presigned upload target per file (multipart above the threshold)' })
+  start(@Body() body: StartUploadDto, @CurrentUser() user: AuthUser): Promise<StartUploadResponse> {
+    return this.datasets.start(body, user);
+  }
+
+  @Post('upload/complete')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'Validation queued; 200 with the same job when the upload had been completed before; 422 listing missing or mis-sized objects' })
+  async complete(@Body() body: CompleteUploadDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<CompleteUploadResponse> {
+    const { created, ...result } = await this.datasets.complete(body, user);
+    if (!created) void reply.status(200);
+    return result;
+  }
+
+  @Get('datasets')
+  @ApiOkResponse({ description: "The caller's team's datasets, newest first" })
+  list(@Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<DatasetList> {
+    return this.datasets.list(user, query.cursor, query.limit);
+  }
+
+  @Get('datasets/:id')
+  @ApiOkResponse({ description: 'The dataset with its files and latest validation job' })
+  get(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<DatasetDetail> {
+    return this.datasets.get(id, user);
+  }
+
+  @Get('datasets/:id/files/:fileId/download')
+  @ApiOkResponse({ description: 'A short-lived presigned GET URL' })
+  download(@Param('id') id: string, @Param('fileId') fileId: string, @CurrentUser() user: AuthUser): Promise<DownloadLink> {
+    return this.datasets.download(id, fileId, user);
+  }
+
+  @Delete('datasets/:id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Objects and rows removed; a running validation is stopped' })
+  delete(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<void> {
+    return this.datasets.delete(id, user);
+  }
+}

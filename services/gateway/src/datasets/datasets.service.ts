@@ -1,0 +1,92 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import {
+  RpcError,
+  UploadRpc,
+  ValidatorRpc,
+  type CompleteUploadDto,
+  type CompleteUploadResult,
+  type DatasetDetail,
+  type DatasetList,
+  type DownloadLink,
+  type RpcActor,
+  type StartUploadDto,
+  type StartUploadResponse,
+  type ValidationStatus,
+} from '@flotilla/contracts';
+import { RpcClient } from '@flotilla/messaging';
+import type { AuthUser } from '@flotilla/auth';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const actorOf = (user: AuthUser): RpcActor => ({ userId: user.id, role: user.role, teamId: user.teamId });
+
+/** A status and the version that is its ETag. */
+export interface VersionedStatus {
+  status: ValidationStatus;
+  version: string;
+}
+
+/** Datasets are owned by `upload`, validation jobs by `validator`; the gateway asks them on the caller's behalf. */
+@Injectable()
+export class DatasetsService {
+  constructor(private readonly rpc: RpcClient) {}
+
+  start(input: StartUploadDto, user: AuthUser): Promise<StartUploadResponse> {
+    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user) });
+  }
+
+  complete(input: CompleteUploadDto, user: AuthUser): Promise<CompleteUploadResult> {
+    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user) });
+  }
+
+  list(user: AuthUser, cursor: string | undefined, limit: number | undefined, scope: 'team' | 'all' = 'team'): Promise<DatasetList> {
+    return this.rpc.call('upload', UploadRpc.List, { cursor, limit, scope }, { actor: actorOf(user) });
+  }
+
+  get(datasetId: string, user: AuthUser): Promise<DatasetDetail> {
+    return this.rpc.call('upload', UploadRpc.Get, { datasetId: checkId(datasetId) }, { actor: actorOf(user) });
+  }
+
+  download(datasetId: string, fileId: string, user: AuthUser): Promise<DownloadLink> {
+    return this.rpc.call('upload', UploadRpc.Download, { datasetId: checkId(datasetId), fileId: checkId(fileId, 'File') }, { actor: actorOf(user) });
+  }
+
+  async delete(datasetId: string, user: AuthUser): Promise<void> {
+    await this.rpc.call('upload', UploadRpc.Delete, { datasetId: checkId(datasetId) }, { actor: actorOf(user), timeoutMs: 60_000 });
+  }
+
+  /**
+   * The latest validation of a dataset. Between `upload/complete` and the moment a
+   * validator takes the job, only `upload` knows it: it is then reported `queued`.
+   */
+  async status(datasetId: string, user: AuthUser): Promise<VersionedStatus> {
+    checkId(datasetId);
+    try {
+      return await this.rpc.call<VersionedStatus>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) });
+    } catch (error) {
+      if (!(error instanceof RpcError) || error.code !== 'NOT_FOUND') throw error;
+    }
+    const dataset = await this.get(datasetId, user);
+    if (!dataset.latestJob) throw new NotFoundException(`Dataset ${datasetId} has not been completed, so it has no validation yet.`);
+    const job = dataset.latestJob;
+    const bytesTotal = dataset.files.reduce((sum, f) => sum + f.sizeBytes, 0);
+    return {
+      version: `${job.id}.queued`,
+      status: {
+        datasetId,
+        jobId: job.id,
+        status: 'queued',
+        progress: { filesTotal: dataset.files.length, filesChecked: 0, bytesTotal, bytesChecked: 0, percent: 0 },
+        queuedAt: job.queuedAt,
+        summary: { errors: 0, warnings: 0 },
+        issues: [],
+      },
+    };
+  }
+}
+
+/** An id that cannot be one is simply not found. */
+function checkId(id: string, what = 'Dataset'): string {
+  if (!UUID.test(id)) throw new NotFoundException(`${what} ${id} does not exist.`);
+  return id;
+}

@@ -1,0 +1,93 @@
+import { Controller, Get, Headers, Logger, Param, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentUser, type AuthUser } from '@flotilla/auth';
+import { FINISHED_JOB_STATUSES, type ValidationStatus } from '@flotilla/contracts';
+import { DatasetsService, type VersionedStatus } from './datasets.service.js';
+
+/** How often the event stream looks for a change, and how long it lives at most. */
+const EVENTS_POLL_MS = 500;
+const EVENTS_MAX_MS = 30 * 60_000;
+
+/** Seconds a client should wait before asking again: soon while queued, a little longer while running. */
+function retryAfter(status: ValidationStatus): number {
+  return status.status === 'queued' ? 1 : 2;
+}
+
+const etagOf = (versioned: VersionedStatus): string => `"${versioned.version}"`;
+
+@ApiTags('datasets')
+@ApiBearerAuth()
+@Controller('validation')
+export class ValidationController {
+  private readonly logger = new Logger(ValidationController.name);
+
+  constructor(private readonly datasets: DatasetsService) {}
+
+  @Get(':datasetId/status')
+  @ApiOkResponse({ description: 'The latest validation job; ETag, 304 on If-None-Match, Retry-After while not finished' })
+  async status(
+    @Param('datasetId') datasetId: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @CurrentUser() user: AuthUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ValidationStatus | undefined> {
+    const versioned = await this.datasets.status(datasetId, user);
+    const etag = etagOf(versioned);
+    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
+    if (!FINISHED_JOB_STATUSES.includes(versioned.status.status)) void reply.header('Retry-After', String(retryAfter(versioned.status)));
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === `W/${etag}`)) {
+      void reply.status(304);
+      return undefined;
+    }
+    return versioned.status;
+  }
+
+  /**
+   * Server-sent events: a `status` event now and on every change, closed once the job
+   * is finished. Errors before the first event are ordinary problem+json responses.
+   */
+  @Get(':datasetId/events')
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'text/event-stream of `status` events, closed when the job finishes' })
+  async events(
+    @Param('datasetId') datasetId: string,
+    @CurrentUser() user: AuthUser,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    let current = await this.datasets.status(datasetId, user);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    let closed = false;
+    request.raw.on('close', () => (closed = true));
+    const send = (v: VersionedStatus): void => {
+      raw.write(`event: status\nid: ${v.version}\ndata: ${JSON.stringify(v.status)}\n\n`);
+    };
+    send(current);
+    const deadline = Date.now() + EVENTS_MAX_MS;
+    try {
+      while (!closed && !FINISHED_JOB_STATUSES.includes(current.status.status) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
+        if (closed) break;
+        const next = await this.datasets.status(datasetId, user);
+        if (next.version !== current.version) send(next);
+        else raw.write(': keep-alive\n\n');
+        current = next;
+      }
+    } catch (error) {
+      // The dataset was deleted, or a service went away: say so, then close.
+      const detail = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`validation events of ${datasetId} ended: ${detail}`);
+      if (!closed) raw.write(`event: error\ndata: ${JSON.stringify({ detail })}\n\n`);
+    }
+    raw.end();
+  }
+}
