@@ -9,6 +9,9 @@
 //   (NODE_ENV, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET). Ports are the services' own
 //   defaults; `<SERVICE>_HTTP_PORT` (GATEWAY_HTTP_PORT, VOTE_CONSUMER_HTTP_PORT, ...)
 //   gives one service another port. A plain HTTP_PORT applies only when one service runs.
+// - Object storage: when S3_ENDPOINT is unset and a service needs S3, an embedded S3
+//   (s3rver) runs inside this runner on S3_EMBEDDED_PORT (default 9000), keeping its
+//   objects in S3_EMBEDDED_DIR (default .data/s3), and the services are pointed at it.
 // - Output: every line prefixed with the service name; pino JSON lines are
 //   pretty-printed on a terminal and passed through as JSON otherwise
 //   (FLOTILLA_LOG_FORMAT=json|pretty overrides).
@@ -30,7 +33,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES_DIR = process.env.FLOTILLA_SERVICES_DIR ?? join(ROOT, 'services');
 
 /** Default HTTP port of each service, as in its own env class. Unknown services are not waited for. */
-const KNOWN_PORTS = { gateway: 8080, 'vote-consumer': 8084 };
+const KNOWN_PORTS = { gateway: 8080, upload: 8082, validator: 8083, 'vote-consumer': 8084 };
+
+/** Services that keep objects in S3: without S3_ENDPOINT, an embedded S3 is started for them. */
+const S3_SERVICES = ['upload', 'validator'];
 
 /** Development defaults; never applied over a value the caller set. */
 const DEV_DEFAULTS = {
@@ -105,6 +111,21 @@ const sharedPort = process.env.HTTP_PORT;
 if (sharedPort && names.length > 1) {
   delete baseEnv.HTTP_PORT;
   say(`HTTP_PORT=${sharedPort} ignored: it would give ${names.length} services one port; use <SERVICE>_HTTP_PORT (e.g. GATEWAY_HTTP_PORT)`);
+}
+
+let embeddedS3 = null;
+if (!baseEnv.S3_ENDPOINT && names.some((n) => S3_SERVICES.includes(n))) {
+  const port = Number(process.env.S3_EMBEDDED_PORT || 9000);
+  const directory = process.env.S3_EMBEDDED_DIR || join(ROOT, '.data', 's3');
+  const { startEmbeddedS3 } = await import('@flotilla/storage');
+  try {
+    embeddedS3 = await startEmbeddedS3({ port, directory });
+  } catch (error) {
+    say(`the embedded S3 could not listen on port ${port} (${error.message}); set S3_EMBEDDED_PORT, or S3_ENDPOINT to use another S3`);
+    process.exit(1);
+  }
+  baseEnv.S3_ENDPOINT = embeddedS3.endpoint;
+  say(`embedded S3 at ${embeddedS3.endpoint} (objects in ${relative(process.cwd(), directory) || directory})`);
 }
 
 const portVar = (name) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HTTP_PORT`;
@@ -213,6 +234,7 @@ function printUrls(results) {
     lines.push(`  API            ${host}:${gateway.port}/api/v1`);
     lines.push(`  API docs       ${host}:${gateway.port}/api/docs`);
   }
+  if (embeddedS3) lines.push(`  S3 (embedded)  ${embeddedS3.endpoint}`);
   lines.push('  Services');
   for (const [svc, ok] of results) {
     const state = svc.port === null ? paint(90, 'started (no known port: not waited for)') : ok ? paint(32, 'ready') : paint(31, 'not started');
@@ -264,6 +286,7 @@ async function shutdown(signal) {
   }, STOP_TIMEOUT_MS);
   await Promise.all(exited);
   clearTimeout(timer);
+  await embeddedS3?.close().catch(() => undefined);
   say('stopped');
   process.exit(0);
 }

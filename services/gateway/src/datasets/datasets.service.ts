@@ -56,28 +56,32 @@ export class DatasetsService {
   }
 
   /**
-   * The latest validation of a dataset. Between `upload/complete` and the moment a
-   * validator takes the job, only `upload` knows it: it is then reported `queued`.
+   * The latest validation of a dataset. `upload` owns the dataset and says whether the
+   * caller may see it (and whether it still exists); `validator` owns the job. Between
+   * `upload/complete` and the moment a validator takes the job, only `upload` knows
+   * it: it is then reported `queued`.
    */
   async status(datasetId: string, user: AuthUser): Promise<VersionedStatus> {
     checkId(datasetId);
-    try {
-      return await this.rpc.call<VersionedStatus>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) });
-    } catch (error) {
-      if (!(error instanceof RpcError) || error.code !== 'NOT_FOUND') throw error;
-    }
-    const dataset = await this.get(datasetId, user);
+    const [dataset, job] = await Promise.all([
+      this.get(datasetId, user),
+      this.rpc.call<VersionedStatus>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) }).catch((error: unknown) => {
+        if (error instanceof RpcError && error.code === 'NOT_FOUND') return undefined;
+        throw error;
+      }),
+    ]);
+    if (job && job.status.jobId === dataset.latestJob?.id) return job;
     if (!dataset.latestJob) throw new NotFoundException(`Dataset ${datasetId} has not been completed, so it has no validation yet.`);
-    const job = dataset.latestJob;
+    const latest = dataset.latestJob;
     const bytesTotal = dataset.files.reduce((sum, f) => sum + f.sizeBytes, 0);
     return {
-      version: `${job.id}.queued`,
+      version: `${latest.id}.queued`,
       status: {
         datasetId,
-        jobId: job.id,
+        jobId: latest.id,
         status: 'queued',
         progress: { filesTotal: dataset.files.length, filesChecked: 0, bytesTotal, bytesChecked: 0, percent: 0 },
-        queuedAt: job.queuedAt,
+        queuedAt: latest.queuedAt,
         summary: { errors: 0, warnings: 0 },
         issues: [],
       },

@@ -1,0 +1,35 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { CompleteUploadDto, RpcError, StartUploadDto, UploadRpc, type RpcActor } from '@flotilla/contracts';
+import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import { DatasetsService } from './datasets.service.js';
+import { DatasetRefDto, FileRefDto, ListDatasetsDto } from './dto/dataset-refs.dto.js';
+
+/** The `upload.*` RPC patterns: every call runs on behalf of an actor, and is scoped to its team. */
+@Injectable()
+export class DatasetsRpc implements OnModuleInit {
+  constructor(
+    private readonly datasets: DatasetsService,
+    private readonly server: RpcServer,
+  ) {}
+
+  onModuleInit(): void {
+    this.server.handle(UploadRpc.Start, async (payload, meta) => this.datasets.start(await validatePayload(StartUploadDto, payload), actor(meta)));
+    this.server.handle(UploadRpc.Complete, async (payload, meta) => this.datasets.complete(await validatePayload(CompleteUploadDto, payload), actor(meta)));
+    this.server.handle(UploadRpc.List, async (payload, meta) => this.datasets.list(actor(meta), await validatePayload(ListDatasetsDto, payload)));
+    this.server.handle(UploadRpc.Get, async (payload, meta) => this.datasets.get((await validatePayload(DatasetRefDto, payload)).datasetId, actor(meta)));
+    this.server.handle(UploadRpc.Download, async (payload, meta) => {
+      const { datasetId, fileId } = await validatePayload(FileRefDto, payload);
+      return this.datasets.download(datasetId, fileId, actor(meta));
+    });
+    this.server.handle(UploadRpc.Delete, async (payload, meta) => {
+      await this.datasets.delete((await validatePayload(DatasetRefDto, payload)).datasetId, actor(meta));
+      return { deleted: true };
+    });
+  }
+}
+
+/** Dataset calls are always made on someone's behalf. */
+function actor(meta: RpcRequestMeta): RpcActor {
+  if (!meta.actor) throw new RpcError('FORBIDDEN', 'Dataset calls need the caller as actor.');
+  return meta.actor;
+}

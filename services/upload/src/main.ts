@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { loadEnv } from '@flotilla/config';
+import { runService, startHttpService } from '@flotilla/observability';
+import { AppModule } from './app.module.js';
+import { UploadEnv } from './upload.env.js';
+
+await runService('upload', async () => {
+  const env = loadEnv(UploadEnv);
+  await startHttpService(AppModule, {
+    service: 'upload',
+    port: env.HTTP_PORT,
+    logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  });
+});

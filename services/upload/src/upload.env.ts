@@ -1,0 +1,45 @@
+import { IsInt, Max, Min } from 'class-validator';
+import { StorageEnv } from '@flotilla/storage';
+
+const MiB = 1024 * 1024;
+
+export class UploadEnv extends StorageEnv {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 8082;
+
+  /** Files in one dataset. */
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  UPLOAD_MAX_FILES = 1000;
+
+  /** Largest file accepted (S3's own limit is 5 TiB; 10,000 parts of `UPLOAD_PART_SIZE_BYTES`). */
+  @IsInt()
+  @Min(1)
+  UPLOAD_MAX_FILE_BYTES = 5 * 1024 * MiB;
+
+  /** Files above this size are uploaded in parts, each with its own presigned URL. */
+  @IsInt()
+  @Min(5 * MiB)
+  UPLOAD_MULTIPART_THRESHOLD_BYTES = 64 * MiB;
+
+  /** Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last). */
+  @IsInt()
+  @Min(5 * MiB)
+  @Max(5 * 1024 * MiB)
+  UPLOAD_PART_SIZE_BYTES = 16 * MiB;
+
+  /** How long the upload URLs, and the upload session, stay valid. */
+  @IsInt()
+  @Min(60)
+  @Max(7 * 24 * 3600)
+  UPLOAD_URL_TTL_SECONDS = 3600;
+
+  /** How long a download URL stays valid. */
+  @IsInt()
+  @Min(10)
+  @Max(7 * 24 * 3600)
+  DOWNLOAD_URL_TTL_SECONDS = 300;
+}
