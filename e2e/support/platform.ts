@@ -1,5 +1,6 @@
 import { Naming } from '@flotilla/config';
 import { topologyResources } from '@flotilla/messaging';
+import { startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
 import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
 
 export const ADMIN = { email: 'admin@e2e.test', password: 'e2e-admin-password-123' };
@@ -43,46 +44,73 @@ export class ApiClient {
   }
 }
 
-/** The platform's services as separate processes on the shared servers, in their own namespace. */
+export type ServiceName = 'gateway' | 'vote-consumer' | 'upload' | 'validator';
+
+/** The RPC queue each service serves, for cleaning up its topology. */
+const SERVES = { gateway: undefined, 'vote-consumer': 'votes', upload: 'upload', validator: 'validator' } as const;
+
+/**
+ * The platform's services as separate processes on the shared servers, in their own
+ * namespace; with `upload` or `validator`, an embedded S3 of its own too.
+ */
 export class Platform {
   readonly namespace = uniqueNamespace();
   readonly services: ServiceProcess[] = [];
-  gateway!: ServiceProcess;
-  voteConsumer!: ServiceProcess;
+  readonly byName = new Map<ServiceName, ServiceProcess>();
+  s3?: EmbeddedS3;
   api!: ApiClient;
 
-  constructor(private readonly extraEnv: Record<string, string> = {}) {}
+  constructor(
+    private readonly extraEnv: Record<string, string> = {},
+    readonly names: ServiceName[] = ['vote-consumer', 'gateway'],
+  ) {}
+
+  get gateway(): ServiceProcess {
+    return this.service('gateway');
+  }
+
+  get voteConsumer(): ServiceProcess {
+    return this.service('vote-consumer');
+  }
+
+  service(name: ServiceName): ServiceProcess {
+    const svc = this.byName.get(name);
+    if (!svc) throw new Error(`${name} is not part of this platform`);
+    return svc;
+  }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
     return testEnv(this.namespace, {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       JWT_SECRET: 'e2e-jwt-secret-that-is-long-enough-0123456789',
+      ...(this.s3 ? { S3_ENDPOINT: this.s3.endpoint, S3_BUCKET: `flotilla-${this.namespace}` } : {}),
       ...this.extraEnv,
       ...extra,
     });
   }
 
   async start(): Promise<this> {
-    this.voteConsumer = new ServiceProcess('vote-consumer', await freePort(), this.env());
-    this.gateway = new ServiceProcess('gateway', await freePort(), this.env());
-    this.services.push(this.voteConsumer, this.gateway);
+    if (this.names.includes('upload') || this.names.includes('validator')) this.s3 = await startEmbeddedS3();
+    for (const name of this.names) {
+      const svc = new ServiceProcess(name, await freePort(), this.env());
+      this.byName.set(name, svc);
+      this.services.push(svc);
+    }
     await Promise.all(this.services.map((s) => s.start()));
     this.api = new ApiClient(this.gateway.url);
     return this;
   }
 
-  /** Stops every service and removes the namespace's schemas, keys and queues. */
+  /** Stops every service and removes the namespace's schemas, keys, queues and objects. */
   async stop(): Promise<void> {
     await Promise.all(this.services.map((s) => s.stop()));
     const ns = this.namespace;
     await Promise.allSettled([
       dropSchemas(ns),
       deleteKeys(ns),
-      ...[
-        topologyResources(new Naming(ns), 'gateway'),
-        topologyResources(new Naming(ns), 'vote-consumer', 'votes'),
-      ].map((r) => deleteAmqp(r.queues, r.exchanges)),
+      ...this.names.map((name) => topologyResources(new Naming(ns), name, SERVES[name])).map((r) => deleteAmqp(r.queues, r.exchanges)),
+      this.s3?.close(),
     ]);
   }
 }

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sampleDatasets, png } from '@flotilla/samples';
+import { ADMIN, Platform } from './support/platform.js';
+import { distinctCodes, putFiles, sha256, startUpload, uploadAndValidate, waitForVerdict, type LocalFile, type ValidationStatusBody } from './support/datasets.js';
+
+const problemType = 'application/problem+json';
+
+describe('datasets end to end: login → start → PUT to S3 → complete → validation', () => {
+  const platform = new Platform({}, ['gateway', 'upload', 'validator']);
+  let alpha: string;
+  let beta: string;
+
+  beforeAll(async () => {
+    await platform.start();
+    const admin = await platform.api.login(ADMIN.email, ADMIN.password);
+    for (const [team, email] of [['alpha', 'a@datasets.test'], ['beta', 'b@datasets.test']]) {
+      const created = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: team } });
+      const user = await platform.api.request('POST', '/api/v1/admin/users', {
+        token: admin,
+        body: { email, password: 'member-password-123', teamId: created.body.id, role: 'member' },
+      });
+      expect(user.status).toBe(201);
+    }
+    alpha = await platform.api.login('a@datasets.test', 'member-password-123');
+    beta = await platform.api.login('b@datasets.test', 'member-password-123');
+  });
+
+  afterAll(() => platform.stop());
+
+  describe.each(sampleDatasets().map((d) => [d.name, d] as const))('sample %s', (name, sample) => {
+    it(`ends ${sample.expectedStatus} with exactly the expected issue codes`, async () => {
+      const { verdict } = await uploadAndValidate(platform.api, alpha, name, sample.profile, sample.files, sample.options);
+      expect({ status: verdict.status, codes: distinctCodes(verdict) }).toEqual({ status: sample.expectedStatus, codes: [...sample.expectedCodes].sort() });
+      expect(verdict.progress).toMatchObject({ filesTotal: sample.files.length, filesChecked: sample.files.length, percent: 100 });
+      expect(verdict.summary.errors).toBe(verdict.issues.filter((i) => i.severity === 'error').length);
+      // The full report is in S3, behind a presigned link.
+      const report = await fetch(verdict.reportUrl!);
+      expect(report.status).toBe(200);
+      expect(((await report.json()) as { issues: unknown[] }).issues).toHaveLength(verdict.issues.length);
+    });
+  });
+
+  it('completing twice answers 200 with the same job, and the status carries ETag, 304 and Retry-After', async () => {
+    const files = [img('a.png')];
+    const start = await startUpload(platform.api, alpha, 'twice', 'xray', files);
+    await putFiles(start, files);
+    const first = await platform.api.request<{ validationJobId: string; status: string }>('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
+    expect(first.status).toBe(202);
+    expect(first.body.status).toBe('queued');
+    const status = await platform.api.request<ValidationStatusBody>('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha });
+    expect(status.status).toBe(200);
+    expect(status.body.jobId).toBe(first.body.validationJobId);
+    if (status.body.status === 'queued' || status.body.status === 'running') expect(Number(status.headers.get('retry-after'))).toBeGreaterThan(0);
+    const second = await platform.api.request<{ validationJobId: string }>('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
+    expect(second.status).toBe(200);
+    expect(second.body.validationJobId).toBe(first.body.validationJobId);
+    const verdict = await waitForVerdict(platform.api, alpha, start.datasetId);
+    expect(verdict.status).toBe('failed'); // no manifest
+    const final = await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha });
+    const etag = final.headers.get('etag')!;
+    expect(final.headers.get('retry-after')).toBeNull();
+    const again = await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha, headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+  });
+
+  it('refuses to complete when an object is missing or of the wrong size, listing them, and queues nothing', async () => {
+    const files = [img('present.png'), img('missing.png'), img('short.png')];
+    const start = await startUpload(platform.api, alpha, 'incomplete', 'xray', files);
+    await putFiles({ ...start, files: start.files.filter((f) => f.filename === 'present.png') }, files);
+    // s3rver does not enforce the signed length; real S3 would refuse this PUT outright.
+    const short = start.files.find((f) => f.filename === 'short.png')!;
+    await fetch(short.uploadUrl!, { method: 'PUT', headers: short.headers, body: files[2]!.content.subarray(0, 10) });
+    const res = await platform.api.request<{ errors: { path: string; message: string }[] }>('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain(problemType);
+    expect(res.body.errors.map((e) => e.path).sort()).toEqual(['missing.png', 'short.png']);
+    const detail = await platform.api.request<{ status: string; latestJob: unknown }>('GET', `/api/v1/datasets/${start.datasetId}`, { token: alpha });
+    expect(detail.body).toMatchObject({ status: 'pending', latestJob: null });
+    expect((await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha })).status).toBe(404);
+  });
+
+  it.each([
+    ['a path separator', 'dir/x.png'],
+    ['a backslash', 'dir\\x.png'],
+    ['parent references', '../x.png'],
+    ['a control character', 'x\u0007.png'],
+    ['a newline', 'x\n.png'],
+    ['more than 255 bytes', `${'é'.repeat(128)}.png`],
+  ])('refuses a filename with %s with 422 before anything is signed', async (_, filename) => {
+    const before = await platform.api.request<{ items: unknown[] }>('GET', '/api/v1/datasets?limit=200', { token: alpha });
+    const res = await platform.api.request<{ errors: { path: string }[]; uploadUrl?: string }>('POST', '/api/v1/upload/start', {
+      token: alpha,
+      body: { datasetName: 'hostile', profile: 'xray', files: [{ filename, contentType: 'image/png', sizeBytes: 10 }] },
+    });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain(problemType);
+    expect(res.body.errors[0]!.path).toBe('files[0].filename');
+    expect(JSON.stringify(res.body)).not.toContain('X-Amz-Signature');
+    const after = await platform.api.request<{ items: unknown[] }>('GET', '/api/v1/datasets?limit=200', { token: alpha });
+    expect(after.body.items).toHaveLength(before.body.items.length);
+  });
+
+  it('refuses other bad file lists with 422 and malformed bodies with 400', async () => {
+    const start = (files: unknown, profile = 'xray') =>
+      platform.api.request('POST', '/api/v1/upload/start', { token: alpha, body: { datasetName: 'bad', profile, files } });
+    expect((await start([])).status).toBe(422);
+    expect((await start([{ filename: 'a.png', contentType: 'image/png', sizeBytes: 1 }, { filename: 'a.png', contentType: 'image/png', sizeBytes: 1 }])).status).toBe(422);
+    expect((await start([{ filename: 'a.png', contentType: 'image/png', sizeBytes: 6 * 1024 ** 4 }])).status).toBe(422);
+    expect((await start([{ filename: 'a.exe', contentType: 'application/x-msdownload', sizeBytes: 1 }])).status).toBe(422);
+    expect((await start([{ filename: 'teams.png', contentType: 'image/png', sizeBytes: 1 }], 'teams-json')).status).toBe(422);
+    expect((await start([{ filename: 'a.png', contentType: 'image/png', sizeBytes: -1 }])).status).toBe(400);
+    expect((await start([{ filename: 'a.png', contentType: 'image/png', sizeBytes: '1' }])).status).toBe(400);
+    expect((await start([{ filename: 'a.png', contentType: 'image/png', sizeBytes: 1, extra: true }])).status).toBe(400);
+    expect((await start([], 'pdf')).status).toBe(400);
+  });
+
+  it("answers 404 to another team's dataset on every dataset route", async () => {
+    const files = [img('mine.png')];
+    const { datasetId } = await uploadAndValidate(platform.api, alpha, 'private', 'xray', files);
+    const detail = await platform.api.request<{ files: { id: string }[] }>('GET', `/api/v1/datasets/${datasetId}`, { token: alpha });
+    const fileId = detail.body.files[0]!.id;
+    const routes: [string, string, unknown?][] = [
+      ['GET', `/api/v1/datasets/${datasetId}`],
+      ['GET', `/api/v1/datasets/${datasetId}/files/${fileId}/download`],
+      ['GET', `/api/v1/validation/${datasetId}/status`],
+      ['GET', `/api/v1/validation/${datasetId}/events`],
+      ['POST', '/api/v1/upload/complete', { datasetId }],
+      ['DELETE', `/api/v1/datasets/${datasetId}`],
+    ];
+    for (const [method, path, body] of routes) {
+      const res = await platform.api.request(method, path, { token: beta, body });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expect(res.headers.get('content-type')).toContain(problemType);
+    }
+    const list = await platform.api.request<{ items: { id: string }[] }>('GET', '/api/v1/datasets?limit=200', { token: beta });
+    expect(list.body.items.map((d) => d.id)).not.toContain(datasetId);
+    // Still there for its owner.
+    expect((await platform.api.request('GET', `/api/v1/datasets/${datasetId}`, { token: alpha })).status).toBe(200);
+  });
+
+  it('lists, downloads and recognises the same bytes in two datasets', async () => {
+    const shared = img('shared.png');
+    const first = await uploadAndValidate(platform.api, alpha, 'first', 'xray', [shared]);
+    const second = await uploadAndValidate(platform.api, alpha, 'second', 'xray', [{ ...shared, filename: 'copy.png' }]);
+    const detail = await platform.api.request<{ files: { id: string; sha256: string; sameContentAs: { datasetId: string }[] }[] }>('GET', `/api/v1/datasets/${second.datasetId}`, { token: alpha });
+    expect(detail.body.files[0]!.sha256).toBe(sha256(shared.content));
+    expect(detail.body.files[0]!.sameContentAs.map((s) => s.datasetId)).toContain(first.datasetId);
+    const link = await platform.api.request<{ url: string; expiresAt: string }>('GET', `/api/v1/datasets/${second.datasetId}/files/${detail.body.files[0]!.id}/download`, { token: alpha });
+    expect(link.status).toBe(200);
+    const bytes = Buffer.from(await (await fetch(link.body.url)).arrayBuffer());
+    expect(bytes.equals(shared.content)).toBe(true);
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await platform.api.request('GET', `/api/v1/datasets?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: alpha });
+      pages.push(...res.body.items.map((d) => d.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(pages).toEqual(expect.arrayContaining([first.datasetId, second.datasetId]));
+    expect(new Set(pages).size).toBe(pages.length);
+  });
+
+  it('streams status events until the job finishes', async () => {
+    const files = [img('sse.png')];
+    const start = await startUpload(platform.api, alpha, 'sse', 'xray', files);
+    await putFiles(start, files);
+    await platform.api.request('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
+    const res = await fetch(`${platform.api.baseUrl}/api/v1/validation/${start.datasetId}/events`, { headers: { authorization: `Bearer ${alpha}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await res.text(); // the server closes the stream when the job is finished
+    const events = text
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: status'))
+      .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as ValidationStatusBody);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events[events.length - 1]!.status).toBe('failed');
+  });
+
+  it('deletes a dataset: 204, then 404, and its objects are gone', async () => {
+    const files = [img('gone.png')];
+    const { datasetId } = await uploadAndValidate(platform.api, alpha, 'doomed', 'xray', files);
+    const detail = await platform.api.request<{ files: { id: string }[] }>('GET', `/api/v1/datasets/${datasetId}`, { token: alpha });
+    const link = await platform.api.request<{ url: string }>('GET', `/api/v1/datasets/${datasetId}/files/${detail.body.files[0]!.id}/download`, { token: alpha });
+    const status = await platform.api.request<ValidationStatusBody>('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha });
+    expect((await platform.api.request('DELETE', `/api/v1/datasets/${datasetId}`, { token: alpha })).status).toBe(204);
+    expect((await platform.api.request('GET', `/api/v1/datasets/${datasetId}`, { token: alpha })).status).toBe(404);
+    expect((await platform.api.request('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha })).status).toBe(404);
+    expect((await fetch(link.body.url)).status).toBe(404);
+    expect((await fetch(status.body.reportUrl!)).status).toBe(404);
+  });
+});
+
+function img(filename: string): LocalFile {
+  return { filename, contentType: 'image/png', content: png({ width: 64 + filename.length, height: 64 }) };
+}
