@@ -25,6 +25,7 @@ const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/
  * - contracts -> contracts (the bus contract depends on nothing else of ours)
  * - util      -> util
  * - testing   -> contracts, infra, util
+ * - tool      -> contracts, util (command-line clients speak the public API only)
  * A project whose tags match no constraint may import no project at all, so a new
  * project without a `type:*` tag fails lint until it gets one.
  */
@@ -54,6 +55,7 @@ const depConstraints = (testFiles) => {
           }),
     },
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: plusTesting(['type:util']) },
+    { sourceTag: 'type:tool', onlyDependOnLibsWithTags: plusTesting(['type:contracts', 'type:util']) },
     { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:util', 'type:testing'] },
   ];
 };

@@ -18,7 +18,7 @@ export default {
   // Jest reads the timeout from the top level only; integration and end-to-end tests need minutes.
   testTimeout: 120_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services}/*/src/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools}/*/src/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',

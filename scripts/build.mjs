@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const projects = ['libs', 'services'].flatMap((dir) =>
+const projects = ['libs', 'services', 'tools'].flatMap((dir) =>
   existsSync(join(root, dir))
     ? readdirSync(join(root, dir))
         .map((name) => join(dir, name))
