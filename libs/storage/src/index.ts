@@ -1,4 +1,6 @@
 export * from './storage.env.js';
 export * from './object-storage.js';
+export { StorageUnavailableError, isStorageUnavailable } from './storage-errors.js';
+export { contentDisposition } from './content-disposition.js';
 export * from './storage.module.js';
 export * from './embedded-s3.js';

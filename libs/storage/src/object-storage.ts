@@ -12,18 +12,15 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
+  type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ENV } from '@flotilla/config';
 import { Readable } from 'node:stream';
+import { contentDisposition } from './content-disposition.js';
+import { isNotFound, toStorageError } from './storage-errors.js';
 import type { StorageEnv } from './storage.env.js';
-
-/** S3 could not be reached, or answered with a server error: the caller's 503. */
-export class StorageUnavailableError extends Error {
-  override readonly name = 'StorageUnavailableError';
-}
 
 export interface PresignedPut {
   url: string;
@@ -38,7 +35,21 @@ export interface ObjectHead {
   contentType: string | undefined;
 }
 
-/** Builds an S3 client for one endpoint; presigned URLs carry no checksum the client cannot know. */
+/** How long connecting to S3 may take before the call fails as unavailable. */
+const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * How long a socket may sit idle (no bytes either way) before the call fails as unavailable.
+ * It also applies to a `getStream` body its reader stops reading.
+ */
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
+/** DeleteObjects takes at most this many keys. */
+const DELETE_BATCH = 1000;
+
+/**
+ * Builds an S3 client for one endpoint ('' = the SDK's own AWS endpoint resolution). Checksums
+ * only when an operation requires them: otherwise the SDK puts a CRC32 of a body it has not
+ * seen into presigned PUT URLs, and S3 refuses the client's upload.
+ */
 export function createS3Client(env: StorageEnv, endpoint: string): S3Client {
   return new S3Client({
     region: env.S3_REGION,
@@ -48,6 +59,7 @@ export function createS3Client(env: StorageEnv, endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
   });
 }
 
@@ -55,29 +67,41 @@ export function createS3Client(env: StorageEnv, endpoint: string): S3Client {
  * The service's bucket. Two clients: `internal` for the service's own calls, `public`
  * only for signing the URLs clients use (the signature covers the host, so a URL
  * signed for the internal name fails when a client reaches S3 under another one).
+ *
+ * Calls that reach S3 throw {@link StorageUnavailableError} when it cannot be reached,
+ * times out or answers 5xx; any other failure is the SDK's own error. Signing URLs makes
+ * no request.
  */
 @Injectable()
 export class ObjectStorage {
   private readonly logger = new Logger(ObjectStorage.name);
   readonly bucket: string;
+  readonly region: string;
+  /** What the services reach ('' = AWS), for messages. */
+  readonly endpoint: string;
   readonly internal: S3Client;
   readonly public: S3Client;
 
   constructor(@Inject(ENV) env: StorageEnv) {
     this.bucket = env.S3_BUCKET;
+    this.region = env.S3_REGION;
+    this.endpoint = env.S3_ENDPOINT;
     this.internal = createS3Client(env, env.S3_ENDPOINT);
-    this.public = env.S3_PUBLIC_ENDPOINT && env.S3_PUBLIC_ENDPOINT !== env.S3_ENDPOINT ? createS3Client(env, env.S3_PUBLIC_ENDPOINT) : this.internal;
+    this.public =
+      env.S3_PUBLIC_ENDPOINT && env.S3_PUBLIC_ENDPOINT !== env.S3_ENDPOINT ? createS3Client(env, env.S3_PUBLIC_ENDPOINT) : this.internal;
   }
 
   /**
-   * A PUT URL for exactly one key, method PUT, `contentLength` bytes of `contentType`,
-   * valid `expiresInSeconds`. Length and type are signed headers: S3 refuses a body of
-   * another length or type.
+   * Signs (no request) a URL for exactly one PUT of `key`: `contentLength` bytes of
+   * `contentType`, valid `expiresInSeconds`. Length and type are signed headers, so S3
+   * refuses a body of another length or a request with another type; the client must send
+   * the returned `headers` (its HTTP library sets Content-Length from the body).
    */
   async presignPut(key: string, options: { contentLength: number; contentType: string; expiresInSeconds: number }): Promise<PresignedPut> {
     const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: options.contentLength, ContentType: options.contentType });
     const url = await getSignedUrl(this.public, command, {
       expiresIn: options.expiresInSeconds,
+      // The presigner leaves content-type unsigned by default; both must bind the upload.
       signableHeaders: new Set(['content-length', 'content-type']),
       // Kept as headers (not query parameters) so they stay bound to the request.
       unhoistableHeaders: new Set(['content-type']),
@@ -85,20 +109,36 @@ export class ObjectStorage {
     return { url, headers: { 'content-type': options.contentType }, expiresAt: expiry(options.expiresInSeconds) };
   }
 
-  /** Starts a multipart upload; returns its upload id. */
+  /**
+   * Starts a multipart upload of `key` (S3 keeps its parts, and bills for them, until it
+   * is completed or aborted); returns its upload id.
+   */
   async createMultipartUpload(key: string, contentType: string): Promise<string> {
-    const out = await this.call(() => this.internal.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType })));
+    const out = await this.call(`create multipart upload of ${key}`, () =>
+      this.internal.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType })),
+    );
     if (!out.UploadId) throw new Error(`S3 returned no upload id for ${key}`);
     return out.UploadId;
   }
 
-  /** A PUT URL for one part of a multipart upload (the client reads the part's ETag from the response). */
+  /**
+   * Signs (no request) a URL for one PUT of part `partNumber` (1-10,000) of the upload:
+   * the key, upload id and part number are in the signed query. The part's size is not
+   * signed; S3 wants at least 5 MiB for every part but the last. The client reads the
+   * part's ETag from the response, and needs CORS to expose `ETag` in a browser.
+   */
   async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
     return getSignedUrl(this.public, new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), {
       expiresIn: expiresInSeconds,
     });
   }
 
+  /**
+   * Assembles the object from the listed parts (ascending part numbers, the ETags the part
+   * uploads returned) and ends the upload. Fails when a part is missing or an ETag does not
+   * match (S3's `InvalidPart`), or the upload is unknown (`NoSuchUpload`, also after it
+   * was completed).
+   */
   async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
     const command = new CompleteMultipartUploadCommand({
       Bucket: this.bucket,
@@ -106,18 +146,27 @@ export class ObjectStorage {
       UploadId: uploadId,
       MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
     });
-    await this.call(() => this.internal.send(command));
+    await this.call(`complete multipart upload of ${key}`, () => this.internal.send(command));
   }
 
-  /** Discards the parts of an unfinished multipart upload. */
+  /**
+   * Deletes the uploaded parts of an unfinished multipart upload and ends it. An upload S3
+   * no longer knows (aborted or completed before) counts as done.
+   */
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
-    await this.call(() => this.internal.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })));
+    try {
+      await this.call(`abort multipart upload of ${key}`, () =>
+        this.internal.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
+    }
   }
 
   /** The object's size, ETag and type, or `null` when there is no such object. */
   async head(key: string): Promise<ObjectHead | null> {
     try {
-      const out = await this.call(() => this.internal.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      const out = await this.call(`head ${key}`, () => this.internal.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
       return { sizeBytes: out.ContentLength ?? 0, etag: out.ETag ?? '', contentType: out.ContentType };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -125,40 +174,68 @@ export class ObjectStorage {
     }
   }
 
-  /** The object's bytes as a stream, never buffered whole; `signal` aborts the download. */
+  /**
+   * The object's bytes as a stream, read from S3 as it is consumed (never buffered whole).
+   * The caller must consume or destroy it, or the connection stays taken. `signal` aborts
+   * the download. Failures after the stream is returned are emitted on it unwrapped (see
+   * `isStorageUnavailable`); a stream left unread for a minute fails with a `TimeoutError`.
+   */
   async getStream(key: string, signal?: AbortSignal): Promise<Readable> {
-    const out = await this.call(() => this.internal.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), signal ? { abortSignal: signal } : undefined));
+    const out = await this.call(`get ${key}`, () =>
+      this.internal.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), signal ? { abortSignal: signal } : undefined),
+    );
     const body = out.Body;
     if (body instanceof Readable) return body;
     throw new Error(`S3 returned no stream for ${key}`);
   }
 
+  /** Writes a small object in one request, replacing any object under `key`. */
   async putObject(key: string, body: Buffer | string, contentType: string): Promise<void> {
-    await this.call(() => this.internal.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType })));
+    await this.call(`put ${key}`, () => this.internal.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType })));
   }
 
+  /** Deletes the object; deleting an object that does not exist succeeds. */
   async deleteObject(key: string): Promise<void> {
-    await this.call(() => this.internal.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+    await this.call(`delete ${key}`, () => this.internal.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
-  /** Deletes every object whose key starts with `prefix`; returns how many were deleted. */
+  /**
+   * Deletes every object whose key starts with `prefix` (end it with `/` to mean a
+   * folder: `a/1` also matches `a/10`), listing page by page and deleting up to 1000 keys
+   * per request; returns how many were deleted. Unfinished multipart uploads under the
+   * prefix are not objects and stay.
+   */
   async deletePrefix(prefix: string): Promise<number> {
     if (!prefix) throw new RangeError('deletePrefix needs a non-empty prefix');
     let deleted = 0;
     let token: string | undefined;
     do {
-      const page = await this.call(() => this.internal.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 })));
+      const page = await this.call(`list ${prefix}`, () =>
+        this.internal.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: DELETE_BATCH })),
+      );
       const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
-      if (keys.length > 0) {
-        await this.call(() => this.internal.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })));
-        deleted += keys.length;
+      for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+        const batch = keys.slice(i, i + DELETE_BATCH);
+        const out = await this.call(`delete ${prefix}`, () =>
+          this.internal.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+        );
+        // DeleteObjects answers 200 even when some keys failed; they are listed in Errors.
+        const failed = out.Errors ?? [];
+        if (failed.length > 0) {
+          throw new Error(`could not delete ${failed.length} object(s) under ${prefix}: ${failed[0]?.Key} (${failed[0]?.Code} ${failed[0]?.Message})`);
+        }
+        deleted += batch.length;
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return deleted;
   }
 
-  /** A GET URL for one key; with `downloadFilename`, browsers save it under that name. */
+  /**
+   * Signs (no request) a GET URL for one key, valid `expiresInSeconds`. With
+   * `downloadFilename`, S3 answers with `Content-Disposition: attachment` and that name
+   * (RFC 6266, safe for any characters), so browsers save the file instead of showing it.
+   */
   async presignGet(key: string, options: { expiresInSeconds: number; downloadFilename?: string }): Promise<{ url: string; expiresAt: string }> {
     const disposition = options.downloadFilename ? contentDisposition(options.downloadFilename) : undefined;
     const url = await getSignedUrl(this.public, new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: disposition }), {
@@ -167,59 +244,53 @@ export class ObjectStorage {
     return { url, expiresAt: expiry(options.expiresInSeconds) };
   }
 
-  /** Creates the bucket unless it exists (another instance creating it at the same time is fine). */
-  async ensureBucket(): Promise<void> {
+  /**
+   * Creates the bucket unless it exists; returns whether this call created it. Another
+   * instance creating it at the same time is fine; a name taken by another account is an
+   * error.
+   */
+  async ensureBucket(): Promise<boolean> {
+    if (await this.bucketExists()) return false;
+    // Outside us-east-1, AWS wants the region restated, or answers IllegalLocationConstraintException.
+    const configuration = this.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: this.region as BucketLocationConstraint } };
     try {
-      await this.call(() => this.internal.send(new HeadBucketCommand({ Bucket: this.bucket })));
-      return;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    try {
-      await this.call(() => this.internal.send(new CreateBucketCommand({ Bucket: this.bucket })));
+      await this.call(`create bucket ${this.bucket}`, () => this.internal.send(new CreateBucketCommand({ Bucket: this.bucket, ...configuration })));
       this.logger.log(`bucket ${this.bucket} created`);
+      return true;
     } catch (error) {
       const name = (error as { name?: string }).name;
-      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
+      if (name === 'BucketAlreadyOwnedByYou') return false;
+      // AWS: the name belongs to someone else. MinIO and the embedded S3: someone created it just now.
+      if (name === 'BucketAlreadyExists' && (await this.bucketExists())) return false;
+      throw error;
     }
   }
 
-  /** Readiness: the bucket answers. */
+  /** Readiness: the bucket answers a HEAD. */
   async check(): Promise<void> {
-    await this.call(() => this.internal.send(new HeadBucketCommand({ Bucket: this.bucket })));
+    await this.call(`head bucket ${this.bucket}`, () => this.internal.send(new HeadBucketCommand({ Bucket: this.bucket })));
   }
 
-  /** Runs an S3 call; an unreachable S3 or a 5xx becomes {@link StorageUnavailableError}. */
-  private async call<T>(send: () => Promise<T>): Promise<T> {
+  private async bucketExists(): Promise<boolean> {
+    try {
+      await this.check();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Runs an S3 call; an unreachable S3, a timeout or a 5xx becomes {@link StorageUnavailableError}. */
+  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      if (isUnavailable(error)) {
-        throw new StorageUnavailableError(`object storage is not reachable: ${(error as Error).message || (error as Error).name}`, { cause: error });
-      }
-      throw error;
+      throw toStorageError(error, what);
     }
   }
 }
 
 function expiry(seconds: number): string {
   return new Date(Date.now() + seconds * 1000).toISOString();
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
-}
-
-function isUnavailable(error: unknown): boolean {
-  if (error instanceof S3ServiceException) return (error.$metadata?.httpStatusCode ?? 0) >= 500;
-  const e = error as { name?: string; code?: string };
-  if (e?.name === 'AbortError') return false;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(e?.code ?? '') || e?.name === 'TimeoutError';
-}
-
-/** RFC 6266: an ASCII fallback and the UTF-8 name, so any filename downloads safely. */
-export function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }

@@ -13,13 +13,13 @@ describe('ObjectStorage against the embedded S3', () => {
   beforeAll(async () => {
     s3 = await startEmbeddedS3();
     storage = new ObjectStorage(loadEnv(StorageEnv, { S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'storage-test', S3_SECRET_ACCESS_KEY: SECRET }));
-    await storage.ensureBucket();
+    expect(await storage.ensureBucket()).toBe(true);
   });
 
   afterAll(() => s3.close());
 
   it('creates the bucket once and tolerates being asked again', async () => {
-    await expect(storage.ensureBucket()).resolves.toBeUndefined();
+    expect(await storage.ensureBucket()).toBe(false);
     await expect(storage.check()).resolves.toBeUndefined();
   });
 
