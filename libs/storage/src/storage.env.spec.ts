@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadEnv } from '@flotilla/config';
+import { StorageEnv } from './storage.env.js';
+
+describe('StorageEnv', () => {
+  it('runs against the embedded S3 with no configuration', () => {
+    const env = loadEnv(StorageEnv, {});
+    expect(env).toMatchObject({
+      S3_ENDPOINT: '',
+      S3_PUBLIC_ENDPOINT: '',
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: 'flotilla',
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_FORCE_PATH_STYLE: true,
+    });
+  });
+
+  it('reads the path-style switch as a boolean', () => {
+    expect(loadEnv(StorageEnv, { S3_FORCE_PATH_STYLE: 'false' }).S3_FORCE_PATH_STYLE).toBe(false);
+    expect(loadEnv(StorageEnv, { S3_FORCE_PATH_STYLE: '1' }).S3_FORCE_PATH_STYLE).toBe(true);
+    expect(() => loadEnv(StorageEnv, { S3_FORCE_PATH_STYLE: 'sometimes' })).toThrow(/S3_FORCE_PATH_STYLE must be true or false/);
+  });
+
+  it('names each bad variable', () => {
+    let error: unknown;
+    try {
+      loadEnv(StorageEnv, { S3_ENDPOINT: 'minio:9000', S3_PUBLIC_ENDPOINT: 'ftp://files', S3_BUCKET: 'Flotilla_Data', S3_REGION: 'US East' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT', 'S3_BUCKET', 'S3_REGION']) expect(message).toContain(name);
+  });
+
+  it('refuses the embedded S3 secret in production, and accepts a real one', () => {
+    expect(() => loadEnv(StorageEnv, { NODE_ENV: 'production' })).toThrow(/S3_SECRET_ACCESS_KEY must be set to a non-default value when NODE_ENV=production/);
+    const env = loadEnv(StorageEnv, { NODE_ENV: 'production', S3_ACCESS_KEY_ID: 'AKIAEXAMPLE', S3_SECRET_ACCESS_KEY: 'a-real-secret' });
+    expect(env.S3_SECRET_ACCESS_KEY).toBe('a-real-secret');
+  });
+
+  it('never shows the secret in its messages', () => {
+    expect(() => loadEnv(StorageEnv, { NODE_ENV: 'production', S3_SECRET_ACCESS_KEY: 'S3RVER' })).toThrow(/\(got "\*\*\*"\)/);
+  });
+});
