@@ -1,33 +1,85 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { EMBEDDED_S3_CREDENTIALS } from './storage.env.js';
+
+export interface EmbeddedS3Options {
+  /** Port to listen on; 0 (the default) takes a free one. */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Where objects are kept, as files; kept on close. Default: a fresh temporary directory, removed on close. */
+  directory?: string;
+  /** Buckets to create before it answers (each service also creates its own bucket at start). */
+  buckets?: string[];
+}
 
 export interface EmbeddedS3 {
+  /** `http://host:port`, for `S3_ENDPOINT`. */
   endpoint: string;
   directory: string;
+  /** The credentials it accepts (the `StorageEnv` defaults). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Stops listening, then removes the directory if it was a temporary one. */
   close(): Promise<void>;
 }
 
 /**
- * An S3 in this process (s3rver), for local runs and tests: objects are files under
- * `directory`. It accepts any credentials and does not verify signatures, so what the
- * presigned URLs allow is checked by the project's own tests, not by it. A temporary
- * directory (the default) is removed on close.
+ * Starts an S3 in this process (s3rver), for local runs and tests, and resolves once it
+ * listens. It accepts only the credentials S3RVER/S3RVER, but does not verify signatures
+ * nor the signed Content-Length and Content-Type (it does check a presigned URL's
+ * expiry), so what presigned URLs allow is checked by the project's own tests. Nor does it
+ * have AbortMultipartUpload or ListParts (405), and a multipart object's ETag is the MD5
+ * of the whole object rather than S3's `<hash>-<parts>`.
  */
-export async function startEmbeddedS3(options: { port?: number; host?: string; directory?: string } = {}): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<EmbeddedS3> {
   const temporary = !options.directory;
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'flotilla-s3-'));
   mkdirSync(directory, { recursive: true });
   const host = options.host ?? '127.0.0.1';
-  const server = new S3rver({ port: options.port ?? 0, address: host, directory, silent: true });
-  const address = (await server.run()) as { port: number };
-  return {
-    endpoint: `http://${host}:${address.port}`,
+  const server = new S3rver({
     directory,
+    silent: true,
+    // Path-style only: otherwise any host name that is not an IP address or `localhost`
+    // (a Docker service name, a public name, `[::1]`) is taken for a bucket name.
+    vhostBuckets: false,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+  });
+  let http: Server;
+  try {
+    // Not s3rver's run(): its server reports a taken port as an unhandled 'error' event,
+    // which ends the process instead of rejecting.
+    await server.configureBuckets();
+    http = await listen(createServer(server.callback()), options.port ?? 0, host);
+  } catch (error) {
+    if (temporary) rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+  const address = http.address() as AddressInfo;
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  return {
+    endpoint: `http://${hostInUrl}:${address.port}`,
+    directory,
+    credentials: { ...EMBEDDED_S3_CREDENTIALS },
     async close() {
-      await server.close();
+      const closed = new Promise<void>((resolve, reject) => http.close((error) => (error ? reject(error) : resolve())));
+      // Keep-alive connections and unread downloads would hold close() open.
+      http.closeAllConnections();
+      await closed;
       if (temporary) rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }
