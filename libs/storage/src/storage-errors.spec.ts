@@ -14,6 +14,7 @@ describe('isStorageUnavailable', () => {
     ['a timeout', Object.assign(new Error('socket timed out'), { name: 'TimeoutError' })],
     ['503 SlowDown', s3Error('SlowDown', 503)],
     ['500 InternalError', s3Error('InternalError', 500)],
+    ['a retried connection failure the SDK re-wrapped, keeping only the text', new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9000')],
     ['every address of a name refusing', Object.assign(new AggregateError([sysError('ECONNREFUSED'), sysError('ECONNREFUSED')]), {})],
   ])('is true for %s', (_, error) => {
     expect(isStorageUnavailable(error)).toBe(true);

@@ -20,9 +20,12 @@ const CONNECTION_CODES = new Set([
   'ENETUNREACH',
 ]);
 
+const CONNECTION_CODE_IN_MESSAGE = new RegExp(`\\b(${[...CONNECTION_CODES].join('|')})\\b`);
+
 interface ErrorShape {
   name?: unknown;
   code?: unknown;
+  message?: unknown;
   errors?: unknown;
   $metadata?: { httpStatusCode?: number };
 }
@@ -39,6 +42,9 @@ export function isStorageUnavailable(error: unknown): boolean {
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   if (e.name === 'TimeoutError') return true;
   if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
+  // The SDK's retry layer re-wraps an error that is not an `Error` of its own realm (as
+  // under Jest's VM modules) in a plain Error that keeps only the text: "... connect ECONNREFUSED ...".
+  if (typeof e.message === 'string' && CONNECTION_CODE_IN_MESSAGE.test(e.message)) return true;
   // Node reports a failed connection to every address of a name as one AggregateError.
   return Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isStorageUnavailable);
 }
