@@ -1,0 +1,54 @@
+import type { TeamsEdition, ValidationIssue } from '@flotilla/contracts';
+
+/**
+ * What the validator read of one object, in a single pass: sizes, content hashes, the
+ * first bytes, and the whole content when the profile asked for it.
+ */
+export interface FileFacts {
+  fileId: string;
+  filename: string;
+  contentType: string;
+  /** The size `upload/start` declared. */
+  declaredSize: number;
+  /** The SHA-256 `upload/start` declared, if any (hex, lower-case). */
+  declaredSha256?: string;
+  /** Bytes actually read. */
+  size: number;
+  /** Hex of the content. */
+  sha256: string;
+  md5: string;
+  /** The first {@link HEAD_BYTES} bytes, all of them when the object is smaller. */
+  head: Buffer;
+  /** The whole content: only when the profile's `wantsBody` said so and `size <= BODY_LIMIT_BYTES`. */
+  body?: Buffer;
+}
+
+/**
+ * How much of each object is kept for format checks. Enough for a JPEG frame header
+ * after typical EXIF and ICC segments, a DICOM header up to Rows/Columns, a NIfTI or
+ * MetaImage header. An image whose header reaches past it is not judged corrupt.
+ */
+export const HEAD_BYTES = 256 * 1024;
+
+/** Largest content kept whole (manifests, team documents); a bigger one is reported too large. */
+export const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** A deployment's and a dataset's settings for a profile. */
+export interface ProfileOptions {
+  /** `teams-json`: the declared edition, used when no ROM is in the dataset. */
+  edition?: TeamsEdition;
+  /** `xray`: the smallest width and height accepted, in pixels. */
+  minImageSize: number;
+  /** `xray`: the allowed labels. */
+  labels: string[];
+}
+
+export const DEFAULT_PROFILE_OPTIONS: ProfileOptions = { minImageSize: 64, labels: ['normal', 'abnormal'] };
+
+/** The rules of one dataset profile: pure functions of what was read, no I/O. */
+export interface Profile {
+  /** Whether the validator must keep this file's whole content (subject to BODY_LIMIT_BYTES). */
+  wantsBody(file: { filename: string; contentType: string; sizeBytes: number }): boolean;
+  /** Every issue found in the dataset, in a stable order. */
+  validate(files: FileFacts[], options: ProfileOptions): ValidationIssue[];
+}
