@@ -1,5 +1,6 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'flotilla-s3-'));
   mkdirSync(directory, { recursive: true });
   const host = options.host ?? '127.0.0.1';
+  patchListObjectsV2();
   const server = new S3rver({
     directory,
     silent: true,
@@ -82,4 +84,63 @@ function listen(server: Server, port: number, host: string): Promise<Server> {
       resolve(server);
     });
   });
+}
+
+interface ListContext {
+  query: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+interface ListBucketResult {
+  Marker?: string;
+  NextMarker?: string;
+  IsTruncated?: boolean;
+  Contents: { Key: string; Owner?: unknown }[];
+  CommonPrefixes: { Prefix: string }[];
+  [field: string]: unknown;
+}
+
+type BucketController = { getBucket?: (ctx: ListContext) => Promise<void>; flotillaListV2?: true };
+
+/**
+ * s3rver 3.7 encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node
+ * 17 and later) no longer has: every listing longer than one page answered 500. This
+ * answers ListObjectsV2 through s3rver's ListObjects (v1, paged by marker) instead, with
+ * the last key (base64url) as the continuation token. Its router looks the handler up on
+ * the controller module at each request, so replacing it there is enough.
+ */
+function patchListObjectsV2(): void {
+  const controller = createRequire(import.meta.url)('s3rver/lib/controllers/bucket.js') as BucketController;
+  const original = controller.getBucket;
+  if (controller.flotillaListV2 || typeof original !== 'function') return;
+  controller.flotillaListV2 = true;
+  controller.getBucket = async (ctx: ListContext): Promise<void> => {
+    const query = ctx.query;
+    if (query['list-type'] !== '2') return original(ctx);
+    const one = (name: string): string | undefined => {
+      const value = query[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const token = one('continuation-token');
+    const startAfter = token ? Buffer.from(token, 'base64url').toString('utf8') : one('start-after');
+    const v1: Record<string, string | string[] | undefined> = { ...query };
+    for (const name of ['list-type', 'continuation-token', 'start-after', 'fetch-owner']) delete v1[name];
+    if (startAfter) v1.marker = startAfter;
+    ctx.query = v1;
+    await original(ctx);
+    ctx.query = query;
+    const { Marker: _marker, NextMarker, ...result } = (ctx.body as { ListBucketResult: ListBucketResult }).ListBucketResult;
+    const contents = one('fetch-owner') === 'true' ? result.Contents : result.Contents.map(({ Owner: _owner, ...rest }) => rest);
+    const last = NextMarker ?? contents.at(-1)?.Key ?? result.CommonPrefixes.at(-1)?.Prefix;
+    ctx.body = {
+      ListBucketResult: {
+        ...result,
+        StartAfter: token ? undefined : startAfter,
+        ContinuationToken: token,
+        NextContinuationToken: result.IsTruncated && last ? Buffer.from(last, 'utf8').toString('base64url') : undefined,
+        KeyCount: contents.length + result.CommonPrefixes.length,
+        Contents: contents,
+      },
+    };
+  };
 }
