@@ -1,3 +1,5 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 
 /**
@@ -49,3 +51,56 @@ export function verifyPresignedRequest(
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const hmac = (key: Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 const rfc3986 = (text: string): string => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * The signature the SDK's own signer (`@smithy/signature-v4`) gives `request` as sent,
+ * signed again with the URL's date, expiry, scope and signed-header names: equal to the
+ * URL's `X-Amz-Signature` exactly when S3 would accept the request (expiry aside). A
+ * second opinion beside {@link verifyPresignedRequest}, from the reference implementation.
+ */
+export async function resignWithSdk(
+  request: { method: string; url: string; headers: Record<string, string> },
+  secretAccessKey: string,
+): Promise<string> {
+  const url = new URL(request.url);
+  const q = url.searchParams;
+  const [accessKeyId, , region, service] = (q.get('X-Amz-Credential') ?? '').split('/');
+  const amzDate = q.get('X-Amz-Date') ?? '';
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
+  const signedHeaders = new Set((q.get('X-Amz-SignedHeaders') ?? '').split(';'));
+  const sent = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  // What S3 reads: the signed headers as they arrive (a header not sent is simply absent).
+  const headers: Record<string, string> = { host: url.host };
+  for (const name of signedHeaders) if (name !== 'host' && sent[name] !== undefined) headers[name] = sent[name];
+  // The presigner states the unsigned payload as this header, and the signer hoists it back into the query.
+  headers['X-Amz-Content-Sha256'] = q.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD';
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of q.entries()) {
+    if (key === 'X-Amz-Signature' || key === 'X-Amz-Content-Sha256') continue;
+    const prior = query[key];
+    query[key] = prior === undefined ? value : ([] as string[]).concat(prior, value);
+  }
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: accessKeyId!, secretAccessKey },
+    region: region!,
+    service: service!,
+    sha256: Sha256,
+    // S3 signs the path as it is in the URL, already encoded once.
+    uriEscapePath: false,
+  });
+  const signed = await signer.presign(
+    {
+      method: request.method.toUpperCase(),
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query,
+      headers,
+    },
+    { signingDate, expiresIn: Number(q.get('X-Amz-Expires')), signableHeaders: signedHeaders },
+  );
+  return String(signed.query['X-Amz-Signature']);
+}
