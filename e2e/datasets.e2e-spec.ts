@@ -177,6 +177,22 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     expect(events[events.length - 1]!.status).toBe('failed');
   });
 
+  it('records the dataset metrics', async () => {
+    const metric = (text: string, name: string): number =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(name) && !line.startsWith('#'))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    const upload = await (await fetch(`${platform.service('upload').url}/metrics`)).text();
+    const validator = await (await fetch(`${platform.service('validator').url}/metrics`)).text();
+    expect(metric(upload, 's3_upload_count')).toBeGreaterThan(0);
+    expect(metric(upload, 's3_upload_bytes')).toBeGreaterThan(0);
+    expect(upload).toMatch(/^concurrent_uploads \d+/m);
+    expect(metric(validator, 'validation_duration_seconds_count{status="passed"}')).toBeGreaterThan(0);
+    expect(metric(validator, 'validation_duration_seconds_count{status="failed"}')).toBeGreaterThan(0);
+    expect(validator).toMatch(/^validation_queue_length \d+/m);
+  });
+
   it('deletes a dataset: 204, then 404, and its objects are gone', async () => {
     const files = [img('gone.png')];
     const { datasetId } = await uploadAndValidate(platform.api, alpha, 'doomed', 'xray', files);

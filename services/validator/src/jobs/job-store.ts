@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import {
+  ValidationEvents,
+  type DatasetUploadedData,
+  type ValidationCompletedData,
+  type ValidationIssue,
+  type ValidationJobStatus,
+  type ValidationStartedData,
+  type ValidationStatus,
+} from '@flotilla/contracts';
+import { Outbox } from '@flotilla/messaging';
+
+export interface JobRow {
+  id: string;
+  dataset_id: string;
+  team_id: string;
+  profile: DatasetUploadedData['profile'];
+  options: DatasetUploadedData['options'];
+  files: DatasetUploadedData['files'];
+  status: ValidationJobStatus;
+  files_total: number;
+  files_checked: number;
+  bytes_total: string;
+  bytes_checked: string;
+  errors: number;
+  warnings: number;
+  attempts: number;
+  last_error: string | null;
+  report_key: string | null;
+  version: number;
+  queued_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface FileResult {
+  fileId: string;
+  sha256: string;
+  md5: string;
+  sizeBytes: number;
+}
+
+/**
+ * The validator's own tables. Every state change bumps `version` (the status ETag),
+ * and the ones others must hear of write their event to the outbox in the same
+ * transaction.
+ */
+@Injectable()
+export class JobStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /**
+   * Records the job of a `dataset.uploaded` event, unless it exists already or the
+   * dataset was deleted meanwhile; returns whether the dataset still exists.
+   */
+  async register(data: DatasetUploadedData): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      const deleted = (await m.query(`SELECT 1 FROM deleted_datasets WHERE dataset_id = $1`, [data.datasetId])) as unknown[];
+      if (deleted.length > 0) return false;
+      await m.query(
+        `INSERT INTO jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+        [data.jobId, data.datasetId, data.teamId, data.profile, JSON.stringify(data.options ?? {}), JSON.stringify(data.files),
+          data.files.length, data.files.reduce((sum, f) => sum + f.sizeBytes, 0), data.queuedAt],
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Takes the job to `running` for one more attempt and returns it, or `undefined` when
+   * it is finished (`passed`/`failed`: a redelivered event is not validated twice). A
+   * job that ended in `error` starts again from its first attempt: that is a replay.
+   * The first start publishes `validation.started`.
+   */
+  async claim(jobId: string): Promise<JobRow | undefined> {
+    const claimed = await this.dataSource.transaction(async (m) => {
+      const [before] = (await m.query(`SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, [jobId])) as { status: ValidationJobStatus }[];
+      if (!before || before.status === 'passed' || before.status === 'failed') return undefined;
+      const [[row]] = (await m.query(
+        `UPDATE jobs SET status = 'running',
+           attempts = CASE WHEN status = 'error' THEN 1 ELSE attempts + 1 END,
+           started_at = CASE WHEN status = 'queued' OR started_at IS NULL THEN clock_timestamp() ELSE started_at END,
+           finished_at = NULL, files_checked = 0, bytes_checked = 0, errors = 0, warnings = 0, last_error = NULL,
+           version = version + 1, updated_at = clock_timestamp()
+         WHERE id = $1 RETURNING *`,
+        [jobId],
+      )) as [JobRow[], number];
+      if (before.status === 'queued') {
+        const data: ValidationStartedData = { datasetId: row!.dataset_id, jobId, teamId: row!.team_id, startedAt: row!.started_at!.toISOString() };
+        await this.outbox.add(m, ValidationEvents.Started, data);
+      }
+      return { row: row!, announced: before.status === 'queued' };
+    });
+    if (claimed?.announced) this.outbox.flush();
+    return claimed?.row;
+  }
+
+  /** Progress of a running job; false when the job is gone (its dataset was deleted). */
+  async progress(jobId: string, filesChecked: number, bytesChecked: number): Promise<boolean> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE jobs SET files_checked = $2, bytes_checked = $3, version = version + 1, updated_at = clock_timestamp()
+       WHERE id = $1 AND status = 'running'`,
+      [jobId, filesChecked, bytesChecked],
+    )) as [unknown, number];
+    return count === 1;
+  }
+
+  async recordFailure(jobId: string, error: string): Promise<void> {
+    await this.dataSource.query(`UPDATE jobs SET last_error = $2, updated_at = clock_timestamp() WHERE id = $1`, [jobId, error]);
+  }
+
+  /**
+   * The verdict: issues, counts, report and status in one transaction with
+   * `validation.completed`. Does nothing when the job is no longer running.
+   */
+  async finish(
+    job: JobRow,
+    outcome: { status: 'passed' | 'failed' | 'error'; issues: ValidationIssue[]; files: FileResult[]; reportKey: string | null; error?: string },
+  ): Promise<boolean> {
+    const errors = outcome.issues.filter((i) => i.severity === 'error').length;
+    const warnings = outcome.issues.length - errors;
+    const done = await this.dataSource.transaction(async (m) => {
+      const [[row]] = (await m.query(
+        `UPDATE jobs SET status = $2, errors = $3, warnings = $4, report_key = $5, file_results = $6, last_error = $7,
+           files_checked = CASE WHEN $2 = 'error' THEN files_checked ELSE files_total END,
+           bytes_checked = CASE WHEN $2 = 'error' THEN bytes_checked ELSE bytes_total END,
+           finished_at = clock_timestamp(), version = version + 1, updated_at = clock_timestamp()
+         WHERE id = $1 AND status = 'running' RETURNING finished_at`,
+        [job.id, outcome.status, errors, warnings, outcome.reportKey, JSON.stringify(outcome.files), outcome.error ?? null],
+      )) as [{ finished_at: Date }[], number];
+      if (!row) return false;
+      await m.query(`DELETE FROM issues WHERE job_id = $1`, [job.id]);
+      if (outcome.issues.length > 0) {
+        await m.query(
+          `INSERT INTO issues (job_id, seq, severity, code, file, path, message)
+           SELECT $1, u.seq, u.severity, u.code, u.file, u.path, u.message
+           FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(seq, severity, code, file, path, message)`,
+          [job.id, outcome.issues.map((_, i) => i), outcome.issues.map((i) => i.severity), outcome.issues.map((i) => i.code),
+            outcome.issues.map((i) => i.file ?? null), outcome.issues.map((i) => i.path ?? null), outcome.issues.map((i) => i.message)],
+        );
+      }
+      const data: ValidationCompletedData = {
+        datasetId: job.dataset_id,
+        jobId: job.id,
+        teamId: job.team_id,
+        status: outcome.status,
+        summary: { errors, warnings },
+        files: outcome.files,
+        finishedAt: row.finished_at.toISOString(),
+      };
+      await this.outbox.add(m, ValidationEvents.Completed, data);
+      return true;
+    });
+    if (done) this.outbox.flush();
+    return done;
+  }
+
+  /** Forgets a deleted dataset's jobs, and remembers the deletion against late events. */
+  async forgetDataset(datasetId: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`INSERT INTO deleted_datasets (dataset_id) VALUES ($1) ON CONFLICT DO NOTHING`, [datasetId]);
+      await m.query(`DELETE FROM jobs WHERE dataset_id = $1`, [datasetId]);
+    });
+  }
+
+  async isDeleted(datasetId: string): Promise<boolean> {
+    return ((await this.dataSource.query(`SELECT 1 FROM deleted_datasets WHERE dataset_id = $1`, [datasetId])) as unknown[]).length > 0;
+  }
+
+  /** The latest job of a dataset, or `undefined`. */
+  async latest(datasetId: string): Promise<JobRow | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT * FROM jobs WHERE dataset_id = $1 ORDER BY queued_at DESC LIMIT 1`, [datasetId])) as JobRow[];
+    return row;
+  }
+
+  async issues(jobId: string): Promise<ValidationIssue[]> {
+    const rows = (await this.dataSource.query(`SELECT severity, code, file, path, message FROM issues WHERE job_id = $1 ORDER BY seq`, [jobId])) as {
+      severity: 'error' | 'warning';
+      code: string;
+      file: string | null;
+      path: string | null;
+      message: string;
+    }[];
+    return rows.map((r) => ({ severity: r.severity, code: r.code, ...(r.file ? { file: r.file } : {}), ...(r.path ? { path: r.path } : {}), message: r.message }));
+  }
+
+  /** The job as API.md's `ValidationStatus` (without the report link). */
+  async status(job: JobRow): Promise<ValidationStatus> {
+    const bytesTotal = Number(job.bytes_total);
+    const bytesChecked = Number(job.bytes_checked);
+    const percent =
+      job.status === 'passed' || job.status === 'failed'
+        ? 100
+        : bytesTotal > 0
+          ? Math.floor((bytesChecked / bytesTotal) * 100)
+          : job.files_total > 0
+            ? Math.floor((job.files_checked / job.files_total) * 100)
+            : 0;
+    return {
+      datasetId: job.dataset_id,
+      jobId: job.id,
+      status: job.status,
+      progress: { filesTotal: job.files_total, filesChecked: job.files_checked, bytesTotal, bytesChecked, percent },
+      queuedAt: job.queued_at.toISOString(),
+      ...(job.started_at ? { startedAt: job.started_at.toISOString() } : {}),
+      ...(job.finished_at ? { finishedAt: job.finished_at.toISOString() } : {}),
+      summary: { errors: job.errors, warnings: job.warnings },
+      issues: job.finished_at ? await this.issues(job.id) : [],
+      ...(job.status === 'error' && job.last_error ? { error: job.last_error } : {}),
+    };
+  }
+}

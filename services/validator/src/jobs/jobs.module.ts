@@ -1,0 +1,33 @@
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { EventConsumer, Outbox } from '@flotilla/messaging';
+import { MetricsService } from '@flotilla/observability';
+import { DatasetEventsConsumer } from './dataset-events.consumer.js';
+import { JobStore } from './job-store.js';
+import { StatusRpc } from './status.rpc.js';
+import { ValidationRunner } from './validation-runner.js';
+
+/** `validation_queue_length`: datasets waiting in the validator's queue, read from the broker at scrape time. */
+@Injectable()
+class QueueLengthMetric implements OnModuleInit {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly events: EventConsumer,
+  ) {}
+
+  onModuleInit(): void {
+    const events = this.events;
+    this.metrics.gauge({
+      name: 'validation_queue_length',
+      help: 'Events waiting in the validator queue (uploaded datasets not yet taken by a worker)',
+      async collect() {
+        const depth = await events.depth();
+        if (depth) this.set(depth.messages);
+      },
+    });
+  }
+}
+
+@Module({
+  providers: [Outbox, JobStore, ValidationRunner, DatasetEventsConsumer, StatusRpc, QueueLengthMetric],
+})
+export class JobsModule {}

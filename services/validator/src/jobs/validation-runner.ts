@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Histogram } from 'prom-client';
+import { ENV } from '@flotilla/config';
+import type { DatasetUploadedData, ValidationIssue } from '@flotilla/contracts';
+import { NonRetryableEventError } from '@flotilla/messaging';
+import { MetricsService } from '@flotilla/observability';
+import { ObjectStorage } from '@flotilla/storage';
+import { profileFor, type FileFacts, type ProfileOptions } from '../profiles/index.js';
+import type { ValidatorEnv } from '../validator.env.js';
+import { JobStore, type FileResult, type JobRow } from './job-store.js';
+import { readObject } from './object-reader.js';
+
+/** The dataset was deleted while its job ran: stop quietly, there is nobody to tell. */
+class JobCancelled extends Error {
+  override readonly name = 'JobCancelled';
+}
+
+export const reportKey = (datasetId: string, jobId: string): string => `reports/${datasetId}/${jobId}.json`;
+
+/**
+ * Runs validation jobs: streams each object once, applies the profile, stores the
+ * report in S3 and records the verdict. A failure (S3 or Postgres away) is thrown so
+ * the event is retried after a delay; the last allowed attempt ends the job `error`
+ * and dead-letters the event, from where an operator can replay it.
+ */
+@Injectable()
+export class ValidationRunner {
+  private readonly logger = new Logger(ValidationRunner.name);
+  private readonly duration: Histogram<'status'>;
+  private readonly running = new Map<string, AbortController>();
+  private readonly profileOptions: Omit<ProfileOptions, 'edition'>;
+
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly storage: ObjectStorage,
+    @Inject(ENV) private readonly env: ValidatorEnv,
+    metrics: MetricsService,
+  ) {
+    this.duration = metrics.histogram({
+      name: 'validation_duration_seconds',
+      help: 'Validation jobs from start to verdict, by final status',
+      labelNames: ['status'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    });
+    this.profileOptions = {
+      labels: env.XRAY_LABELS.split(',').map((l) => l.trim()),
+      minImageSize: env.XRAY_MIN_IMAGE_SIZE,
+    };
+  }
+
+  /** Handles one `dataset.uploaded`; resolves once the verdict is committed (or there is nothing to do). */
+  async run(data: DatasetUploadedData): Promise<void> {
+    if (!(await this.jobs.register(data))) return;
+    const job = await this.jobs.claim(data.jobId);
+    if (!job) return;
+    const started = performance.now();
+    const abort = new AbortController();
+    this.running.set(job.dataset_id, abort);
+    try {
+      const outcome = await this.validate(job, abort.signal);
+      if (await this.jobs.finish(job, outcome)) {
+        this.duration.observe({ status: outcome.status }, (performance.now() - started) / 1000);
+        this.logger.log(`dataset ${job.dataset_id} job ${job.id}: ${outcome.status} (${outcome.issues.length} issue(s))`);
+      }
+    } catch (error) {
+      if (error instanceof JobCancelled || abort.signal.aborted) {
+        this.logger.log(`job ${job.id} stopped: dataset ${job.dataset_id} was deleted`);
+        return;
+      }
+      await this.onFailure(job, error, started);
+    } finally {
+      this.running.delete(job.dataset_id);
+    }
+  }
+
+  /** Stops the running job of a deleted dataset, if this instance runs it. */
+  cancel(datasetId: string): void {
+    this.running.get(datasetId)?.abort();
+  }
+
+  private async validate(job: JobRow, signal: AbortSignal): Promise<{ status: 'passed' | 'failed'; issues: ValidationIssue[]; files: FileResult[]; reportKey: string }> {
+    const profile = profileFor(job.profile);
+    const facts: FileFacts[] = [];
+    let bytesChecked = 0;
+    let lastReport = performance.now();
+    const report = async (filesChecked: number): Promise<void> => {
+      lastReport = performance.now();
+      if (!(await this.jobs.progress(job.id, filesChecked, bytesChecked))) throw new JobCancelled();
+    };
+    for (const file of job.files) {
+      if (signal.aborted) throw new JobCancelled();
+      const stream = await this.storage.getStream(file.key, signal);
+      const wantBody = profile.wantsBody({ filename: file.filename, contentType: file.contentType, sizeBytes: file.sizeBytes });
+      // Progress is written while the bytes flow, one write at a time; its failure ends the read.
+      let pending: Promise<void> | undefined;
+      let progressError: unknown;
+      const fact = await readObject(stream, file, {
+        wantBody,
+        onBytes: (bytes) => {
+          bytesChecked += bytes;
+          if (progressError) throw progressError;
+          if (!pending && performance.now() - lastReport >= this.env.VALIDATION_PROGRESS_INTERVAL_MS) {
+            pending = report(facts.length)
+              .catch((error: unknown) => {
+                progressError = error;
+              })
+              .finally(() => (pending = undefined));
+          }
+        },
+      });
+      await pending;
+      if (progressError) throw progressError;
+      facts.push(fact);
+      await report(facts.length);
+    }
+    const issues = profile.validate(facts, { ...this.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) });
+    const status = issues.some((i) => i.severity === 'error') ? 'failed' : 'passed';
+    const files = facts.map((f) => ({ fileId: f.fileId, filename: f.filename, sha256: f.sha256, md5: f.md5, sizeBytes: f.size }));
+    const key = reportKey(job.dataset_id, job.id);
+    const body = {
+      datasetId: job.dataset_id,
+      jobId: job.id,
+      profile: job.profile,
+      options: job.options,
+      status,
+      summary: { errors: issues.filter((i) => i.severity === 'error').length, warnings: issues.filter((i) => i.severity === 'warning').length },
+      files,
+      issues,
+      generatedAt: new Date().toISOString(),
+    };
+    await this.storage.putObject(key, JSON.stringify(body, null, 2), 'application/json');
+    return { status, issues, files: files.map(({ fileId, sha256, md5, sizeBytes }) => ({ fileId, sha256, md5, sizeBytes })), reportKey: key };
+  }
+
+  private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (job.attempts < this.env.VALIDATION_MAX_ATTEMPTS) {
+      await this.jobs.recordFailure(job.id, reason).catch(() => undefined);
+      this.logger.warn(`job ${job.id} attempt ${job.attempts} of ${this.env.VALIDATION_MAX_ATTEMPTS} failed, will retry: ${reason}`);
+      throw error;
+    }
+    const ended = await this.jobs.finish(job, { status: 'error', issues: [], files: [], reportKey: null, error: reason }).catch(() => false);
+    if (ended) this.duration.observe({ status: 'error' }, (performance.now() - started) / 1000);
+    this.logger.error(`job ${job.id} failed ${job.attempts} time(s); it ends in error and its event is dead-lettered: ${reason}`);
+    throw new NonRetryableEventError(`validation job ${job.id} failed ${job.attempts} time(s): ${reason}`);
+  }
+}

@@ -1,0 +1,50 @@
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { StorageEnv } from '@flotilla/storage';
+
+export class ValidatorEnv extends StorageEnv {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 8083;
+
+  /** Validation jobs this instance runs at once (the prefetch of its event queue). */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  VALIDATION_CONCURRENCY = 2;
+
+  /** Attempts at a job before it ends `error` and its event is dead-lettered. */
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  VALIDATION_MAX_ATTEMPTS = 5;
+
+  /** Delay before a failed job is tried again. Changing it needs the retry queue deleted first. */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  VALIDATION_RETRY_DELAY_MS = 5000;
+
+  /** How often a running job records its progress. */
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  VALIDATION_PROGRESS_INTERVAL_MS = 500;
+
+  /** `xray`: the allowed labels, comma-separated. */
+  @IsString()
+  @Matches(/^[^,\s][^,]*(,[^,\s][^,]*)*$/, { message: 'XRAY_LABELS must be a comma-separated list of labels' })
+  XRAY_LABELS = 'normal,abnormal';
+
+  /** `xray`: the smallest width and height accepted, in pixels. */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  XRAY_MIN_IMAGE_SIZE = 64;
+
+  /** How long a report link in a job's status stays valid. */
+  @IsInt()
+  @Min(10)
+  @Max(7 * 24 * 3600)
+  REPORT_URL_TTL_SECONDS = 300;
+}
