@@ -33,8 +33,9 @@ export interface EmbeddedS3 {
  * listens. It accepts only the credentials S3RVER/S3RVER, but does not verify signatures
  * nor the signed Content-Length and Content-Type (it does check a presigned URL's
  * expiry), so what presigned URLs allow is checked by the project's own tests. Nor does it
- * have AbortMultipartUpload or ListParts (405), and a multipart object's ETag is the MD5
- * of the whole object rather than S3's `<hash>-<parts>`.
+ * have AbortMultipartUpload or ListParts (405, and abandoned parts stay in `directory`);
+ * completing an upload checks neither the parts' ETags nor the 5 MiB minimum, and the
+ * object's ETag is the MD5 of the whole object rather than S3's `<hash>-<parts>`.
  */
 export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<EmbeddedS3> {
   const temporary = !options.directory;
