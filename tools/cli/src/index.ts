@@ -1,0 +1,20 @@
+/**
+ * `@flotilla/cli`: the `flotilla` command, and the same steps as a library so a program
+ * (or an end-to-end test) can upload a folder as a dataset and get its verdict in-process.
+ */
+export { parseCommand, USAGE, DEFAULT_API, DEFAULT_CONCURRENCY, type Command, type Credentials, type UploadCommand } from './args.js';
+export { listFolder, hashFiles, sha256File, type FolderFile, type FolderListing, type LocalFile } from './scan.js';
+export { contentTypeOf, DEFAULT_CONTENT_TYPE } from './content-types.js';
+export {
+  ExitCode,
+  CliError,
+  UsageError,
+  InputError,
+  ApiError,
+  NetworkError,
+  TransferError,
+  ProtocolError,
+  exitCodeOf,
+  type Problem,
+} from './errors.js';
+export { VERSION } from './version.js';
