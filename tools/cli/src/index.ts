@@ -2,9 +2,14 @@
  * `@flotilla/cli`: the `flotilla` command, and the same steps as a library so a program
  * (or an end-to-end test) can upload a folder as a dataset and get its verdict in-process.
  */
+export { uploadDataset, type UploadDatasetOptions } from './upload-dataset.js';
+export type { Reporter } from './reporter.js';
 export { parseCommand, USAGE, DEFAULT_API, DEFAULT_CONCURRENCY, type Command, type Credentials, type UploadCommand } from './args.js';
 export { listFolder, hashFiles, sha256File, type FolderFile, type FolderListing, type LocalFile } from './scan.js';
 export { contentTypeOf, DEFAULT_CONTENT_TYPE } from './content-types.js';
+export { uploadFiles, planUploads, type UploadFilesOptions, type UploadProgress, type UploadUnit, type RetryNotice, type CompletedFiles } from './uploader.js';
+export { waitForVerdict, isFinished, type WaitOptions } from './waiter.js';
+export { ApiClient, apiBase, retryAfterMs, type StatusPoll, type TokenPair } from './http.js';
 export {
   ExitCode,
   CliError,
