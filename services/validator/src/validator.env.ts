@@ -25,6 +25,15 @@ export class ValidatorEnv extends StorageEnv {
   @Max(3_600_000)
   VALIDATION_RETRY_DELAY_MS = 5000;
 
+  /**
+   * A running job's lease, renewed while it runs. After a crash, the redelivered job
+   * is taken over once the lease has lapsed; never while its instance is alive.
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  VALIDATION_LEASE_MS = 15_000;
+
   /** How often a running job records its progress. */
   @IsInt()
   @Min(50)

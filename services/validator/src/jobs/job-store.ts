@@ -72,32 +72,47 @@ export class JobStore {
   }
 
   /**
-   * Takes the job to `running` for one more attempt and returns it, or `undefined` when
-   * it is finished (`passed`/`failed`: a redelivered event is not validated twice). A
+   * Takes the job to `running` for one more attempt, under a lease of `leaseMs`.
+   * Answers `finished` when it is `passed`/`failed` (a redelivered event is not
+   * validated twice) and `leased` while another instance holds a live lease on it. A
    * job that ended in `error` starts again from its first attempt: that is a replay.
    * The first start publishes `validation.started`.
    */
-  async claim(jobId: string): Promise<JobRow | undefined> {
+  async claim(jobId: string, leaseMs: number): Promise<{ kind: 'claimed'; job: JobRow } | { kind: 'finished' } | { kind: 'leased'; forMs: number }> {
     const claimed = await this.dataSource.transaction(async (m) => {
-      const [before] = (await m.query(`SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, [jobId])) as { status: ValidationJobStatus }[];
-      if (!before || before.status === 'passed' || before.status === 'failed') return undefined;
+      const [before] = (await m.query(
+        `SELECT status, GREATEST(0, EXTRACT(EPOCH FROM (lease_until - clock_timestamp())) * 1000)::int AS lease_ms FROM jobs WHERE id = $1 FOR UPDATE`,
+        [jobId],
+      )) as { status: ValidationJobStatus; lease_ms: number | null }[];
+      if (!before || before.status === 'passed' || before.status === 'failed') return { kind: 'finished' as const };
+      if (before.status === 'running' && (before.lease_ms ?? 0) > 0) return { kind: 'leased' as const, forMs: before.lease_ms! };
       const [[row]] = (await m.query(
         `UPDATE jobs SET status = 'running',
            attempts = CASE WHEN status = 'error' THEN 1 ELSE attempts + 1 END,
+           lease_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
            started_at = CASE WHEN status = 'queued' OR started_at IS NULL THEN clock_timestamp() ELSE started_at END,
            finished_at = NULL, files_checked = 0, bytes_checked = 0, errors = 0, warnings = 0, last_error = NULL,
            version = version + 1, updated_at = clock_timestamp()
          WHERE id = $1 RETURNING *`,
-        [jobId],
+        [jobId, leaseMs],
       )) as [JobRow[], number];
       if (before.status === 'queued') {
         const data: ValidationStartedData = { datasetId: row!.dataset_id, jobId, teamId: row!.team_id, startedAt: row!.started_at!.toISOString() };
         await this.outbox.add(m, ValidationEvents.Started, data);
       }
-      return { row: row!, announced: before.status === 'queued' };
+      return { kind: 'claimed' as const, job: row!, announced: before.status === 'queued' };
     });
-    if (claimed?.announced) this.outbox.flush();
-    return claimed?.row;
+    if (claimed.kind === 'claimed' && claimed.announced) this.outbox.flush();
+    return claimed.kind === 'claimed' ? { kind: 'claimed', job: claimed.job } : claimed;
+  }
+
+  /** Extends the lease of a job this instance runs; false when the job is gone or no longer running. */
+  async renewLease(jobId: string, leaseMs: number): Promise<boolean> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE jobs SET lease_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000) WHERE id = $1 AND status = 'running'`,
+      [jobId, leaseMs],
+    )) as [unknown, number];
+    return count === 1;
   }
 
   /** Progress of a running job; false when the job is gone (its dataset was deleted). */

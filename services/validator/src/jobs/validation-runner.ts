@@ -50,12 +50,21 @@ export class ValidationRunner {
 
   /** Handles one `dataset.uploaded`; resolves once the verdict is committed (or there is nothing to do). */
   async run(data: DatasetUploadedData): Promise<void> {
+    // The same event twice at once (a redelivery, or the outbox publishing again): the run in progress answers for both.
+    if (this.running.has(data.datasetId)) return;
     if (!(await this.jobs.register(data))) return;
-    const job = await this.jobs.claim(data.jobId);
+    const job = await this.claim(data.jobId);
     if (!job) return;
     const started = performance.now();
     const abort = new AbortController();
     this.running.set(job.dataset_id, abort);
+    // The lease is renewed while the job runs, whatever the pace of its bytes.
+    const renewal = setInterval(() => {
+      this.jobs.renewLease(job.id, this.env.VALIDATION_LEASE_MS).then(
+        (held) => held || abort.abort(),
+        (error: unknown) => this.logger.warn(`lease of job ${job.id} not renewed: ${String(error)}`),
+      );
+    }, Math.max(250, Math.floor(this.env.VALIDATION_LEASE_MS / 3)));
     try {
       const outcome = await this.validate(job, abort.signal);
       if (await this.jobs.finish(job, outcome)) {
@@ -69,7 +78,21 @@ export class ValidationRunner {
       }
       await this.onFailure(job, error, started);
     } finally {
+      clearInterval(renewal);
       this.running.delete(job.dataset_id);
+    }
+  }
+
+  /**
+   * Claims the job; while another instance holds its lease, waits for that run to
+   * finish or for the lease to lapse (its instance died). `undefined`: nothing to do.
+   */
+  private async claim(jobId: string): Promise<JobRow | undefined> {
+    for (;;) {
+      const claim = await this.jobs.claim(jobId, this.env.VALIDATION_LEASE_MS);
+      if (claim.kind === 'claimed') return claim.job;
+      if (claim.kind === 'finished') return undefined;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, claim.forMs + 50)));
     }
   }
 
@@ -110,7 +133,7 @@ export class ValidationRunner {
       });
       await pending;
       if (progressError) throw progressError;
-      facts.push(fact);
+      facts.push(profile.summarize(fact));
       await report(facts.length);
     }
     const issues = profile.validate(facts, { ...this.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) });

@@ -5,7 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The `validation` schema: one row per job with its progress, the issues it found,
  * datasets deleted meanwhile (so a late or redelivered event does not revive them),
  * and the outbox of `validation.*` events. `version` moves on every change: it is the
- * status's ETag.
+ * status's ETag. A running job's `lease_until` is renewed by the instance running it;
+ * a redelivered event waits for the lease to lapse before it takes the job over.
  */
 export class Validation1732600000000 implements MigrationInterface {
   name = 'Validation1732600000000';
@@ -27,6 +28,7 @@ export class Validation1732600000000 implements MigrationInterface {
         errors integer NOT NULL DEFAULT 0,
         warnings integer NOT NULL DEFAULT 0,
         attempts integer NOT NULL DEFAULT 0,
+        lease_until timestamptz,
         last_error text,
         report_key text,
         file_results jsonb,

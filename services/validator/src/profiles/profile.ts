@@ -1,4 +1,5 @@
 import type { TeamsEdition, ValidationIssue } from '@flotilla/contracts';
+import type { ImageHeader } from './formats.js';
 
 /**
  * What the validator read of one object, in a single pass: sizes, content hashes, the
@@ -17,8 +18,13 @@ export interface FileFacts {
   /** Hex of the content. */
   sha256: string;
   md5: string;
-  /** The first {@link HEAD_BYTES} bytes, all of them when the object is smaller. */
+  /**
+   * The first {@link HEAD_BYTES} bytes, all of them when the object is smaller. Emptied
+   * by {@link Profile.summarize} once what the rules need of it is taken out.
+   */
   head: Buffer;
+  /** `xray`: the image header read from `head` (set by `summarize`). */
+  image?: ImageHeader;
   /** The whole content: only when the profile's `wantsBody` said so and `size <= BODY_LIMIT_BYTES`. */
   body?: Buffer;
 }
@@ -49,6 +55,11 @@ export const DEFAULT_PROFILE_OPTIONS: ProfileOptions = { minImageSize: 64, label
 export interface Profile {
   /** Whether the validator must keep this file's whole content (subject to BODY_LIMIT_BYTES). */
   wantsBody(file: { filename: string; contentType: string; sizeBytes: number }): boolean;
+  /**
+   * Keeps what the rules need of one file's first bytes and drops the bytes, so a
+   * dataset of many files is held in little memory until {@link validate}.
+   */
+  summarize(file: FileFacts): FileFacts;
   /** Every issue found in the dataset, in a stable order. */
   validate(files: FileFacts[], options: ProfileOptions): ValidationIssue[];
 }

@@ -15,5 +15,14 @@ describe('sample datasets', () => {
       expect(status).toBe(dataset.expectedStatus);
       if (dataset.expectedStatus === 'passed') expect(issues).toEqual([]);
     });
+
+    it(`${dataset.name}: the same issues from summarized files, which keep no image bytes`, () => {
+      const profile = profileFor(dataset.profile);
+      const facts = dataset.files.map((file) => factsOf(profile, file));
+      const summarized = facts.map((f) => profile.summarize(f));
+      expect(summarized.filter((f) => f.head.length > 0 && !f.body)).toEqual([]);
+      const options = { ...DEFAULT_PROFILE_OPTIONS, ...dataset.options };
+      expect(profile.validate(summarized, options)).toEqual(profile.validate(facts, options));
+    });
   }
 });

@@ -4,6 +4,7 @@ import { error, extensionOf, integrityIssues, warning } from './issues.js';
 import { isManifest, readManifest, type Manifest } from './manifest.js';
 import type { FileFacts, Profile, ProfileOptions } from './profile.js';
 
+const EMPTY = Buffer.alloc(0);
 const SUPPORTED = 'PNG, JPEG, DICOM, MetaImage (.mha/.mhd) or NIfTI-1';
 
 /**
@@ -12,6 +13,8 @@ const SUPPORTED = 'PNG, JPEG, DICOM, MetaImage (.mha/.mhd) or NIfTI-1';
  */
 export const xrayProfile: Profile = {
   wantsBody: ({ filename }) => isManifest(filename),
+
+  summarize: (file) => (isManifest(file.filename) ? file : { ...file, image: readImageHeader(file.head, file.size), head: EMPTY }),
 
   validate(files: FileFacts[], options: ProfileOptions): ValidationIssue[] {
     const issues: ValidationIssue[] = files.flatMap(integrityIssues);
@@ -30,7 +33,7 @@ export const xrayProfile: Profile = {
     }
 
     const images = files.filter((f) => !isManifest(f.filename));
-    const headers = new Map<string, ImageHeader | undefined>(images.map((f) => [f.filename, readImageHeader(f.head, f.size)]));
+    const headers = new Map<string, ImageHeader | undefined>(images.map((f) => [f.filename, f.image ?? readImageHeader(f.head, f.size)]));
     // Files that hold another image's data (a .mhd's .raw, a two-file NIfTI's .img), with the header naming them.
     const dataFiles = new Map<string, { owner: string; bytes?: number }>();
     for (const [filename, header] of headers) {

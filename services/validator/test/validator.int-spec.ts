@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadEnv, Naming } from '@flotilla/config';
+import { DatasetEvents, ValidationEvents, type DatasetUploadedData, type EventEnvelope, type ValidationCompletedData } from '@flotilla/contracts';
+import { topologyNames, topologyResources } from '@flotilla/messaging';
+import { nifti, png } from '@flotilla/samples';
+import { ObjectStorage, StorageEnv, startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
+import { deleteAmqp, dropSchemas, freePort, ServiceProcess, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const TEAM = randomUUID();
+
+function build(): void {
+  const result = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-b', 'services/validator'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tsc -b services/validator failed:\n${result.stdout}${result.stderr}`);
+}
+
+/**
+ * The validator as a process against real RabbitMQ, Postgres and an S3: events are
+ * published and observed on the bus exactly as the upload service and the admin see them.
+ */
+describe('validator as a process: redelivery, retries, poison messages, SIGKILL', () => {
+  const ns = uniqueNamespace();
+  const naming = new Naming(ns);
+  const names = topologyNames(naming, 'validator', 'validator');
+  const completedQueue = naming.amqp(`test-${randomUUID()}.completed`);
+  const completed: EventEnvelope<ValidationCompletedData>[] = [];
+  let s3: EmbeddedS3;
+  let s3Port: number;
+  let s3Directory: string;
+  let storage: ObjectStorage;
+  let validator: ServiceProcess;
+  let connection: ChannelModel;
+  let channel: Channel;
+  let db: pg.Client;
+
+  const env = (): Record<string, string> =>
+    testEnv(ns, {
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: `v-${ns}`,
+      VALIDATION_MAX_ATTEMPTS: '3',
+      VALIDATION_RETRY_DELAY_MS: '500',
+      VALIDATION_PROGRESS_INTERVAL_MS: '50',
+      VALIDATION_LEASE_MS: '3000',
+    });
+
+  /** Puts the files in S3 and publishes `dataset.uploaded` for them, as `upload` does. */
+  async function uploaded(files: { filename: string; contentType: string; content: Buffer }[], opts: { put?: boolean; envelopeId?: string } = {}): Promise<EventEnvelope<DatasetUploadedData>> {
+    const datasetId = randomUUID();
+    const data: DatasetUploadedData = {
+      datasetId,
+      jobId: randomUUID(),
+      teamId: TEAM,
+      profile: 'xray',
+      options: {},
+      queuedAt: new Date().toISOString(),
+      files: files.map((f) => {
+        const fileId = randomUUID();
+        return { fileId, filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length, key: `datasets/${datasetId}/${fileId}/${f.filename}` };
+      }),
+    };
+    if (opts.put !== false) for (const [i, f] of files.entries()) await storage.putObject(data.files[i]!.key, f.content, f.contentType);
+    const envelope: EventEnvelope<DatasetUploadedData> = {
+      id: opts.envelopeId ?? randomUUID(),
+      type: DatasetEvents.Uploaded,
+      occurredAt: new Date().toISOString(),
+      source: 'upload',
+      correlationId: randomUUID(),
+      data,
+    };
+    publish(envelope);
+    return envelope;
+  }
+
+  function publish(envelope: unknown, type = DatasetEvents.Uploaded): void {
+    channel.publish(names.eventsExchange, type, Buffer.from(JSON.stringify(envelope)), { persistent: true, contentType: 'application/json' });
+  }
+
+  const job = async (jobId: string): Promise<{ status: string; attempts: number; last_error: string | null } | undefined> =>
+    (await db.query(`SELECT status, attempts, last_error FROM "${naming.schema('validation')}".jobs WHERE id = $1`, [jobId])).rows[0];
+  const completedFor = (jobId: string) => completed.filter((e) => e.data.jobId === jobId);
+
+  /** Dead letters taken so far (unacknowledged until a test acks them): each call adds the new ones. */
+  const taken: ConsumeMessage[] = [];
+  async function deadLetters(): Promise<ConsumeMessage[]> {
+    for (;;) {
+      const message = await channel.get(names.deadLetterQueue, { noAck: false });
+      if (!message) return [...taken];
+      taken.push(message);
+    }
+  }
+  function settle(messages: ConsumeMessage[]): void {
+    for (const m of messages) {
+      channel.ack(m);
+      taken.splice(taken.indexOf(m), 1);
+    }
+  }
+
+  const manifestFor = (...files: { filename: string; content: Buffer }[]) => ({
+    filename: 'manifest.csv',
+    contentType: 'text/csv',
+    content: Buffer.from(`filename,label,sha256\n${files.map((f) => `${f.filename},normal,${createHash('sha256').update(f.content).digest('hex')}`).join('\n')}\n`),
+  });
+
+  beforeAll(async () => {
+    build();
+    s3Port = await freePort();
+    // A directory of our own: the S3 is stopped and started again on it, with its bucket.
+    s3Directory = mkdtempSync(join(tmpdir(), 'validator-test-s3-'));
+    s3 = await startEmbeddedS3({ port: s3Port, directory: s3Directory });
+    storage = new ObjectStorage(loadEnv(StorageEnv, { S3_ENDPOINT: s3.endpoint, S3_BUCKET: `v-${ns}` }));
+    validator = new ServiceProcess('validator', await freePort(), env());
+    await validator.start();
+    connection = await amqp.connect(TEST_AMQP_URL);
+    channel = await connection.createChannel();
+    await channel.assertQueue(completedQueue, { exclusive: true });
+    await channel.bindQueue(completedQueue, names.eventsExchange, ValidationEvents.Completed);
+    await channel.consume(completedQueue, (m) => m && completed.push(JSON.parse(m.content.toString()) as EventEnvelope<ValidationCompletedData>), { noAck: true });
+    db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await validator?.stop();
+    await channel?.close().catch(() => undefined);
+    await connection?.close().catch(() => undefined);
+    await db?.end();
+    await s3?.close();
+    rmSync(s3Directory, { recursive: true, force: true });
+    const r = topologyResources(naming, 'validator', 'validator');
+    await deleteAmqp(r.queues, r.exchanges);
+    await dropSchemas(ns);
+  });
+
+  it('validates a job once when its event is delivered twice', async () => {
+    const image = { filename: 'a.png', contentType: 'image/png', content: png({ width: 80, height: 80 }) };
+    const first = await uploaded([image, manifestFor(image)]);
+    publish(first); // the same event again: a redelivery, or the outbox publishing it twice
+    await waitFor(async () => completedFor(first.data.jobId).length > 0, { what: 'validation.completed' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(completedFor(first.data.jobId)).toHaveLength(1);
+    expect(completedFor(first.data.jobId)[0]!.data).toMatchObject({ status: 'passed', summary: { errors: 0, warnings: 0 } });
+    expect(await job(first.data.jobId)).toMatchObject({ status: 'passed', attempts: 1 });
+  });
+
+  it('retries while S3 is down and finishes once it is back', async () => {
+    const image = { filename: 'b.png', contentType: 'image/png', content: png({ width: 90, height: 90 }) };
+    const files = [image, manifestFor(image)];
+    const keys = { datasetId: '', objects: [] as { key: string; content: Buffer; type: string }[] };
+    await s3.close();
+    const event = await uploaded(files, { put: false });
+    keys.datasetId = event.data.datasetId;
+    await waitFor(async () => (await job(event.data.jobId))?.last_error ?? undefined, { what: 'a failed attempt' });
+    const failed = await job(event.data.jobId);
+    expect(failed?.last_error).toMatch(/not reachable|ECONNREFUSED/);
+    s3 = await startEmbeddedS3({ port: s3Port, directory: s3Directory });
+    for (const [i, f] of files.entries()) await storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
+    await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the retried job to finish', timeoutMs: 30_000 });
+    expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['passed']);
+    expect((await job(event.data.jobId))?.attempts).toBeGreaterThan(1);
+  });
+
+  it('ends a job in error after its attempts, dead-letters it with the error, and a replay completes it', async () => {
+    const image = { filename: 'c.png', contentType: 'image/png', content: png({ width: 70, height: 70 }) };
+    const files = [image, manifestFor(image)];
+    const event = await uploaded(files, { put: false }); // the objects are missing: every attempt fails
+    await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the job to end in error', timeoutMs: 30_000 });
+    expect(completedFor(event.data.jobId)[0]!.data.status).toBe('error');
+    expect(await job(event.data.jobId)).toMatchObject({ status: 'error', attempts: 3 });
+    const [dead] = await waitFor(async () => {
+      const found = await deadLetters();
+      return found.length > 0 ? found : undefined;
+    }, { what: 'the dead letter' });
+    expect(JSON.parse(dead!.content.toString()).id).toBe(event.id);
+    expect(String(dead!.properties.headers?.['x-error'])).toContain(`validation job ${event.data.jobId} failed 3 time(s)`);
+    settle([dead!]);
+    // The cause fixed (the objects uploaded), the dead letter is replayed.
+    for (const [i, f] of files.entries()) await storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
+    publish(JSON.parse(dead!.content.toString()));
+    await waitFor(async () => completedFor(event.data.jobId).length > 1, { what: 'the replayed job', timeoutMs: 30_000 });
+    expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['error', 'passed']);
+  });
+
+  it('dead-letters a poison message at once, with its error, and keeps going', async () => {
+    publish({ id: randomUUID(), type: DatasetEvents.Uploaded, occurredAt: new Date().toISOString(), source: 'upload', correlationId: 'x', data: { datasetId: 'not-a-uuid' } });
+    channel.publish(names.eventsExchange, DatasetEvents.Uploaded, Buffer.from('{not json'), { persistent: true });
+    const dead = await waitFor(async () => {
+      const found = await deadLetters();
+      return found.length >= 2 ? found : undefined;
+    }, { what: 'both poison messages in the DLQ', timeoutMs: 15_000 });
+    const malformed = dead.find((m) => m.content.toString().includes('not-a-uuid'))!;
+    expect(String(malformed.properties.headers?.['x-error'])).toMatch(/malformed \(datasetId/);
+    settle(dead);
+    const image = { filename: 'd.png', contentType: 'image/png', content: png({ width: 66, height: 66 }) };
+    const next = await uploaded([image, manifestFor(image)]);
+    await waitFor(async () => completedFor(next.data.jobId).length > 0, { what: 'the next job' });
+  });
+
+  it('finishes a job whose validator was killed mid-way, once', async () => {
+    // Enough data (20 volumes of 5 MiB) that the job is still running when the process is killed.
+    const files = Array.from({ length: 20 }, (_, i) => ({ filename: `volume-${i}.nii`, contentType: 'application/octet-stream', content: nifti({ x: 256, y: 256, z: 80, seed: i }) }));
+    const event = await uploaded([...files, manifestFor(...files)]);
+    await waitFor(async () => ((await job(event.data.jobId))?.status === 'running' ? true : undefined), { what: 'the job to start', intervalMs: 5 });
+    await validator.kill();
+    validator = new ServiceProcess('validator', validator.port, env());
+    await validator.start();
+    await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the job after the restart', timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['passed']);
+    expect((await job(event.data.jobId))?.attempts).toBe(2);
+  });
+});
