@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sampleDatasets, png } from '@flotilla/samples';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleDatasets, png, writeSampleDatasets } from '@flotilla/samples';
+import { waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
 import { distinctCodes, putFiles, sha256, startUpload, uploadAndValidate, waitForVerdict, type LocalFile, type ValidationStatusBody } from './support/datasets.js';
 
@@ -142,7 +147,20 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     const shared = img('shared.png');
     const first = await uploadAndValidate(platform.api, alpha, 'first', 'xray', [shared]);
     const second = await uploadAndValidate(platform.api, alpha, 'second', 'xray', [{ ...shared, filename: 'copy.png' }]);
-    const detail = await platform.api.request<{ files: { id: string; sha256: string; sameContentAs: { datasetId: string }[] }[] }>('GET', `/api/v1/datasets/${second.datasetId}`, { token: alpha });
+    // The dataset follows its job (validation.completed), and its files get their content address.
+    const detail = await waitFor(
+      async () => {
+        const res = await platform.api.request<{ status: string; latestJob: { status: string }; files: { id: string; sha256: string; md5: string; sameContentAs: { datasetId: string }[] }[] }>(
+          'GET',
+          `/api/v1/datasets/${second.datasetId}`,
+          { token: alpha },
+        );
+        return res.body.status === second.verdict.status && res.body.files[0]!.sha256 ? res : undefined;
+      },
+      { what: 'the dataset to show its verdict' },
+    );
+    expect(detail.body.latestJob.status).toBe(second.verdict.status);
+    expect(detail.body.files[0]!.md5).toMatch(/^[0-9a-f]{32}$/);
     expect(detail.body.files[0]!.sha256).toBe(sha256(shared.content));
     expect(detail.body.files[0]!.sameContentAs.map((s) => s.datasetId)).toContain(first.datasetId);
     const link = await platform.api.request<{ url: string; expiresAt: string }>('GET', `/api/v1/datasets/${second.datasetId}/files/${detail.body.files[0]!.id}/download`, { token: alpha });
@@ -175,6 +193,31 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
       .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as ValidationStatusBody);
     expect(events.length).toBeGreaterThanOrEqual(1);
     expect(events[events.length - 1]!.status).toBe('failed');
+  });
+
+  it.each([
+    ['xray-valid', 'xray', 0, 'passed'],
+    ['xray-broken', 'xray', 1, 'failed'],
+  ] as const)('uploads the %s folder with the flotilla command, which waits for the verdict', async (name, profile, exitCode, status) => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
+    try {
+      await writeSampleDatasets(dir);
+      // Not spawnSync: the embedded S3 runs in this process and must keep answering.
+      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['tools/cli/dist/main.js', 'upload', join(dir, name), '--profile', profile, '--api', platform.api.baseUrl, '--json'],
+          { env: { PATH: process.env.PATH ?? '', FLOTILLA_EMAIL: 'a@datasets.test', FLOTILLA_PASSWORD: 'member-password-123' }, timeout: 120_000 },
+          (error, stdout, stderr) => resolve({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        );
+      });
+      expect({ exit: run.status, stderr: run.status === exitCode ? '' : run.stderr }).toEqual({ exit: exitCode, stderr: '' });
+      const verdict = JSON.parse(run.stdout) as ValidationStatusBody;
+      const sample = sampleDatasets().find((d) => d.name === name)!;
+      expect({ status: verdict.status, codes: distinctCodes(verdict) }).toEqual({ status, codes: [...sample.expectedCodes].sort() });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('records the dataset metrics', async () => {
