@@ -8,3 +8,4 @@ export * from './poll-rules.js';
 export * from './datasets.js';
 export * from './dataset-dtos.js';
 export * from './cursor.js';
+export * from './stores.js';

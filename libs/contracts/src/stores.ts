@@ -1,0 +1,117 @@
+/**
+ * Stores: the RPC patterns of `provisioner`, the `store.*` events and the shapes of
+ * API.md's Stores section.
+ */
+
+export const ProvisionerRpc = {
+  Create: 'provisioner.create',
+  List: 'provisioner.list',
+  Get: 'provisioner.get',
+  Update: 'provisioner.update',
+  Delete: 'provisioner.delete',
+  Pods: 'provisioner.pods',
+  Events: 'provisioner.events',
+  Chaos: 'provisioner.chaos',
+} as const;
+
+export const StoreTemplates = ['wordpress', 'medusa'] as const;
+export type StoreTemplate = (typeof StoreTemplates)[number];
+
+export const RolloutStrategies = ['BlueGreen', 'Canary'] as const;
+export type RolloutStrategy = (typeof RolloutStrategies)[number];
+
+/** API.md: `^[a-z0-9][a-z0-9-]*[a-z0-9]$`, 2–40 characters. */
+export const STORE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
+export const STORE_NAME_MAX = 40;
+
+/** Why a store name is refused, or `undefined` when it is acceptable. */
+export function storeNameProblem(name: string): string | undefined {
+  if (name.length < 2 || name.length > STORE_NAME_MAX) return `must be 2 to ${STORE_NAME_MAX} characters`;
+  if (!STORE_NAME_PATTERN.test(name)) return 'must be lower-case letters, digits and hyphens, starting and ending with a letter or digit';
+  if (name.includes('--')) return 'must not contain "--"';
+  return undefined;
+}
+
+export type StoreStatus = 'provisioning' | 'ready' | 'updating' | 'degraded' | 'failed' | 'deleting';
+
+export interface RolloutSpec {
+  strategy: RolloutStrategy;
+  /** Canary: the new revision's share of traffic at each step, in percent, ending at 100. */
+  steps?: number[];
+}
+
+export interface StoreDesired {
+  version: string;
+  replicas: number;
+  rollout: RolloutSpec;
+}
+
+export interface Store {
+  id: string;
+  name: string;
+  template: StoreTemplate;
+  status: StoreStatus;
+  error?: string;
+  namespace: string;
+  url: string;
+  revision: number;
+  desired: StoreDesired;
+  observed: { readyReplicas: number; revision: number | null };
+  createdAt: string;
+  readyAt?: string;
+}
+
+export interface StoreList {
+  items: Store[];
+}
+
+export interface StorePod {
+  name: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  ready: boolean;
+  restarts: number;
+  revision: number;
+  startedAt: string | null;
+}
+
+export interface StoreEvent {
+  at: string;
+  type: string;
+  message: string;
+}
+
+export interface CreateStoreRequest {
+  name: string;
+  template: StoreTemplate;
+  version?: string;
+  replicas?: number;
+  rollout?: RolloutSpec;
+}
+
+export interface UpdateStoreRequest {
+  version?: string;
+  replicas?: number;
+  rollout?: RolloutSpec;
+}
+
+export const StoreEventTypes = {
+  Provisioning: 'store.provisioning',
+  Ready: 'store.ready',
+  Updating: 'store.updating',
+  Degraded: 'store.degraded',
+  Failed: 'store.failed',
+  Deleting: 'store.deleting',
+  Deleted: 'store.deleted',
+  Repaired: 'store.repaired',
+  Chaos: 'store.chaos',
+} as const;
+
+export interface StoreEventData {
+  storeId: string;
+  name: string;
+  teamId: string;
+  status: StoreStatus;
+  revision: number;
+  message: string;
+  actor?: string;
+}
