@@ -44,10 +44,10 @@ export class ApiClient {
   }
 }
 
-export type ServiceName = 'gateway' | 'vote-consumer' | 'upload' | 'validator';
+export type ServiceName = 'gateway' | 'vote-consumer' | 'upload' | 'validator' | 'provisioner';
 
 /** The RPC queue each service serves, for cleaning up its topology. */
-const SERVES = { gateway: undefined, 'vote-consumer': 'votes', upload: 'upload', validator: 'validator' } as const;
+const SERVES = { gateway: undefined, 'vote-consumer': 'votes', upload: 'upload', validator: 'validator', provisioner: 'provisioner' } as const;
 
 /**
  * The platform's services as separate processes on the shared servers, in their own

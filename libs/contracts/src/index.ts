@@ -9,3 +9,4 @@ export * from './datasets.js';
 export * from './dataset-dtos.js';
 export * from './cursor.js';
 export * from './stores.js';
+export * from './store-dtos.js';

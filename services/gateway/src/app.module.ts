@@ -13,6 +13,8 @@ import { AuthService } from './auth/auth.service.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
 import { DatasetsService } from './datasets/datasets.service.js';
 import { ValidationController } from './datasets/validation.controller.js';
+import { StoresController } from './stores/stores.controller.js';
+import { StoresService } from './stores/stores.service.js';
 import { GatewayEnv } from './gateway.env.js';
 import { IdentityService } from './identity/identity.service.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
@@ -40,7 +42,7 @@ const entities = [Team, User, RefreshToken];
     JwtModule.register({}),
     AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET } }),
   ],
-  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController],
+  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController],
   providers: [
     IdentityService,
     AuthService,
@@ -49,6 +51,7 @@ const entities = [Team, User, RefreshToken];
     PollCache,
     PollsService,
     DatasetsService,
+    StoresService,
     // Order matters: who the caller is, then what they may do, then how often.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

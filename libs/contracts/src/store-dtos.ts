@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { RolloutStrategies, StoreTemplates } from './stores.js';
+
+/**
+ * The shapes of the store requests, checked at the gateway (400 when malformed) and
+ * again by `provisioner` on its RPC. What is well-formed but not allowed — a bad
+ * name, template, version, replica count or canary step — is the provisioner's 422.
+ */
+export class RolloutDto {
+  @ApiProperty({ enum: RolloutStrategies })
+  @IsString()
+  @MaxLength(40)
+  strategy: string;
+
+  @ApiPropertyOptional({ type: [Number], description: 'Canary: percent of traffic to the new revision at each step, increasing, ending at 100', example: [10, 50, 100] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsInt({ each: true })
+  steps?: number[];
+}
+
+export class UpdateStoreDto {
+  @ApiPropertyOptional({ description: 'Image tag of the store application', example: '6.6' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  version?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 20, example: 2 })
+  @IsOptional()
+  @IsInt()
+  replicas?: number;
+
+  @ApiPropertyOptional({ type: RolloutDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RolloutDto)
+  rollout?: RolloutDto;
+}
+
+export class CreateStoreDto extends UpdateStoreDto {
+  @ApiProperty({ description: '2–40 characters: lower-case letters, digits, hyphens; the namespace is store-{name}', example: 'acme-shop' })
+  @IsString()
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ enum: StoreTemplates })
+  @IsString()
+  @MaxLength(40)
+  template: string;
+}
+
+export class ChaosRequestDto {
+  @ApiProperty({ minimum: 1, maximum: 100, description: 'How many of the store\'s pods to kill' })
+  @IsInt()
+  killPods: number;
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
+import { ChaosRequestDto, CreateStoreDto, UpdateStoreDto, type Store, type StoreEvent, type StoreList, type StorePod } from '@flotilla/contracts';
+import { StoresService } from './stores.service.js';
+
+@ApiTags('stores')
+@ApiBearerAuth()
+@Controller()
+export class StoresController {
+  constructor(private readonly stores: StoresService) {}
+
+  @Post('stores')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'The store, provisioning; 409 for a taken name, 422 for a bad name or template, 429 when the platform or team quota is full' })
+  create(@Body() body: CreateStoreDto, @CurrentUser() user: AuthUser): Promise<Store> {
+    return this.stores.create(body, user);
+  }
+
+  @Get('stores')
+  @ApiOkResponse({ description: "The caller's team's stores" })
+  list(@CurrentUser() user: AuthUser): Promise<StoreList> {
+    return this.stores.list(user);
+  }
+
+  @Get('stores/:id')
+  @ApiOkResponse({ description: 'Desired and observed state' })
+  get(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<Store> {
+    return this.stores.get(id, user);
+  }
+
+  @Get('stores/:id/pods')
+  @ApiOkResponse({ description: 'Pods with phase, readiness, restarts and revision' })
+  pods(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<{ items: StorePod[] }> {
+    return this.stores.pods(id, user);
+  }
+
+  @Get('stores/:id/events')
+  @ApiOkResponse({ description: 'Provisioning steps, rollouts, rollbacks, repairs and failures, oldest first' })
+  events(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<{ items: StoreEvent[] }> {
+    return this.stores.events(id, user);
+  }
+
+  @Patch('stores/:id')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'The store, updating; 409 while another operation runs' })
+  update(@Param('id') id: string, @Body() body: UpdateStoreDto, @CurrentUser() user: AuthUser): Promise<Store> {
+    return this.stores.update(id, body, user);
+  }
+
+  @Delete('stores/:id')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'The store, deleting; the record goes once the cluster side is gone; 409 if already deleting' })
+  delete(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<Store> {
+    return this.stores.delete(id, user);
+  }
+
+  @Post('admin/stores/:id/chaos')
+  @Roles('admin')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'Pods killed; the cluster and the reconcile loop restore them' })
+  chaos(@Param('id') id: string, @Body() body: ChaosRequestDto, @CurrentUser() user: AuthUser): Promise<{ storeId: string; killed: string[] }> {
+    return this.stores.chaos(id, body.killPods, user);
+  }
+}

@@ -1,0 +1,50 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { ProvisionerRpc, type CreateStoreDto, type Store, type StoreEvent, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
+import { RpcClient } from '@flotilla/messaging';
+import type { AuthUser } from '@flotilla/auth';
+import { actorOf } from '../datasets/datasets.service.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Stores are owned by `provisioner`; the gateway asks it on the caller's behalf. */
+@Injectable()
+export class StoresService {
+  constructor(private readonly rpc: RpcClient) {}
+
+  create(input: CreateStoreDto, user: AuthUser): Promise<Store> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Create, input, { actor: actorOf(user) });
+  }
+
+  list(user: AuthUser): Promise<StoreList> {
+    return this.rpc.call('provisioner', ProvisionerRpc.List, {}, { actor: actorOf(user) });
+  }
+
+  get(id: string, user: AuthUser): Promise<Store> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Get, { storeId: checkId(id) }, { actor: actorOf(user) });
+  }
+
+  update(id: string, changes: UpdateStoreDto, user: AuthUser): Promise<Store> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Update, { storeId: checkId(id), changes }, { actor: actorOf(user) });
+  }
+
+  delete(id: string, user: AuthUser): Promise<Store> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Delete, { storeId: checkId(id) }, { actor: actorOf(user) });
+  }
+
+  pods(id: string, user: AuthUser): Promise<{ items: StorePod[] }> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Pods, { storeId: checkId(id) }, { actor: actorOf(user) });
+  }
+
+  events(id: string, user: AuthUser): Promise<{ items: StoreEvent[] }> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Events, { storeId: checkId(id) }, { actor: actorOf(user) });
+  }
+
+  chaos(id: string, killPods: number, user: AuthUser): Promise<{ storeId: string; killed: string[] }> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Chaos, { storeId: checkId(id), killPods }, { actor: actorOf(user) });
+  }
+}
+
+function checkId(id: string): string {
+  if (!UUID.test(id)) throw new NotFoundException(`Store ${id} does not exist.`);
+  return id;
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { FlotillaConfigModule } from '@flotilla/config';
+import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
+import { HealthRegistry, ObservabilityModule } from '@flotilla/observability';
+import { PersistenceModule } from '@flotilla/persistence';
+import type { ClusterDriver } from './drivers/cluster-driver.js';
+import { clusterDriverProvider } from './drivers/driver.provider.js';
+import { CLUSTER_DRIVER } from './drivers/driver.token.js';
+import { Provisioner1732700000000 } from './migrations/1732700000000-provisioner.js';
+import { StoreJobs } from './operations/store-jobs.js';
+import { StoreLock } from './operations/store-lock.js';
+import { StoreOperations } from './operations/store-operations.js';
+import { ProvisionerEnv } from './provisioner.env.js';
+import { StoreRepository } from './stores/store-repository.js';
+import { StoresRpc } from './stores/stores.rpc.js';
+import { StoresService } from './stores/stores.service.js';
+
+/** Readiness `cluster`: the driver answers. Closes the driver last. */
+@Injectable()
+class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(CLUSTER_DRIVER) private readonly driver: ClusterDriver,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.register('cluster', () => this.driver.check());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.driver.close();
+  }
+}
+
+@Module({
+  imports: [
+    FlotillaConfigModule.forRoot(ProvisionerEnv),
+    ObservabilityModule,
+    PersistenceModule.forRoot({ owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000] }),
+    RedisModule.forRoot({ connectionName: 'provisioner' }),
+    RabbitModule.forRoot({ service: 'provisioner', serve: 'provisioner' }),
+  ],
+  providers: [clusterDriverProvider, ClusterLifecycle, Outbox, StoreRepository, StoreLock, StoreOperations, StoreJobs, StoresService, StoresRpc],
+})
+export class AppModule {}

@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { loadEnv } from '@flotilla/config';
+import { runService, startHttpService } from '@flotilla/observability';
+import { AppModule } from './app.module.js';
+import { ProvisionerEnv } from './provisioner.env.js';
+
+await runService('provisioner', async () => {
+  const env = loadEnv(ProvisionerEnv);
+  await startHttpService(AppModule, {
+    service: 'provisioner',
+    port: env.HTTP_PORT,
+    logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  });
+});

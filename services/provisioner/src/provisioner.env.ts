@@ -1,0 +1,120 @@
+import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+import { BaseEnv } from '@flotilla/config';
+
+export const DEV_STORE_SECRETS_KEY = 'flotilla-dev-store-secrets-key-change-me';
+
+@ValidatorConstraint({ name: 'notDevDefault' })
+class NotDevDefaultInProduction implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return (args.object as ProvisionerEnv).NODE_ENV !== 'production' || value !== DEV_STORE_SECRETS_KEY;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be set to a non-default value when NODE_ENV=production`;
+  }
+}
+
+export class ProvisionerEnv extends BaseEnv {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 8085;
+
+  /** `simulated`, `kubernetes`, or `auto`: kubernetes when a kubeconfig is set (or in a cluster), simulated otherwise. */
+  @IsIn(['auto', 'simulated', 'kubernetes'])
+  CLUSTER_DRIVER: 'auto' | 'simulated' | 'kubernetes' = 'auto';
+
+  /** Path of the kubeconfig for the kubernetes driver; empty: in-cluster config or `$KUBECONFIG`. */
+  @IsString()
+  KUBECONFIG = '';
+
+  /** Stores are served at `{name}.{BASE_DOMAIN}`. */
+  @Matches(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, { message: 'BASE_DOMAIN must be a domain name such as stores.example.com' })
+  BASE_DOMAIN = 'stores.localhost';
+
+  @IsString()
+  INGRESS_CLASS_NAME = 'nginx';
+
+  /** Stores on the whole platform. */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MAX_STORES = 200;
+
+  /** Stores per team. */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  TEAM_STORE_QUOTA = 20;
+
+  /** Store operations (provision, update, delete) running at once per instance. */
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  PROVISION_CONCURRENCY = 16;
+
+  /** `helm --timeout`, and the time a revision has to become ready before it is rolled back. */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  ROLLOUT_DEADLINE_SECONDS = 300;
+
+  /** Canary: pause between steps. */
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  CANARY_PAUSE_MS = 5000;
+
+  /** How often every store's desired state is compared with the cluster. */
+  @IsInt()
+  @Min(500)
+  @Max(3_600_000)
+  RECONCILE_INTERVAL_MS = 15_000;
+
+  /** Key that encrypts the stores' generated passwords at rest (32+ characters). */
+  @IsString()
+  @MinLength(32)
+  @Validate(NotDevDefaultInProduction)
+  STORE_SECRETS_KEY = DEV_STORE_SECRETS_KEY;
+
+  /** Versions installed when a request names none. */
+  @IsString()
+  WORDPRESS_DEFAULT_VERSION = '6.6';
+
+  @IsString()
+  MEDUSA_DEFAULT_VERSION = '1.20';
+
+  /** ResourceQuota of each store namespace (the seed's numbers). */
+  @IsInt()
+  @Min(1)
+  STORE_QUOTA_PODS = 20;
+
+  @IsString()
+  STORE_QUOTA_REQUESTS_CPU = '2';
+
+  @IsString()
+  STORE_QUOTA_REQUESTS_MEMORY = '4Gi';
+
+  @IsString()
+  STORE_QUOTA_LIMITS_CPU = '4';
+
+  @IsString()
+  STORE_QUOTA_LIMITS_MEMORY = '8Gi';
+
+  @IsString()
+  STORE_QUOTA_STORAGE = '20Gi';
+
+  /** Simulated cluster: pods of these versions (comma-separated) never pass readiness — for trying rollbacks. */
+  @IsString()
+  SIMULATED_FAILING_VERSIONS = '';
+
+  /** Simulated cluster: how long a pod takes to start and to become ready. */
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SIMULATED_POD_START_MS = 800;
+
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SIMULATED_POD_READY_MS = 700;
+}
