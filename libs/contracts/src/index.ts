@@ -10,3 +10,4 @@ export * from './dataset-dtos.js';
 export * from './cursor.js';
 export * from './stores.js';
 export * from './store-dtos.js';
+export * from './admin.js';

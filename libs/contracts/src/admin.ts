@@ -1,0 +1,153 @@
+/**
+ * Admin: the `admin.*` RPC patterns behind the gateway's `/admin/*` routes, the audit
+ * and heartbeat events, and the shapes the admin API and console share.
+ */
+import type { DatasetStatus, ValidationJobStatus } from './datasets.js';
+import type { StoreStatus } from './stores.js';
+
+export const AdminRpc = {
+  Stats: 'admin.stats',
+  Requests: 'admin.requests',
+  Audit: 'admin.audit',
+  Datasets: 'admin.datasets',
+  Validations: 'admin.validations',
+  DeadLetters: 'admin.deadLetters',
+  ReplayDeadLetter: 'admin.replayDeadLetter',
+  DiscardDeadLetter: 'admin.discardDeadLetter',
+  RunCleanup: 'admin.runCleanup',
+  CleanupLog: 'admin.cleanupLog',
+  Services: 'admin.services',
+} as const;
+
+/** RPC patterns the admin calls on the data owners. */
+export const UploadAdminRpc = {
+  /** Deletes datasets created before `before` (objects and rows); returns what was freed. */
+  Purge: 'upload.purge',
+  Counts: 'upload.counts',
+} as const;
+
+export const ValidatorAdminRpc = {
+  List: 'validator.list',
+  Counts: 'validator.counts',
+} as const;
+
+export const VotesAdminRpc = {
+  Counts: 'votes.counts',
+} as const;
+
+export const ProvisionerAdminRpc = {
+  Counts: 'provisioner.counts',
+} as const;
+
+/** Security-relevant actions, published as `audit.<action>` by whoever performs them. */
+export const AuditActions = {
+  LoginSucceeded: 'login.succeeded',
+  LoginFailed: 'login.failed',
+  LoginThrottled: 'login.throttled',
+  TokenReuse: 'token.reuse',
+  Logout: 'logout',
+  TeamCreated: 'team.created',
+  UserCreated: 'user.created',
+  DatasetDeleted: 'dataset.deleted',
+  StoreDeleted: 'store.deleted',
+  Chaos: 'store.chaos',
+  DeadLetterReplayed: 'dead_letter.replayed',
+  DeadLetterDiscarded: 'dead_letter.discarded',
+  CleanupRun: 'cleanup.run',
+} as const;
+
+/** Data of an `audit.*` event. */
+export interface AuditEventData {
+  action: string;
+  outcome: 'success' | 'failure';
+  /** User id of who did it, when known. */
+  actorId: string | null;
+  /** Email of who did it (or tried to), when known. */
+  actorEmail?: string | null;
+  ip?: string | null;
+  /** What it was done to, e.g. `user:<id>`, `store:<id>`. */
+  target?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditEntry extends AuditEventData {
+  id: string;
+  at: string;
+  source: string;
+}
+
+/** A persisted request (the `requests` stream entry after the admin stored it). */
+export interface RequestRecord {
+  id: string;
+  at: string;
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  userId: string | null;
+  ip: string;
+  correlationId: string;
+  userAgent: string;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  /** `queue`: a RabbitMQ dead-letter queue; `stream`: a Redis dead-letter stream. */
+  kind: 'queue' | 'stream';
+  /** The queue or stream it failed in. */
+  source: string;
+  type: string | null;
+  error: string;
+  failedAt: string;
+  attempts: number;
+  payload: unknown;
+  status: 'dead' | 'replayed' | 'discarded';
+  handledAt: string | null;
+}
+
+export interface CleanupRun {
+  id: string;
+  trigger: 'schedule' | 'manual';
+  actorId: string | null;
+  retentionDays: number;
+  startedAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'succeeded' | 'failed';
+  datasetsDeleted: number;
+  objectsDeleted: number;
+  bytesFreed: number;
+  error: string | null;
+}
+
+export interface ServiceInstance {
+  service: string;
+  instanceId: string;
+  version: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  ready: boolean;
+  lastHeartbeatAt: string;
+  status: 'up' | 'down';
+  transitions: { at: string; status: 'up' | 'down' }[];
+}
+
+export interface AdminStats {
+  generatedAt: string;
+  users: number;
+  teams: number;
+  datasets: Partial<Record<DatasetStatus, number>>;
+  validations: Partial<Record<ValidationJobStatus, number>>;
+  votes: { total: number; polls: number };
+  stores: Partial<Record<StoreStatus, number>>;
+  jobs: Record<string, number>;
+  queues: { validation: number | null; voteStreamLag: number | null; voteStreamPending: number | null; deadLetters: number };
+  requests: { lastHour: number; errors: number; errorRate: number; perSecond: number };
+  /** Parts of the figures that could not be gathered (a service down), by name. */
+  unavailable: string[];
+}
+
+/** Heartbeat interval every service publishes `service.heartbeat` at. */
+export const HEARTBEAT_INTERVAL_MS = 5000;
