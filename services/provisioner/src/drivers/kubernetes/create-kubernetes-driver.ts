@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { findUp, helmPath, moduleDir } from './helm.js';
+import { KubernetesDriver, type KubernetesDriverDeps } from './kubernetes-driver.js';
+
+/** The settings the provisioner's environment gives the kubernetes driver. */
+export interface KubernetesDriverEnv {
+  /** Kubeconfig path; empty: `$KUBECONFIG`, `~/.kube/config` or the in-cluster service account. */
+  KUBECONFIG: string;
+  INGRESS_CLASS_NAME: string;
+  /** `helm --timeout` in seconds. */
+  ROLLOUT_DEADLINE_SECONDS: number;
+  /** StorageClass of the stores' volumes; empty: the cluster's default. */
+  STORAGE_CLASS_NAME?: string;
+  /** Namespace of the ingress controller (default `ingress-nginx`). */
+  INGRESS_NAMESPACE?: string;
+  /** Directory of the store charts (default: `deploy/store-charts` of the repository). */
+  STORE_CHARTS_DIR?: string;
+  /** The Helm binary (default: the repository's `node_modules/.bin/helm`). */
+  HELM_PATH?: string;
+}
+
+/** The driver for `env`: the pinned Helm binary, the repository's store charts, the configured cluster. */
+export function createKubernetesDriver(env: KubernetesDriverEnv, deps: KubernetesDriverDeps = {}): KubernetesDriver {
+  const chartsDir = env.STORE_CHARTS_DIR || findUp(join('deploy', 'store-charts'), moduleDir());
+  if (!chartsDir) throw new Error('the store charts were not found (deploy/store-charts); set STORE_CHARTS_DIR');
+  return new KubernetesDriver(
+    {
+      kubeconfigPath: env.KUBECONFIG || undefined,
+      chartsDir,
+      helmPath: helmPath({ ...process.env, ...(env.HELM_PATH ? { HELM_PATH: env.HELM_PATH } : {}) }),
+      helmTimeoutSeconds: env.ROLLOUT_DEADLINE_SECONDS,
+      ingressClassName: env.INGRESS_CLASS_NAME,
+      storageClassName: env.STORAGE_CLASS_NAME || undefined,
+      ingressNamespace: env.INGRESS_NAMESPACE || undefined,
+    },
+    deps,
+  );
+}

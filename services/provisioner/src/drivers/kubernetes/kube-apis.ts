@@ -1,0 +1,65 @@
+import type { AppsV1Api, CoreV1Api, NetworkingV1Api, VersionApi } from '@kubernetes/client-node';
+
+/** The calls of `@kubernetes/client-node` the driver makes; tests pass fakes with the same shapes. */
+export interface KubernetesApis {
+  core: Pick<
+    CoreV1Api,
+    | 'createNamespace'
+    | 'readNamespace'
+    | 'replaceNamespace'
+    | 'deleteNamespace'
+    | 'listNamespace'
+    | 'listNamespacedPod'
+    | 'deleteNamespacedPod'
+    | 'createNamespacedResourceQuota'
+    | 'readNamespacedResourceQuota'
+    | 'replaceNamespacedResourceQuota'
+    | 'createNamespacedLimitRange'
+    | 'readNamespacedLimitRange'
+    | 'replaceNamespacedLimitRange'
+  >;
+  apps: Pick<AppsV1Api, 'listNamespacedDeployment'>;
+  networking: Pick<NetworkingV1Api, 'createNamespacedNetworkPolicy' | 'readNamespacedNetworkPolicy' | 'replaceNamespacedNetworkPolicy'>;
+  version: Pick<VersionApi, 'getCode'>;
+}
+
+/**
+ * Clients for the cluster of `kubeconfigPath`, or without one the default configuration
+ * (`$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account). The client
+ * library is loaded here, on first use, not when the driver's module is imported.
+ */
+export async function loadKubernetesApis(kubeconfigPath?: string): Promise<KubernetesApis> {
+  const k8s = await import('@kubernetes/client-node');
+  const config = new k8s.KubeConfig();
+  if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
+  else config.loadFromDefault();
+  if (!config.getCurrentCluster()) throw new Error(`no Kubernetes cluster in ${kubeconfigPath ?? 'the default kubeconfig or the in-cluster configuration'}`);
+  return {
+    core: config.makeApiClient(k8s.CoreV1Api),
+    apps: config.makeApiClient(k8s.AppsV1Api),
+    networking: config.makeApiClient(k8s.NetworkingV1Api),
+    version: config.makeApiClient(k8s.VersionApi),
+  };
+}
+
+/** The HTTP status of a failed API call (`ApiException.code`), if it has one. */
+export function statusCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The API server's own message (`Status.message`) of a failed call, else the error's message. */
+export function apiMessage(error: unknown): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  const message = (parsed as { message?: unknown } | undefined)?.message;
+  if (typeof message === 'string' && message) return message;
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+}
