@@ -37,3 +37,16 @@
 - name: MEDUSA_WORKER_MODE
   value: shared
 {{- end }}
+
+{{/* The migration command of a version: `medusa migrations run` for 1.x, `medusa db:migrate` after, unless app.migrateCommand says otherwise. */}}
+{{- define "medusa.migrateCommand" -}}
+{{- $command := .root.Values.app.migrateCommand -}}
+{{- if not $command -}}
+{{- if regexMatch "^v?1[.]" .version -}}
+{{- $command = list "npx" "medusa" "migrations" "run" -}}
+{{- else -}}
+{{- $command = list "npx" "medusa" "db:migrate" -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $command -}}
+{{- end }}
