@@ -7,3 +7,4 @@ export * from './streams/stream-entry.js';
 export * from './streams/stream-producer.js';
 export * from './streams/stream-consumer.js';
 export * from './outbox/outbox.js';
+export * from './heartbeat/index.js';

@@ -6,7 +6,7 @@ import { ObservabilityModule } from '@flotilla/observability';
 import { testEnv, TEST_AMQP_URL } from '@flotilla/testing';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
-import { RabbitModule, type RabbitModuleOptions } from '../src/index.js';
+import { RabbitModule } from '../src/index.js';
 
 /**
  * Starts a Nest application context like a service would have: config, observability
@@ -15,7 +15,7 @@ import { RabbitModule, type RabbitModuleOptions } from '../src/index.js';
  */
 export async function startService(
   namespace: string,
-  options: RabbitModuleOptions,
+  options: Parameters<typeof RabbitModule.forRoot>[0],
   providers: Provider[] = [],
   env: Record<string, string> = {},
 ): Promise<INestApplicationContext> {

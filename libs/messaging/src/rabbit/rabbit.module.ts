@@ -1,5 +1,6 @@
 import { Global, Inject, Injectable, Module, Optional, type DynamicModule, type OnModuleInit, type Provider } from '@nestjs/common';
 import { HealthRegistry } from '@flotilla/observability';
+import { Heartbeat, HEARTBEAT_OPTIONS, type HeartbeatOptions } from '../heartbeat/heartbeat.js';
 import { EventConsumer } from './event-consumer.js';
 import { EventPublisher } from './event-publisher.js';
 import { RabbitConnection } from './rabbit-connection.js';
@@ -29,18 +30,24 @@ class RabbitHealth implements OnModuleInit {
 /**
  * RabbitMQ for one service: a connection, {@link RpcClient}, {@link EventPublisher},
  * {@link EventConsumer} and, with `serve`, {@link RpcServer} for `<serve>.rpc`; plus
- * readiness check `rabbitmq`. Global, so feature modules inject these directly.
+ * readiness check `rabbitmq`, and the service's {@link Heartbeat} (`service.heartbeat`
+ * every `heartbeat.intervalMs`). Global, so feature modules inject these directly.
  * Needs `FlotillaConfigModule` (ENV, Naming) and `ObservabilityModule` imported by the app.
  */
 @Global()
 @Module({})
 export class RabbitModule {
-  static forRoot(options: RabbitModuleOptions): DynamicModule {
+  static forRoot(options: RabbitModuleOptions & { heartbeat?: HeartbeatOptions }): DynamicModule {
     const resolved = resolveRabbitOptions(options);
-    const exported: Provider[] = [RabbitConnection, RpcClient, EventPublisher, EventConsumer, ...(resolved.serve ? [RpcServer] : [])];
+    const exported: Provider[] = [RabbitConnection, RpcClient, EventPublisher, EventConsumer, Heartbeat, ...(resolved.serve ? [RpcServer] : [])];
     return {
       module: RabbitModule,
-      providers: [{ provide: RABBIT_OPTIONS, useValue: resolved }, ...exported, RabbitHealth],
+      providers: [
+        { provide: RABBIT_OPTIONS, useValue: resolved },
+        { provide: HEARTBEAT_OPTIONS, useValue: options.heartbeat ?? {} },
+        ...exported,
+        RabbitHealth,
+      ],
       exports: [RABBIT_OPTIONS, ...exported],
     };
   }

@@ -1,0 +1,1 @@
+export { Heartbeat, HEARTBEAT_OPTIONS, type HeartbeatOptions } from './heartbeat.js';
