@@ -44,10 +44,10 @@ export class ApiClient {
   }
 }
 
-export type ServiceName = 'gateway' | 'vote-consumer' | 'upload' | 'validator' | 'provisioner';
+export type ServiceName = 'gateway' | 'vote-consumer' | 'upload' | 'validator' | 'provisioner' | 'admin';
 
 /** The RPC queue each service serves, for cleaning up its topology. */
-const SERVES = { gateway: undefined, 'vote-consumer': 'votes', upload: 'upload', validator: 'validator', provisioner: 'provisioner' } as const;
+const SERVES = { gateway: undefined, 'vote-consumer': 'votes', upload: 'upload', validator: 'validator', provisioner: 'provisioner', admin: 'admin' } as const;
 
 /**
  * The platform's services as separate processes on the shared servers, in their own
@@ -92,8 +92,12 @@ export class Platform {
 
   async start(): Promise<this> {
     if (this.names.includes('upload') || this.names.includes('validator')) this.s3 = await startEmbeddedS3();
+    const ports = new Map<ServiceName, number>();
+    for (const name of this.names) ports.set(name, await freePort());
+    // The gateway forwards the console to the admin service.
+    const adminUrl = ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')}` } : {};
     for (const name of this.names) {
-      const svc = new ServiceProcess(name, await freePort(), this.env());
+      const svc = new ServiceProcess(name, ports.get(name)!, this.env(name === 'gateway' ? adminUrl : {}));
       this.byName.set(name, svc);
       this.services.push(svc);
     }

@@ -151,3 +151,7 @@ export interface AdminStats {
 
 /** Heartbeat interval every service publishes `service.heartbeat` at. */
 export const HEARTBEAT_INTERVAL_MS = 5000;
+
+/** Content-Security-Policy of the admin web console: everything from its own origin, nothing inline, no framing. */
+export const ADMIN_CONSOLE_CSP =
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";

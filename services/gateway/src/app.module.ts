@@ -8,6 +8,8 @@ import { RabbitModule, RedisModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
 import { PersistenceModule } from '@flotilla/persistence';
 import { AdminIdentityController } from './admin/admin-identity.controller.js';
+import { AdminConsoleController } from './admin-console/admin-console.controller.js';
+import { AdminConsoleService } from './admin-console/admin-console.service.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
@@ -42,7 +44,7 @@ const entities = [Team, User, RefreshToken];
     JwtModule.register({}),
     AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET } }),
   ],
-  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController],
+  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController],
   providers: [
     IdentityService,
     AuthService,
@@ -52,6 +54,7 @@ const entities = [Team, User, RefreshToken];
     PollsService,
     DatasetsService,
     StoresService,
+    AdminConsoleService,
     // Order matters: who the caller is, then what they may do, then how often.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

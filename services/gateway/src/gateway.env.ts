@@ -1,5 +1,5 @@
 import { BaseEnv } from '@flotilla/config';
-import { IsEmail, IsInt, IsString, Max, Min, MinLength, Validate, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { IsEmail, IsInt, IsString, Matches, Max, Min, MinLength, Validate, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 
 export const DEV_JWT_SECRET = 'flotilla-dev-jwt-secret-change-me-in-production';
 export const DEV_ADMIN_PASSWORD = 'flotilla-admin-dev';
@@ -27,6 +27,11 @@ export class GatewayEnv extends BaseEnv {
   @MinLength(32)
   @Validate(NotDevDefaultInProduction)
   JWT_SECRET = DEV_JWT_SECRET;
+
+  /** The admin service's HTTP address: the web console at `/admin/` is forwarded there. */
+  @IsString()
+  @Matches(/^https?:\/\/[^\s/]+$/, { message: 'ADMIN_URL must be an http(s):// origin such as http://127.0.0.1:8086' })
+  ADMIN_URL = 'http://127.0.0.1:8086';
 
   @IsInt()
   @Min(30)

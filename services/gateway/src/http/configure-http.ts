@@ -2,6 +2,8 @@ import { RequestMethod } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import httpProxy from '@fastify/http-proxy';
+import { ADMIN_CONSOLE_CSP } from '@flotilla/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayEnv } from '../gateway.env.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
@@ -39,6 +41,25 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
     origin: origins.length > 0 ? origins : false,
     credentials: false,
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+  });
+
+  // The live console's EventSource cannot send headers: its token comes as ?access_token=
+  // on that one route, moves to the Authorization header, and leaves the URL before anything logs it.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'GET' && request.url.startsWith(`/${API_PREFIX}/admin/events?`)) {
+      const url = new URL(request.url, 'http://gateway');
+      const token = url.searchParams.get('access_token');
+      if (token && !request.headers.authorization) request.headers.authorization = `Bearer ${token}`;
+      url.searchParams.delete('access_token');
+      request.raw.url = url.pathname + (url.search || '');
+    }
+    done();
+  });
+
+  // The web console is served by the admin service; the browser sees one origin.
+  await fastify.register(httpProxy, { upstream: env.ADMIN_URL, prefix: '/admin', rewritePrefix: '/admin', http: { requestOptions: { timeout: 10_000 } } });
+  fastify.addHook('onSend', async (request, reply) => {
+    if (request.url === '/admin' || request.url.startsWith('/admin/')) void reply.header('content-security-policy', ADMIN_CONSOLE_CSP);
   });
 
   const requestLog = app.get(RequestLogService);

@@ -1,0 +1,42 @@
+import { IsInt, IsString, Max, Min } from 'class-validator';
+import { BaseEnv } from '@flotilla/config';
+
+export class AdminEnv extends BaseEnv {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT = 8086;
+
+  /** Datasets older than this many days are purged by the retention cleanup (0: every dataset, for trying it out). */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_DAYS = 30;
+
+  /** How often the retention cleanup runs on its own. */
+  @IsInt()
+  @Min(60_000)
+  CLEANUP_INTERVAL_MS = 24 * 3600 * 1000;
+
+  /** A service instance with no heartbeat for this long is down. */
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  SERVICE_DOWN_AFTER_MS = 15_000;
+
+  /** How often dead-letter queues and streams are collected into the console's list. */
+  @IsInt()
+  @Min(200)
+  @Max(600_000)
+  DEAD_LETTER_POLL_MS = 2000;
+
+  /** Request log entries older than this many days are removed. */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  REQUEST_LOG_RETENTION_DAYS = 30;
+
+  /** The built web console (`vite build` output); empty: the one beside this service. */
+  @IsString()
+  CONSOLE_DIR = '';
+}

@@ -1,0 +1,80 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { AdminRpc, RpcError, UploadRpc, ValidatorAdminRpc, type RpcActor } from '@flotilla/contracts';
+import { RpcClient, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import { AuditLog } from './audit/audit-log.js';
+import { Cleanup } from './cleanup/cleanup.js';
+import { DeadLetters } from './dead-letters/dead-letters.js';
+import { ServiceMonitor } from './health/service-monitor.js';
+import { RequestLog } from './requests/request-log.js';
+import { Stats } from './stats/stats.js';
+
+class PageDto {
+  @IsOptional() @IsString() @MaxLength(300) cursor?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+}
+
+class RequestsQueryDto extends PageDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(599) status?: number;
+  @IsOptional() @IsIn(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'get', 'post', 'put', 'patch', 'delete', 'head', 'options']) method?: string;
+  @IsOptional() @IsString() @MaxLength(200) route?: string;
+  @IsOptional() @IsUUID() userId?: string;
+  @IsOptional() @IsISO8601() from?: string;
+  @IsOptional() @IsISO8601() to?: string;
+}
+
+class AuditQueryDto extends PageDto {
+  @IsOptional() @IsString() @MaxLength(320) actor?: string;
+  @IsOptional() @IsString() @MaxLength(100) action?: string;
+  @IsOptional() @IsISO8601() from?: string;
+  @IsOptional() @IsISO8601() to?: string;
+}
+
+class ValidationsQueryDto extends PageDto {
+  @IsOptional() @IsIn(['queued', 'running', 'passed', 'failed', 'error']) status?: string;
+}
+
+class DeadLetterRefDto {
+  @IsUUID() id: string;
+}
+
+class DeadLettersQueryDto {
+  @IsOptional() @IsIn(['dead', 'replayed', 'discarded']) status?: 'dead' | 'replayed' | 'discarded';
+}
+
+/** The `admin.*` patterns behind the gateway's `/admin/*` routes; administrators only, checked here too. */
+@Injectable()
+export class AdminRpcHandlers implements OnModuleInit {
+  constructor(
+    private readonly server: RpcServer,
+    private readonly rpc: RpcClient,
+    private readonly requests: RequestLog,
+    private readonly audit: AuditLog,
+    private readonly deadLetters: DeadLetters,
+    private readonly cleanup: Cleanup,
+    private readonly services: ServiceMonitor,
+    private readonly stats: Stats,
+  ) {}
+
+  onModuleInit(): void {
+    const handle = (pattern: string, fn: (payload: unknown, actor: RpcActor) => Promise<unknown>): void =>
+      this.server.handle(pattern, (payload, meta) => fn(payload, admin(meta)));
+    handle(AdminRpc.Stats, (_, actor) => this.stats.gather(actor));
+    handle(AdminRpc.Requests, async (p) => this.requests.query(await validatePayload(RequestsQueryDto, p)));
+    handle(AdminRpc.Audit, async (p) => this.audit.query(await validatePayload(AuditQueryDto, p)));
+    handle(AdminRpc.Datasets, async (p, actor) => this.rpc.call('upload', UploadRpc.List, { ...(await validatePayload(PageDto, p)), scope: 'all' }, { actor }));
+    handle(AdminRpc.Validations, async (p, actor) => this.rpc.call('validator', ValidatorAdminRpc.List, await validatePayload(ValidationsQueryDto, p), { actor }));
+    handle(AdminRpc.DeadLetters, async (p) => ({ items: await this.deadLetters.list((await validatePayload(DeadLettersQueryDto, p)).status) }));
+    handle(AdminRpc.ReplayDeadLetter, async (p, actor) => this.deadLetters.replay((await validatePayload(DeadLetterRefDto, p)).id, actor));
+    handle(AdminRpc.DiscardDeadLetter, async (p, actor) => this.deadLetters.discard((await validatePayload(DeadLetterRefDto, p)).id, actor));
+    handle(AdminRpc.RunCleanup, (_, actor) => this.cleanup.runNow(actor));
+    handle(AdminRpc.CleanupLog, async () => ({ items: await this.cleanup.log() }));
+    handle(AdminRpc.Services, async () => ({ items: await this.services.list() }));
+  }
+}
+
+function admin(meta: RpcRequestMeta): RpcActor {
+  if (meta.actor?.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators use the admin API.');
+  return meta.actor;
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { FlotillaConfigModule } from '@flotilla/config';
+import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
+import { ObservabilityModule } from '@flotilla/observability';
+import { PersistenceModule } from '@flotilla/persistence';
+import { AdminEnv } from './admin.env.js';
+import { AdminRpcHandlers } from './admin.rpc.js';
+import { AuditLog } from './audit/audit-log.js';
+import { Cleanup } from './cleanup/cleanup.js';
+import { DeadLetters } from './dead-letters/dead-letters.js';
+import { ServiceMonitor } from './health/service-monitor.js';
+import { Admin1732800000000 } from './migrations/1732800000000-admin.js';
+import { RequestLog } from './requests/request-log.js';
+import { Stats } from './stats/stats.js';
+
+@Module({
+  imports: [
+    FlotillaConfigModule.forRoot(AdminEnv),
+    ObservabilityModule,
+    PersistenceModule.forRoot({ owner: 'admin', entities: [], migrations: [Admin1732800000000] }),
+    RedisModule.forRoot({ connectionName: 'admin' }),
+    RabbitModule.forRoot({ service: 'admin', serve: 'admin' }),
+  ],
+  providers: [Outbox, RequestLog, AuditLog, ServiceMonitor, DeadLetters, Cleanup, Stats, AdminRpcHandlers],
+})
+export class AppModule {}
