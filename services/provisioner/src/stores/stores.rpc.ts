@@ -1,5 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ProvisionerRpc, RpcError, type RpcActor } from '@flotilla/contracts';
+import { ProvisionerAdminRpc, ProvisionerRpc, RpcError, type RpcActor } from '@flotilla/contracts';
+import { StoreJobs } from '../operations/store-jobs.js';
+import { StoreRepository } from './store-repository.js';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { ChaosDto, CreateStoreDto, StoreRefDto, UpdateStoreRequestDto } from './dto/store.dto.js';
 import { StoresService } from './stores.service.js';
@@ -10,6 +12,8 @@ export class StoresRpc implements OnModuleInit {
   constructor(
     private readonly stores: StoresService,
     private readonly server: RpcServer,
+    private readonly repo: StoreRepository,
+    private readonly jobs: StoreJobs,
   ) {}
 
   onModuleInit(): void {
@@ -26,6 +30,12 @@ export class StoresRpc implements OnModuleInit {
     this.server.handle(ProvisionerRpc.Chaos, async (p, meta) => {
       const { storeId, killPods } = await validatePayload(ChaosDto, p);
       return this.stores.chaos(storeId, killPods, actor(meta));
+    });
+    // The admin's figures: stores by status and the provisioner's jobs by state.
+    this.server.handle(ProvisionerAdminRpc.Counts, async (_, meta) => {
+      if (actor(meta).role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators read the platform figures.');
+      const [byStatus, jobs] = await Promise.all([this.repo.countByStatus(), this.jobs.counts().catch(() => ({}))]);
+      return { byStatus, jobs };
     });
   }
 }
