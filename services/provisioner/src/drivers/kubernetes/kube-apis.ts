@@ -29,7 +29,7 @@ export interface KubernetesApis {
  * library is loaded here, on first use, not when the driver's module is imported.
  */
 export async function loadKubernetesApis(kubeconfigPath?: string): Promise<KubernetesApis> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await loadClient();
   const config = new k8s.KubeConfig();
   if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
   else config.loadFromDefault();
@@ -40,6 +40,22 @@ export async function loadKubernetesApis(kubeconfigPath?: string): Promise<Kuber
     networking: config.makeApiClient(k8s.NetworkingV1Api),
     version: config.makeApiClient(k8s.VersionApi),
   };
+}
+
+/**
+ * The client library, or an error saying why it cannot load here: its HTTP client
+ * (undici 8) needs Node 22.19 or later and fails at import on older versions.
+ */
+export async function loadClient(load: () => Promise<typeof import('@kubernetes/client-node')> = () => import('@kubernetes/client-node')): Promise<typeof import('@kubernetes/client-node')> {
+  try {
+    return await load();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `the Kubernetes client (@kubernetes/client-node) cannot be loaded on Node ${process.versions.node}: ${reason} — its HTTP client (undici 8) needs Node 22.19 or later`,
+      { cause: error },
+    );
+  }
 }
 
 /** The HTTP status of a failed API call (`ApiException.code`), if it has one. */
