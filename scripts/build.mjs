@@ -1,5 +1,6 @@
-// Builds every library and service with TypeScript project references.
-// Projects are discovered from their folders, so adding a service adds nothing here.
+// Builds every library, service and tool with TypeScript project references, then the
+// admin web console with Vite. Projects are discovered from their folders, so adding a
+// service adds nothing here.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -13,9 +14,18 @@ const projects = ['libs', 'services', 'tools'].flatMap((dir) =>
     : [],
 );
 const extra = process.argv.slice(2);
-const result = spawnSync(
-  process.execPath,
-  [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...projects, ...extra],
-  { cwd: root, stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...projects, ...extra], { cwd: root, stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+// The console is a browser app: bundled by Vite into services/admin/web/dist, which the admin service serves.
+const consoleConfig = join(root, 'services/admin/web/vite.config.ts');
+if (existsSync(consoleConfig) && !extra.includes('--noEmit')) {
+  const vite = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', consoleConfig, '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (vite.status !== 0) {
+    console.error('build: the admin console did not build (Vite errors above).');
+    process.exit(vite.status ?? 1);
+  }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm test: the whole suite, in the order a failure is cheapest to find.
 #
-#   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b) -> lint -> unit -> integration -> e2e
+#   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b, Vite) -> lint -> unit -> integration
+#   -> browser (Chromium for the console test) -> e2e
 #
 # Stops at the first failing step and names it. Integration and end-to-end tests run
 # against the real servers at DATABASE_URL / REDIS_URL / AMQP_URL; each run picks its own
@@ -17,6 +18,8 @@ source scripts/lib/dotenv.sh
 source scripts/lib/deps.sh
 # shellcheck source=scripts/lib/infra.sh
 source scripts/lib/infra.sh
+# shellcheck source=scripts/lib/browser.sh
+source scripts/lib/browser.sh
 
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
   _B=$'\e[1m' _R=$'\e[31m' _G=$'\e[32m' _Y=$'\e[33m' _0=$'\e[0m'
@@ -94,6 +97,7 @@ jest_step unit test:unit "$(count_files libs services -- '*/src/*.spec.ts')" '{l
 # (and CI) after every test has finished; Jest names the leak ("Force exiting Jest").
 # `npm run test:int` on its own keeps Jest's default and waits, to find such leaks.
 jest_step integration test:int "$(count_files libs services -- '*/test/*.int-spec.ts')" '{libs,services}/*/test/**/*.int-spec.ts' --forceExit
+step browser flotilla_browser_ensure
 jest_step e2e test:e2e "$( [[ -d e2e ]] && count_files e2e -- '*.e2e-spec.ts' || echo 0)" 'e2e/**/*.e2e-spec.ts' --forceExit
 
 printf '\n%s✓ npm test passed%s in %d s\n' "$_G$_B" "$_0" $((SECONDS - start))
