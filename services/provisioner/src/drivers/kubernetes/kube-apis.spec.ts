@@ -251,6 +251,22 @@ describe('without a client that loads on this Node', () => {
     expect(reads).toBe(2);
   });
 
+  it('lists store namespaces page by page, following the continue token', async () => {
+    handler = (request) => {
+      if (request.path !== '/api/v1/namespaces') return undefined;
+      const ns = (name: string) => ({ metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'flotilla' } } });
+      return request.query.continue === 'page-2'
+        ? { status: 200, body: { kind: 'NamespaceList', items: [ns('store-b')], metadata: {} } }
+        : { status: 200, body: { kind: 'NamespaceList', items: [ns('store-c'), ns('store-a')], metadata: { continue: 'page-2' } } };
+    };
+
+    expect(await driver().listStoreNamespaces()).toEqual(['store-a', 'store-b', 'store-c']);
+    expect(requests.map((r) => r.query)).toEqual([
+      { labelSelector: 'app.kubernetes.io/managed-by=flotilla', limit: '500' },
+      { labelSelector: 'app.kubernetes.io/managed-by=flotilla', limit: '500', continue: 'page-2' },
+    ]);
+  });
+
   it('checks /version and a one-namespace list, sending the kubeconfig token', async () => {
     const seen: string[] = [];
     handler = (request) => {
