@@ -4,7 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule, JwtAuthGuard, RolesGuard } from '@flotilla/auth';
 import { ENV, FlotillaConfigModule } from '@flotilla/config';
-import { RabbitModule, RedisModule } from '@flotilla/messaging';
+import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
 import { PersistenceModule } from '@flotilla/persistence';
 import { AdminIdentityController } from './admin/admin-identity.controller.js';
@@ -18,11 +18,13 @@ import { ValidationController } from './datasets/validation.controller.js';
 import { StoresController } from './stores/stores.controller.js';
 import { StoresService } from './stores/stores.service.js';
 import { GatewayEnv } from './gateway.env.js';
+import { AuditLog } from './identity/audit-log.js';
 import { IdentityService } from './identity/identity.service.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
 import { Team } from './identity/team.entity.js';
 import { User } from './identity/user.entity.js';
 import { Identity1732300000000 } from './migrations/1732300000000-identity.js';
+import { IdentityOutbox1733000000000 } from './migrations/1733000000000-identity-outbox.js';
 import { PollCache } from './polls/poll-cache.js';
 import { PollsController } from './polls/polls.controller.js';
 import { PollsService } from './polls/polls.service.js';
@@ -36,7 +38,7 @@ const entities = [Team, User, RefreshToken];
   imports: [
     FlotillaConfigModule.forRoot(GatewayEnv),
     ObservabilityModule,
-    PersistenceModule.forRoot({ owner: 'identity', entities, migrations: [Identity1732300000000] }),
+    PersistenceModule.forRoot({ owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000] }),
     TypeOrmModule.forFeature(entities),
     // Every vote is an XADD: pipelining them per event-loop turn saves a write each.
     RedisModule.forRoot({ autoPipelining: true }),
@@ -46,6 +48,8 @@ const entities = [Team, User, RefreshToken];
   ],
   controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController],
   providers: [
+    Outbox,
+    AuditLog,
     IdentityService,
     AuthService,
     RateLimiter,

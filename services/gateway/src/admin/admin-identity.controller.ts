@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@flotilla/auth';
+import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { IdentityService, type TeamView, type UserView } from '../identity/identity.service.js';
 import type { Page } from '../identity/cursor.js';
 import { CreateTeamDto, CreateUserDto, PageQueryDto, TeamDto, TeamPageDto, UserDto, UserPageDto } from './dto/admin.dto.js';
@@ -14,8 +14,8 @@ export class AdminIdentityController {
 
   @Post('teams')
   @ApiCreatedResponse({ type: TeamDto })
-  createTeam(@Body() body: CreateTeamDto): Promise<TeamView> {
-    return this.identity.createTeam(body.name);
+  createTeam(@Body() body: CreateTeamDto, @CurrentUser() caller: AuthUser, @Ip() ip: string): Promise<TeamView> {
+    return this.identity.createTeam(body.name, { id: caller.id, email: caller.email, ip });
   }
 
   @Get('teams')
@@ -26,8 +26,8 @@ export class AdminIdentityController {
 
   @Post('users')
   @ApiCreatedResponse({ type: UserDto })
-  createUser(@Body() body: CreateUserDto): Promise<UserView> {
-    return this.identity.createUser({ ...body, teamId: body.teamId ?? null });
+  createUser(@Body() body: CreateUserDto, @CurrentUser() caller: AuthUser, @Ip() ip: string): Promise<UserView> {
+    return this.identity.createUser({ ...body, teamId: body.teamId ?? null }, { id: caller.id, email: caller.email, ip });
   }
 
   @Get('users')

@@ -21,16 +21,16 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
-    return this.auth.refresh(body.refreshToken);
+  refresh(@Body() body: RefreshDto, @Ip() ip: string): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refreshToken, ip);
   }
 
   @Public()
   @Post('logout')
   @HttpCode(204)
   @ApiNoContentResponse()
-  logout(@Body() body: RefreshDto): Promise<void> {
-    return this.auth.logout(body.refreshToken);
+  logout(@Body() body: RefreshDto, @Ip() ip: string): Promise<void> {
+    return this.auth.logout(body.refreshToken, ip);
   }
 
   @Get('me')

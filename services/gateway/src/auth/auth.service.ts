@@ -2,10 +2,12 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { IsNull, type Repository } from 'typeorm';
+import { DataSource, IsNull, type Repository } from 'typeorm';
 import { ENV } from '@flotilla/config';
+import { AuditActions, type AuditEventData } from '@flotilla/contracts';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims, type AuthUser } from '@flotilla/auth';
 import type { GatewayEnv } from '../gateway.env.js';
+import { AuditLog } from '../identity/audit-log.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { verifyPassword } from '../identity/passwords.js';
 import { RefreshToken } from '../identity/refresh-token.entity.js';
@@ -16,7 +18,11 @@ import type { MeDto, TokenPairDto } from './dto/auth.dto.js';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
-/** Login with throttling, rotating refresh tokens with reuse detection, logout. */
+/**
+ * Login with throttling, rotating refresh tokens with reuse detection, logout. Each of
+ * these is audited (`audit.<action>` through the outbox): with the change it records in
+ * one transaction, or on its own when nothing changed (refused logins).
+ */
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
@@ -26,15 +32,20 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly limiter: RateLimiter,
     @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
     @Inject(ENV) private readonly env: GatewayEnv,
   ) {}
 
   /**
    * Checks the password (same time for unknown email and wrong password), counts
    * failures per account and per IP, and refuses with 429 once either is exhausted.
+   * Refusals are audited with the email tried (never the password); an audit entry that
+   * cannot be written does not change the answer.
    */
   async login(email: string, password: string, ip: string): Promise<TokenPairDto> {
-    const account = `login:account:${email.toLowerCase()}`;
+    const tried = email.toLowerCase();
+    const account = `login:account:${tried}`;
     const fromIp = `login:ip:${ip}`;
     const window = this.env.LOGIN_THROTTLE_WINDOW_SECONDS;
     const checks = [
@@ -43,26 +54,66 @@ export class AuthService {
     ];
     const throttled = await this.limiter.exceeded(checks, window);
     if (!throttled.allowed) {
-      this.logger.warn({ event: 'login.throttled', email: email.toLowerCase(), ip });
+      this.logger.warn({ event: 'login.throttled', email: tried, ip });
+      await this.audit.recordQuietly({
+        action: AuditActions.LoginThrottled,
+        outcome: 'failure',
+        actorId: null,
+        actorEmail: tried,
+        ip,
+        details: { retryAfterSeconds: throttled.retryAfterSeconds },
+      });
       throw new TooManyRequestsException(throttled.retryAfterSeconds, 'Too many failed logins; try again later.');
     }
     const user = await this.identity.findUserByEmail(email);
     if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
       await this.limiter.hit(checks, window);
-      this.logger.warn({ event: 'login.failed', email: email.toLowerCase(), ip });
+      this.logger.warn({ event: 'login.failed', email: tried, ip });
+      // Written for unknown emails and wrong passwords alike, so both take the same time.
+      await this.audit.recordQuietly({
+        action: AuditActions.LoginFailed,
+        outcome: 'failure',
+        actorId: user?.id ?? null,
+        actorEmail: tried,
+        ip,
+        details: { reason: user ? 'wrong-password' : 'unknown-email' },
+      });
       throw new UnauthorizedException('Email or password is wrong.');
     }
     await this.limiter.reset(account);
     this.logger.log({ event: 'login.succeeded', userId: user.id, ip });
-    return this.issue(user, randomUUID());
+    return this.issue(user, randomUUID(), {
+      action: AuditActions.LoginSucceeded,
+      outcome: 'success',
+      actorId: user.id,
+      actorEmail: user.email,
+      ip,
+      target: `user:${user.id}`,
+    });
   }
 
-  /** Rotates a refresh token; a token that was already used revokes its whole family. */
-  async refresh(presented: string): Promise<TokenPairDto> {
+  /**
+   * Rotates a refresh token; a token that was already used revokes its whole family,
+   * audited as `token.reuse` in the same transaction.
+   */
+  async refresh(presented: string, ip: string | null = null): Promise<TokenPairDto> {
     const token = await this.lookup(presented);
     if (!token) throw new UnauthorizedException('The refresh token is not valid.');
     if (token.revokedAt) {
-      await this.tokens.update({ familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      const owner = await this.identity.findUser(token.userId);
+      await this.dataSource.transaction(async (m) => {
+        const { affected } = await m.update(RefreshToken, { familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+        await this.audit.add(m, {
+          action: AuditActions.TokenReuse,
+          outcome: 'failure',
+          actorId: token.userId,
+          actorEmail: owner?.email ?? null,
+          ip,
+          target: `user:${token.userId}`,
+          details: { familyId: token.familyId, tokensRevoked: affected ?? 0 },
+        });
+      });
+      this.audit.flush();
       this.logger.warn({ event: 'refresh.reused', userId: token.userId, familyId: token.familyId });
       throw new UnauthorizedException('The refresh token was already used; the session has been revoked.');
     }
@@ -75,10 +126,29 @@ export class AuthService {
     return this.issue(user, token.familyId);
   }
 
-  /** Revokes the token's family; unknown or already revoked tokens are accepted silently. */
-  async logout(presented: string): Promise<void> {
+  /**
+   * Revokes the token's family, audited as `logout` in the same transaction; unknown or
+   * already revoked tokens are accepted silently (and, changing nothing, not audited).
+   */
+  async logout(presented: string, ip: string | null = null): Promise<void> {
     const token = await this.lookup(presented);
-    if (token) await this.tokens.update({ familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (!token) return;
+    const owner = await this.identity.findUser(token.userId);
+    const revoked = await this.dataSource.transaction(async (m) => {
+      const { affected } = await m.update(RefreshToken, { familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      if (!affected) return false;
+      await this.audit.add(m, {
+        action: AuditActions.Logout,
+        outcome: 'success',
+        actorId: token.userId,
+        actorEmail: owner?.email ?? null,
+        ip,
+        target: `user:${token.userId}`,
+        details: { familyId: token.familyId, tokensRevoked: affected },
+      });
+      return true;
+    });
+    if (revoked) this.audit.flush();
   }
 
   async me(caller: AuthUser): Promise<MeDto> {
@@ -88,7 +158,8 @@ export class AuthService {
     return { id: user.id, email: user.email, role: user.role, team: team ? { id: team.id, name: team.name } : null };
   }
 
-  private async issue(user: User, familyId: string): Promise<TokenPairDto> {
+  /** Signs an access token and stores a new refresh token, with `audit` (if any) in the same transaction. */
+  private async issue(user: User, familyId: string, audit?: AuditEventData): Promise<TokenPairDto> {
     const claims: AccessTokenClaims = { sub: user.id, email: user.email, role: user.role, teamId: user.teamId };
     const accessToken = await this.jwt.signAsync(claims, {
       secret: this.env.JWT_SECRET,
@@ -99,14 +170,18 @@ export class AuthService {
     });
     const id = randomUUID();
     const secret = randomBytes(32).toString('base64url');
-    await this.tokens.insert({
-      id,
-      familyId,
-      userId: user.id,
-      secretHash: sha256(secret),
-      expiresAt: new Date(Date.now() + this.env.JWT_REFRESH_TTL_SECONDS * 1000),
-      revokedAt: null,
+    await this.dataSource.transaction(async (m) => {
+      await m.insert(RefreshToken, {
+        id,
+        familyId,
+        userId: user.id,
+        secretHash: sha256(secret),
+        expiresAt: new Date(Date.now() + this.env.JWT_REFRESH_TTL_SECONDS * 1000),
+        revokedAt: null,
+      });
+      if (audit) await this.audit.add(m, audit);
     });
+    if (audit) this.audit.flush();
     return { accessToken, refreshToken: `${id}.${secret}`, tokenType: 'Bearer', expiresIn: this.env.JWT_ACCESS_TTL_SECONDS };
   }
 

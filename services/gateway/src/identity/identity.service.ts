@@ -2,8 +2,10 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException, type 
 import { InjectRepository } from '@nestjs/typeorm';
 import { ENV } from '@flotilla/config';
 import type { Role } from '@flotilla/auth';
-import { QueryFailedError, type Repository } from 'typeorm';
+import { AuditActions } from '@flotilla/contracts';
+import { DataSource, QueryFailedError, type Repository } from 'typeorm';
 import type { GatewayEnv } from '../gateway.env.js';
+import { AuditLog, type AuditActor } from './audit-log.js';
 import { decodeCursor, encodeCursor, type Page } from './cursor.js';
 import { hashPassword } from './passwords.js';
 import { Team } from './team.entity.js';
@@ -39,7 +41,10 @@ export const toUserView = (u: User): UserView => ({
   createdAt: u.createdAt.toISOString(),
 });
 
-/** Teams and users of the `identity` schema; seeds the first admin at start. */
+/**
+ * Teams and users of the `identity` schema; seeds the first admin at start. A team or
+ * user is created in one transaction with its `audit.*` event.
+ */
 @Injectable()
 export class IdentityService implements OnApplicationBootstrap {
   private readonly logger = new Logger(IdentityService.name);
@@ -47,6 +52,8 @@ export class IdentityService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(Team) private readonly teams: Repository<Team>,
     @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
     @Inject(ENV) private readonly env: GatewayEnv,
   ) {}
 
@@ -75,9 +82,22 @@ export class IdentityService implements OnApplicationBootstrap {
     return this.teams.findOneBy({ id });
   }
 
-  async createTeam(name: string): Promise<TeamView> {
+  async createTeam(name: string, actor: AuditActor): Promise<TeamView> {
     try {
-      const team = await this.teams.save(this.teams.create({ name }));
+      const team = await this.dataSource.transaction(async (m) => {
+        const created = await m.save(m.create(Team, { name }));
+        await this.audit.add(m, {
+          action: AuditActions.TeamCreated,
+          outcome: 'success',
+          actorId: actor.id,
+          actorEmail: actor.email,
+          ip: actor.ip,
+          target: `team:${created.id}`,
+          details: { name: created.name },
+        });
+        return created;
+      });
+      this.audit.flush();
       return toTeamView(team);
     } catch (error) {
       if (pgCode(error) === UNIQUE_VIOLATION) throw new ConflictException(`A team named "${name}" already exists.`);
@@ -85,15 +105,27 @@ export class IdentityService implements OnApplicationBootstrap {
     }
   }
 
-  async createUser(input: { email: string; password: string; teamId: string | null; role: Role }): Promise<UserView> {
+  async createUser(input: { email: string; password: string; teamId: string | null; role: Role }, actor: AuditActor): Promise<UserView> {
     const email = input.email.toLowerCase();
     if (input.teamId && !(await this.teams.existsBy({ id: input.teamId }))) {
       throw new NotFoundException(`Team ${input.teamId} does not exist.`);
     }
     try {
-      const user = await this.users.save(
-        this.users.create({ email, passwordHash: await hashPassword(input.password), role: input.role, teamId: input.teamId }),
-      );
+      const passwordHash = await hashPassword(input.password);
+      const user = await this.dataSource.transaction(async (m) => {
+        const created = await m.save(m.create(User, { email, passwordHash, role: input.role, teamId: input.teamId }));
+        await this.audit.add(m, {
+          action: AuditActions.UserCreated,
+          outcome: 'success',
+          actorId: actor.id,
+          actorEmail: actor.email,
+          ip: actor.ip,
+          target: `user:${created.id}`,
+          details: { email: created.email, role: created.role, teamId: created.teamId },
+        });
+        return created;
+      });
+      this.audit.flush();
       return toUserView(user);
     } catch (error) {
       const code = pgCode(error);
