@@ -34,6 +34,22 @@ export class ProvisionerEnv extends BaseEnv {
   @IsString()
   INGRESS_CLASS_NAME = 'nginx';
 
+  /** Namespace of the ingress controller, allowed into store namespaces by their network policies. */
+  @IsString()
+  INGRESS_NAMESPACE = 'ingress-nginx';
+
+  /** StorageClass of the stores' volumes; empty: the cluster's default. */
+  @IsString()
+  STORAGE_CLASS_NAME = '';
+
+  /** Directory of the store charts; empty: `deploy/store-charts` of this installation. */
+  @IsString()
+  STORE_CHARTS_DIR = '';
+
+  /** The Helm binary; empty: the pinned one the project installs (`node_modules/.bin/helm`). */
+  @IsString()
+  HELM_PATH = '';
+
   /** Stores on the whole platform. */
   @IsInt()
   @Min(1)

@@ -19,3 +19,13 @@ describe('StoreSecrets', () => {
     expect(() => secrets.open(parts.join('.'))).toThrow();
   });
 });
+
+describe('StoreSecrets.generate', () => {
+  it('gives every secret the store charts require, in the form they accept', async () => {
+    const { STORE_SECRET_KEYS, STORE_SECRET_PATTERN } = await import('../drivers/kubernetes/index.js');
+    const generated = StoreSecrets.generate();
+    for (const template of ['wordpress', 'medusa'] as const) {
+      for (const key of STORE_SECRET_KEYS[template]) expect([template, key, STORE_SECRET_PATTERN.test(generated[key] ?? '')]).toEqual([template, key, true]);
+    }
+  });
+});

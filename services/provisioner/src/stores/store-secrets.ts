@@ -12,10 +12,18 @@ export class StoreSecrets {
     this.key = createHash('sha256').update(secretKey).digest();
   }
 
-  /** New random passwords for a store. */
+  /** New random secrets for a store: every key either chart uses (a chart ignores the others). */
   static generate(): Record<string, string> {
-    const password = (): string => randomBytes(24).toString('base64url');
-    return { databaseRootPassword: password(), databasePassword: password(), adminPassword: password() };
+    const secret = (): string => randomBytes(24).toString('base64url');
+    return {
+      databaseRootPassword: secret(),
+      databasePassword: secret(),
+      adminPassword: secret(),
+      authSalt: secret(),
+      redisPassword: secret(),
+      jwtSecret: secret(),
+      cookieSecret: secret(),
+    };
   }
 
   seal(secrets: Record<string, string>): string {

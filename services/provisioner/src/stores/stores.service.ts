@@ -24,7 +24,7 @@ import type { CreateStoreDto, UpdateStoreDto } from './dto/store.dto.js';
 import { StoreRepository, storeView, type StoreRow } from './store-repository.js';
 import { StoreSecrets } from './store-secrets.js';
 
-const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const MAX_REPLICAS = 20;
 const QUOTA_LOCK = 0x5107e5; // advisory lock serialising the store count checks
 
@@ -192,7 +192,7 @@ export class StoresService {
   }
 
   private checkChanges(input: { version: string; replicas: number; rollout?: { strategy: string; steps?: number[] } }, problems: RpcFieldError[]): RolloutSpec | undefined {
-    if (!VERSION_PATTERN.test(input.version)) problems.push({ path: 'version', message: 'version must be an image tag: letters, digits, ".", "_" and "-", at most 64' });
+    if (!VERSION_PATTERN.test(input.version)) problems.push({ path: 'version', message: 'version must be an image tag: letters, digits, ".", "_" and "-", at most 63' });
     if (!Number.isInteger(input.replicas) || input.replicas < 1 || input.replicas > MAX_REPLICAS) {
       problems.push({ path: 'replicas', message: `replicas must be between 1 and ${MAX_REPLICAS}` });
     }

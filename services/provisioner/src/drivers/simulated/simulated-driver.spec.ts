@@ -317,7 +317,7 @@ describe('SimulatedDriver: namespaces and idempotency', () => {
       'app.kubernetes.io/managed-by': 'flotilla',
       'flotilla.io/store-id': 'id-shop',
       'flotilla.io/store': 'shop',
-      'flotilla.io/team-id': 'team-1',
+      'flotilla.io/team': 'team-1',
       'flotilla.io/template': 'wordpress',
     });
     expect(namespace.resourceQuota.hard).toEqual({

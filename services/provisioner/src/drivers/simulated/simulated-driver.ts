@@ -24,7 +24,7 @@ export const STORE_NAMESPACE_LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   storeId: 'flotilla.io/store-id',
   store: 'flotilla.io/store',
-  teamId: 'flotilla.io/team-id',
+  teamId: 'flotilla.io/team',
   template: 'flotilla.io/template',
 } as const;
 
