@@ -381,11 +381,18 @@ describe('KubernetesDriver', () => {
       expect(String(error)).toContain('shop-one-r2 cannot create its pods: pods "shop-one-r2-7c9d-x" is forbidden: exceeded quota');
     });
 
-    it('leaves a plain wait timeout retryable', async () => {
+    it('resolves on a plain wait timeout: the release is applied, and readiness is judged through observe', async () => {
       helm.respond = () => {
         throw new HelmCommandError('helm upgrade failed (exit 1)', 'upgrade', 1, 'Error: UPGRADE FAILED: timed out waiting for the condition');
       };
       kube.deployments = [deployment(1, '6.6', 2, 100)];
+      await expect(driver.apply(store(), 'wordpress', release())).resolves.toBeUndefined();
+    });
+
+    it('throws other Helm failures to be retried', async () => {
+      helm.respond = () => {
+        throw new HelmCommandError('helm upgrade failed (exit 1)', 'upgrade', 1, 'Error: Kubernetes cluster unreachable: connection refused');
+      };
       const error = await driver.apply(store(), 'wordpress', release()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HelmCommandError);
     });

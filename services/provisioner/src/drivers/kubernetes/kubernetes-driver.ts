@@ -170,13 +170,25 @@ export class KubernetesDriver implements ClusterDriver {
     try {
       await run();
     } catch (error) {
-      if (!isReleaseLocked(error) || !(await this.unlockStaleRelease(store.name, namespace))) throw await this.explain(store, error);
+      if (!isReleaseLocked(error) || !(await this.unlockStaleRelease(store.name, namespace))) return this.settle(store, error);
       try {
         await run();
       } catch (retryError) {
-        throw await this.explain(store, retryError);
+        return this.settle(store, retryError);
       }
     }
+  }
+
+  /**
+   * A failed upgrade: the release was applied but `--wait` ran out is not an error of
+   * `apply` — readiness is the caller's to judge through `observe`, and a revision that
+   * never gets ready is rolled back by the rollout. A quota problem is final; anything
+   * else is thrown to be retried.
+   */
+  private async settle(store: StoreRef, error: unknown): Promise<void> {
+    const explained = await this.explain(store, error);
+    if (isHelmWaitTimeout(error) && !(explained instanceof PermanentDriverError)) return;
+    throw explained;
   }
 
   /**
