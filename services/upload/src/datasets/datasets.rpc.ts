@@ -1,10 +1,13 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { CompleteUploadDto, RpcError, StartUploadDto, UploadRpc, type RpcActor } from '@flotilla/contracts';
+import { CompleteUploadDto, RpcError, StartUploadDto, UploadAdminRpc, UploadRpc, type RpcActor } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { DatasetsService } from './datasets.service.js';
-import { DatasetRefDto, FileRefDto, ListDatasetsDto } from './dto/dataset-refs.dto.js';
+import { DatasetRefDto, FileRefDto, ListDatasetsDto, PurgeDatasetsDto } from './dto/dataset-refs.dto.js';
 
-/** The `upload.*` RPC patterns: every call runs on behalf of an actor, and is scoped to its team. */
+/**
+ * The `upload.*` RPC patterns: every call runs on behalf of an actor, and is scoped to
+ * its team. The admin's patterns (`upload.purge`, `upload.counts`) are for administrators.
+ */
 @Injectable()
 export class DatasetsRpc implements OnModuleInit {
   constructor(
@@ -25,7 +28,22 @@ export class DatasetsRpc implements OnModuleInit {
       await this.datasets.delete((await validatePayload(DatasetRefDto, payload)).datasetId, actor(meta));
       return { deleted: true };
     });
+    this.server.handle(UploadAdminRpc.Purge, async (payload, meta) => {
+      const caller = admin(meta);
+      const { before } = await validatePayload(PurgeDatasetsDto, payload);
+      return this.datasets.purge(new Date(before), caller);
+    });
+    this.server.handle(UploadAdminRpc.Counts, async (_payload, meta) => {
+      if (meta.actor && meta.actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators see dataset counts.');
+      return this.datasets.counts();
+    });
   }
+}
+
+/** Purging is done on an administrator's behalf (the admin service's schedule acts as one). */
+function admin(meta: RpcRequestMeta): RpcActor {
+  if (meta.actor?.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators purge datasets.');
+  return meta.actor;
 }
 
 /** Dataset calls are always made on someone's behalf. */

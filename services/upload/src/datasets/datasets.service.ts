@@ -67,6 +67,28 @@ interface FileRow {
 }
 
 const MAX_PARTS = 10_000;
+/** Datasets a purge removes per round: objects, then rows and events in one transaction. */
+const PURGE_BATCH = 100;
+const DATASET_STATUSES: readonly DatasetStatus[] = ['pending', 'queued', 'running', 'passed', 'failed', 'error'];
+
+/** A dataset in an every-team list: the summary and whose it is. */
+export interface TeamDatasetSummary extends DatasetSummary {
+  teamId: string;
+}
+
+/** What `upload.purge` removed. */
+export interface PurgeResult {
+  datasetsDeleted: number;
+  objectsDeleted: number;
+  bytesFreed: number;
+}
+
+/** What `upload.counts` answers. */
+export interface DatasetCounts {
+  byStatus: Record<DatasetStatus, number>;
+  total: number;
+  totalBytes: number;
+}
 
 /** The object key of a file: one prefix per dataset, so deleting a dataset is one prefix. */
 export const objectKey = (datasetId: string, fileId: string, filename: string): string => `datasets/${datasetId}/${fileId}/${filename}`;
@@ -236,6 +258,7 @@ export class DatasetsService {
     return completed(queued, true);
   }
 
+  /** The caller's team's datasets, newest first; with `scope: 'all'` (administrators) every team's, each with its `teamId`. */
   async list(actor: RpcActor, options: { cursor?: string; limit?: number; scope?: 'team' | 'all' }): Promise<DatasetList> {
     const limit = options.limit ?? 20;
     const cursor = options.cursor ? decodePageCursor(options.cursor) : undefined;
@@ -253,7 +276,7 @@ export class DatasetsService {
     )) as DatasetRow[];
     const page = rows.slice(0, limit);
     return {
-      items: page.map(summary),
+      items: page.map((row): DatasetSummary | TeamDatasetSummary => (all ? { ...summary(row), teamId: row.team_id } : summary(row))),
       nextCursor: rows.length > limit ? encodePageCursor({ createdAt: page[page.length - 1]!.created_at, id: page[page.length - 1]!.id }) : null,
     };
   }
@@ -327,6 +350,81 @@ export class DatasetsService {
     });
     if (deleted) this.outbox.flush();
     await this.sessions.close(datasetId).catch(() => undefined);
+  }
+
+  /**
+   * Deletes every dataset created before `before`, and every upload abandoned: still
+   * `pending` a day after its upload URLs expired. In rounds of {@link PURGE_BATCH}, oldest
+   * first: the objects (files, reports; unfinished multipart uploads aborted), then in one
+   * transaction the rows and a `dataset.deleted` event each. Administrators only. Safe to
+   * repeat after a failure: a round whose objects could not all be deleted keeps its rows.
+   */
+  async purge(before: Date, actor: RpcActor): Promise<PurgeResult> {
+    if (actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators purge datasets.');
+    const result: PurgeResult = { datasetsDeleted: 0, objectsDeleted: 0, bytesFreed: 0 };
+    let after: { created_at: Date; id: string } | undefined;
+    for (;;) {
+      const params: unknown[] = [before, PURGE_BATCH];
+      if (after) params.push(after.created_at, after.id);
+      const batch = (await this.dataSource.query(
+        `SELECT id, created_at FROM datasets
+         WHERE (created_at < $1 OR (status = 'pending' AND upload_expires_at < now() - interval '1 day'))
+           ${after ? 'AND (created_at, id) > ($3, $4)' : ''}
+         ORDER BY created_at, id LIMIT $2`,
+        params,
+      )) as { id: string; created_at: Date }[];
+      if (batch.length === 0) break;
+      const ids = batch.map((row) => row.id);
+      const unfinished = (await this.dataSource.query(
+        `SELECT object_key, multipart_upload_id FROM dataset_files
+         WHERE dataset_id = ANY($1::uuid[]) AND status = 'pending' AND multipart_upload_id IS NOT NULL`,
+        [ids],
+      )) as { object_key: string; multipart_upload_id: string }[];
+      try {
+        await this.abortMultipart(unfinished.map((f) => ({ key: f.object_key, uploadId: f.multipart_upload_id })));
+        await mapLimit(ids, 8, async (id) => {
+          // Read the counts first: `x += await …` would add to a value read before the wait.
+          const files = await this.storage.deletePrefix(`datasets/${id}/`);
+          const reports = await this.storage.deletePrefix(`reports/${id}/`);
+          result.objectsDeleted += files + reports;
+        });
+      } catch (error) {
+        throw storageError(error);
+      }
+      const deleted = await this.dataSource.transaction(async (m) => {
+        const [rows] = (await m.query(`DELETE FROM datasets WHERE id = ANY($1::uuid[]) RETURNING id, team_id, total_bytes`, [ids])) as [
+          { id: string; team_id: string; total_bytes: string }[],
+          number,
+        ];
+        for (const row of rows) {
+          const data: DatasetDeletedData = { datasetId: row.id, teamId: row.team_id, deletedBy: actor.userId };
+          await this.outbox.add(m, DatasetEvents.Deleted, data);
+        }
+        return rows;
+      });
+      if (deleted.length > 0) this.outbox.flush();
+      result.datasetsDeleted += deleted.length;
+      result.bytesFreed += deleted.reduce((sum, row) => sum + Number(row.total_bytes), 0);
+      await Promise.all(ids.map((id) => this.sessions.close(id).catch(() => undefined)));
+      if (batch.length < PURGE_BATCH) break;
+      after = batch[batch.length - 1];
+    }
+    this.logger.log({ event: 'datasets.purged', before: before.toISOString(), by: actor.userId, ...result });
+    return result;
+  }
+
+  /** Datasets per status (every status listed, 0 when none), and in all with their declared bytes. */
+  async counts(): Promise<DatasetCounts> {
+    const rows = (await this.dataSource.query(
+      `SELECT status, count(*)::int AS n, COALESCE(sum(total_bytes), 0)::text AS bytes FROM datasets GROUP BY status`,
+    )) as { status: DatasetStatus; n: number; bytes: string }[];
+    const byStatus = Object.fromEntries(DATASET_STATUSES.map((status) => [status, 0])) as Record<DatasetStatus, number>;
+    for (const row of rows) byStatus[row.status] = row.n;
+    return {
+      byStatus,
+      total: rows.reduce((sum, row) => sum + row.n, 0),
+      totalBytes: rows.reduce((sum, row) => sum + Number(row.bytes), 0),
+    };
   }
 
   /** `validation.started`: the dataset is being validated (unless it moved on already). */

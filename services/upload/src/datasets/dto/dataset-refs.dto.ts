@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 
 export class DatasetRefDto {
   @IsUUID()
@@ -28,4 +28,10 @@ export class ListDatasetsDto {
   @IsOptional()
   @IsIn(['team', 'all'])
   scope?: 'team' | 'all';
+}
+
+/** `upload.purge`: datasets created before this instant go (abandoned uploads go whatever their age). */
+export class PurgeDatasetsDto {
+  @IsISO8601({ strict: true, strictSeparator: true })
+  before: string;
 }
