@@ -33,7 +33,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES_DIR = process.env.FLOTILLA_SERVICES_DIR ?? join(ROOT, 'services');
 
 /** Default HTTP port of each service, as in its own env class. Unknown services are not waited for. */
-const KNOWN_PORTS = { gateway: 8080, upload: 8082, validator: 8083, 'vote-consumer': 8084, provisioner: 8085 };
+const KNOWN_PORTS = { gateway: 8080, upload: 8082, validator: 8083, 'vote-consumer': 8084, provisioner: 8085, admin: 8086 };
 
 /** Services that keep objects in S3: without S3_ENDPOINT, an embedded S3 is started for them. */
 const S3_SERVICES = ['upload', 'validator'];
@@ -233,6 +233,7 @@ function printUrls(results) {
   if (gateway) {
     lines.push(`  API            ${host}:${gateway.port}/api/v1`);
     lines.push(`  API docs       ${host}:${gateway.port}/api/docs`);
+    if (services.some((s) => s.name === 'admin')) lines.push(`  Admin console  ${host}:${gateway.port}/admin/`);
   }
   if (embeddedS3) lines.push(`  S3 (embedded)  ${embeddedS3.endpoint}`);
   lines.push('  Services');
