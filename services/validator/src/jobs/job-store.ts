@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
+  encodePageCursor,
   ValidationEvents,
   type DatasetUploadedData,
   type ValidationCompletedData,
@@ -33,6 +34,22 @@ export interface JobRow {
   started_at: Date | null;
   finished_at: Date | null;
 }
+
+/** A job as the admin lists it, across teams. */
+export interface JobListItem {
+  datasetId: string;
+  jobId: string;
+  teamId: string;
+  status: ValidationJobStatus;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  summary: { errors: number; warnings: number };
+  attempts: number;
+  lastError: string | null;
+}
+
+const JOB_STATUSES: readonly ValidationJobStatus[] = ['queued', 'running', 'passed', 'failed', 'error'];
 
 export interface FileResult {
   fileId: string;
@@ -202,6 +219,47 @@ export class JobStore {
       message: string;
     }[];
     return rows.map((r) => ({ severity: r.severity, code: r.code, ...(r.file ? { file: r.file } : {}), ...(r.path ? { path: r.path } : {}), message: r.message }));
+  }
+
+  /**
+   * Every team's jobs, newest queued first, keyset-paged by `(queued_at, id)`: `after` is
+   * the last job of the previous page. Optionally only those in `status`.
+   */
+  async list(options: { status?: ValidationJobStatus; after?: { queuedAt: Date; id: string }; limit: number }): Promise<{ items: JobListItem[]; nextCursor: string | null }> {
+    const params: unknown[] = [options.limit + 1];
+    const where: string[] = [];
+    if (options.status) where.push(`status = $${params.push(options.status)}`);
+    if (options.after) where.push(`(queued_at, id) < ($${params.push(options.after.queuedAt)}, $${params.push(options.after.id)})`);
+    const rows = (await this.dataSource.query(
+      `SELECT id, dataset_id, team_id, status, queued_at, started_at, finished_at, errors, warnings, attempts, last_error
+       FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY queued_at DESC, id DESC LIMIT $1`,
+      params,
+    )) as Pick<JobRow, 'id' | 'dataset_id' | 'team_id' | 'status' | 'queued_at' | 'started_at' | 'finished_at' | 'errors' | 'warnings' | 'attempts' | 'last_error'>[];
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => ({
+        datasetId: row.dataset_id,
+        jobId: row.id,
+        teamId: row.team_id,
+        status: row.status,
+        queuedAt: row.queued_at.toISOString(),
+        startedAt: row.started_at?.toISOString() ?? null,
+        finishedAt: row.finished_at?.toISOString() ?? null,
+        summary: { errors: row.errors, warnings: row.warnings },
+        attempts: row.attempts,
+        lastError: row.last_error,
+      })),
+      nextCursor: rows.length > options.limit && last ? encodePageCursor({ createdAt: last.queued_at, id: last.id }) : null,
+    };
+  }
+
+  /** Jobs per status, every status listed (0 when none). */
+  async counts(): Promise<Record<ValidationJobStatus, number>> {
+    const rows = (await this.dataSource.query(`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`)) as { status: ValidationJobStatus; n: number }[];
+    const byStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<ValidationJobStatus, number>;
+    for (const row of rows) byStatus[row.status] = row.n;
+    return byStatus;
   }
 
   /** The job as API.md's `ValidationStatus` (without the report link). */

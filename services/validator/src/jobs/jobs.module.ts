@@ -1,6 +1,7 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { EventConsumer, Outbox } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
+import { AdminRpc } from './admin.rpc.js';
 import { DatasetEventsConsumer } from './dataset-events.consumer.js';
 import { JobStore } from './job-store.js';
 import { StatusRpc } from './status.rpc.js';
@@ -28,6 +29,6 @@ class QueueLengthMetric implements OnModuleInit {
 }
 
 @Module({
-  providers: [Outbox, JobStore, ValidationRunner, DatasetEventsConsumer, StatusRpc, QueueLengthMetric],
+  providers: [Outbox, JobStore, ValidationRunner, DatasetEventsConsumer, StatusRpc, AdminRpc, QueueLengthMetric],
 })
 export class JobsModule {}
