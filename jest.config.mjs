@@ -24,6 +24,8 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int-spec.ts'],
     },
+    // Deployment checks: the real Helm renders the charts, manifests are validated.
+    { ...common, displayName: 'deploy', testMatch: ['<rootDir>/deploy/test/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

@@ -2,7 +2,7 @@
 # npm test: the whole suite, in the order a failure is cheapest to find.
 #
 #   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b, Vite) -> lint -> unit -> integration
-#   -> browser (Chromium for the console test) -> e2e
+#   -> deploy (charts, manifests, compose, workflows) -> browser (Chromium for the console test) -> e2e
 #
 # Stops at the first failing step and names it. Integration and end-to-end tests run
 # against the real servers at DATABASE_URL / REDIS_URL / AMQP_URL; each run picks its own
@@ -97,6 +97,7 @@ jest_step unit test:unit "$(count_files libs services -- '*/src/*.spec.ts')" '{l
 # (and CI) after every test has finished; Jest names the leak ("Force exiting Jest").
 # `npm run test:int` on its own keeps Jest's default and waits, to find such leaks.
 jest_step integration test:int "$(count_files libs services -- '*/test/*.int-spec.ts')" '{libs,services}/*/test/**/*.int-spec.ts' --forceExit
+jest_step deploy test:deploy "$( [[ -d deploy/test ]] && count_files deploy/test -- '*.spec.ts' || echo 0)" 'deploy/test/**/*.spec.ts'
 step browser flotilla_browser_ensure
 jest_step e2e test:e2e "$( [[ -d e2e ]] && count_files e2e -- '*.e2e-spec.ts' || echo 0)" 'e2e/**/*.e2e-spec.ts' --forceExit
 
