@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { RpcError, VotesRpc, type Poll, type PollList, type PollResults } from '@flotilla/contracts';
+import { RpcError, VotesAdminRpc, VotesRpc, type Poll, type PollList, type PollResults } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { CreatePollDto, PollRefDto } from './dto/polls.dto.js';
 import { PollExistsError, PollsService } from './polls.service.js';
@@ -22,6 +22,13 @@ export class PollsRpc implements OnModuleInit {
     this.server.handle(VotesRpc.GetPoll, (payload) => this.getPoll(payload));
     this.server.handle(VotesRpc.CreatePoll, (payload, meta) => this.createPoll(payload, meta));
     this.server.handle(VotesRpc.Results, (payload) => this.results(payload));
+    this.server.handle(VotesAdminRpc.Counts, (_payload, meta) => this.counts(meta));
+  }
+
+  /** For the admin's figures: administrators, or a service's own call without an actor. */
+  async counts(meta: Pick<RpcRequestMeta, 'actor'>): Promise<{ total: number; polls: number }> {
+    if (meta.actor && meta.actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators see vote counts.');
+    return this.polls.counts();
   }
 
   async listPolls(): Promise<PollList> {

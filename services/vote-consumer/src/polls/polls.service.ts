@@ -80,6 +80,18 @@ export class PollsService implements OnModuleInit {
   }
 
   /**
+   * Accepted votes (every vote event counted, a replaced vote included; entries recorded
+   * but refused — unknown poll or option, malformed — left out) and polls.
+   */
+  async counts(): Promise<{ total: number; polls: number }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM vote_events WHERE rejected_reason IS NULL)::bigint::text AS total,
+              (SELECT count(*) FROM polls)::int AS polls`,
+    )) as { total: string; polls: number }[];
+    return { total: Number(row!.total), polls: row!.polls };
+  }
+
+  /**
    * The options of each poll in `pollIds` that exists, read through `runner` (the
    * caller's transaction) for polls not cached yet. Polls absent here do not exist.
    */
