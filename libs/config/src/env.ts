@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
 
 /** Thrown at boot when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -65,6 +65,11 @@ export class BaseEnv {
 
   @IsString()
   SERVICE_VERSION = '0.1.0';
+
+  /** Run the service's database migrations, then exit (the deployment's migration job). */
+  @EnvBoolean()
+  @IsBoolean()
+  MIGRATE_ONLY = false;
 }
 
 function describe(errors: ValidationError[], source: Record<string, unknown>): string[] {

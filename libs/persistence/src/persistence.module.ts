@@ -1,7 +1,7 @@
 import { type DynamicModule, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ENV, Naming, type BaseEnv } from '@flotilla/config';
-import { HealthRegistry } from '@flotilla/observability';
+import { createLogger, HealthRegistry } from '@flotilla/observability';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 
@@ -62,6 +62,33 @@ class PostgresHealth implements OnModuleInit {
   onModuleInit(): void {
     this.health.register('postgres', () => this.dataSource.query('SELECT 1'));
   }
+}
+
+/**
+ * Runs a service's pending migrations in its schema (creating the schema first) and
+ * returns their names: what a deployment's migration job does, with `MIGRATE_ONLY=true`.
+ */
+export async function runMigrations(env: BaseEnv, options: PersistenceOptions): Promise<string[]> {
+  const schema = new Naming(env.NAMESPACE).schema(options.owner);
+  await ensureSchema(env.DATABASE_URL, schema);
+  const dataSource = new DataSource({ ...dataSourceOptions(env.DATABASE_URL, schema, options), migrationsRun: false });
+  await dataSource.initialize();
+  try {
+    return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * With `MIGRATE_ONLY=true`, runs the migrations, reports them and resolves true (the
+ * caller exits instead of starting); otherwise resolves false at once.
+ */
+export async function migrateOnlyIfAsked(env: BaseEnv, options: PersistenceOptions): Promise<boolean> {
+  if (!env.MIGRATE_ONLY) return false;
+  const ran = await runMigrations(env, options);
+  createLogger(options.owner, env.LOG_LEVEL).info({ migrations: ran }, ran.length ? `schema ${options.owner} migrated: ${ran.join(', ')}` : `schema ${options.owner} is up to date`);
+  return true;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { FlotillaConfigModule } from '@flotilla/config';
 import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
-import { PersistenceModule } from '@flotilla/persistence';
+import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistence';
 import { AdminEnv } from './admin.env.js';
 import { AdminRpcHandlers } from './admin.rpc.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -13,11 +13,14 @@ import { Admin1732800000000 } from './migrations/1732800000000-admin.js';
 import { RequestLog } from './requests/request-log.js';
 import { Stats } from './stats/stats.js';
 
+/** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
+export const PERSISTENCE: PersistenceOptions = { owner: 'admin', entities: [], migrations: [Admin1732800000000] };
+
 @Module({
   imports: [
     FlotillaConfigModule.forRoot(AdminEnv),
     ObservabilityModule,
-    PersistenceModule.forRoot({ owner: 'admin', entities: [], migrations: [Admin1732800000000] }),
+    PersistenceModule.forRoot(PERSISTENCE),
     RedisModule.forRoot({ connectionName: 'admin' }),
     RabbitModule.forRoot({ service: 'admin', serve: 'admin' }),
   ],

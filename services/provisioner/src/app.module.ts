@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleIn
 import { FlotillaConfigModule } from '@flotilla/config';
 import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
 import { HealthRegistry, ObservabilityModule } from '@flotilla/observability';
-import { PersistenceModule } from '@flotilla/persistence';
+import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistence';
 import type { ClusterDriver } from './drivers/cluster-driver.js';
 import { clusterDriverProvider } from './drivers/driver.provider.js';
 import { CLUSTER_DRIVER } from './drivers/driver.token.js';
@@ -32,11 +32,14 @@ class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
+export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000] };
+
 @Module({
   imports: [
     FlotillaConfigModule.forRoot(ProvisionerEnv),
     ObservabilityModule,
-    PersistenceModule.forRoot({ owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000] }),
+    PersistenceModule.forRoot(PERSISTENCE),
     RedisModule.forRoot({ connectionName: 'provisioner' }),
     RabbitModule.forRoot({ service: 'provisioner', serve: 'provisioner' }),
   ],

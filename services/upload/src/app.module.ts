@@ -2,18 +2,21 @@ import { Module } from '@nestjs/common';
 import { FlotillaConfigModule } from '@flotilla/config';
 import { RabbitModule, RedisModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
-import { PersistenceModule } from '@flotilla/persistence';
+import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistence';
 import { StorageModule } from '@flotilla/storage';
 import { DatasetsModule } from './datasets/datasets.module.js';
 import { Upload1732500000000 } from './migrations/1732500000000-upload.js';
 import { UploadEnv } from './upload.env.js';
+
+/** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
+export const PERSISTENCE: PersistenceOptions = { owner: 'upload', entities: [], migrations: [Upload1732500000000] };
 
 @Module({
   imports: [
     FlotillaConfigModule.forRoot(UploadEnv),
     ObservabilityModule,
     // Plain SQL: the writes are few, set-based and transactional with the outbox.
-    PersistenceModule.forRoot({ owner: 'upload', entities: [], migrations: [Upload1732500000000] }),
+    PersistenceModule.forRoot(PERSISTENCE),
     RedisModule.forRoot({ connectionName: 'upload' }),
     RabbitModule.forRoot({ service: 'upload', serve: 'upload' }),
     StorageModule.forRoot(),

@@ -2,11 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { FlotillaConfigModule } from '@flotilla/config';
 import { RabbitModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
-import { PersistenceModule } from '@flotilla/persistence';
+import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistence';
 import { StorageModule } from '@flotilla/storage';
 import { JobsModule } from './jobs/jobs.module.js';
 import { Validation1732600000000 } from './migrations/1732600000000-validation.js';
 import { ValidatorEnv } from './validator.env.js';
+
+/** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
+export const PERSISTENCE: PersistenceOptions = { owner: 'validation', entities: [], migrations: [Validation1732600000000] };
 
 @Module({})
 export class AppModule {
@@ -17,7 +20,7 @@ export class AppModule {
       imports: [
         FlotillaConfigModule.forRoot(ValidatorEnv),
         ObservabilityModule,
-        PersistenceModule.forRoot({ owner: 'validation', entities: [], migrations: [Validation1732600000000] }),
+        PersistenceModule.forRoot(PERSISTENCE),
         RabbitModule.forRoot({
           service: 'validator',
           serve: 'validator',
