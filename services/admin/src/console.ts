@@ -34,10 +34,11 @@ export async function serveConsole(fastify: FastifyInstance, dir: string): Promi
   }
   await fastify.register(fastifyStatic, { root: dir, prefix: '/admin/', index: ['index.html'], wildcard: false, maxAge: '1h', immutable: false });
   fastify.get('/admin', async (_, reply) => reply.redirect('/admin/', 302));
-  fastify.setNotFoundHandler((request, reply) => {
-    if (request.method === 'GET' && request.url.startsWith('/admin/') && !/\.[a-z0-9]+(\?|$)/i.test(request.url)) {
-      return reply.type('text/html').sendFile('index.html');
+  // The built files have routes of their own (wildcard: false); any other path is one of the app's pages.
+  fastify.get('/admin/*', (request, reply) => {
+    if (/\.[a-z0-9]+$/i.test(request.url.split('?')[0] ?? '')) {
+      return reply.code(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `${request.url} does not exist.`, instance: request.url });
     }
-    return reply.code(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `${request.method} ${request.url} does not exist.`, instance: request.url });
+    return reply.type('text/html').sendFile('index.html');
   });
 }

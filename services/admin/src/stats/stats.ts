@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Redis } from 'ioredis';
 import { Naming } from '@flotilla/config';
@@ -25,7 +25,7 @@ const ASK_MS = 2000;
  * console still shows the rest. Users and teams are added by the gateway, which owns them.
  */
 @Injectable()
-export class Stats {
+export class Stats implements OnApplicationBootstrap, OnModuleDestroy {
   private inspector?: ChannelWrapper;
 
   constructor(
@@ -36,6 +36,16 @@ export class Stats {
     private readonly deadLetters: DeadLetters,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
+
+  /** A channel for reading queue depths, ready before the first figures are asked for. */
+  async onApplicationBootstrap(): Promise<void> {
+    this.inspector = this.connection.createChannel({ name: 'stats', confirm: false });
+    await this.connection.waitForChannel(this.inspector);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.inspector?.close().catch(() => undefined);
+  }
 
   async gather(actor: RpcActor): Promise<AdminStats> {
     const unavailable: string[] = [];
@@ -76,8 +86,7 @@ export class Stats {
   }
 
   private async queueDepth(queue: string): Promise<number | null> {
-    if (!this.connection.isConnected()) return null;
-    this.inspector ??= this.connection.createChannel({ name: 'stats', confirm: false });
+    if (!this.inspector || !this.connection.isConnected()) return null;
     return (await this.inspector.checkQueue(queue)).messageCount;
   }
 

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { AdminRpc, type AdminStats, type ServiceInstance } from '@flotilla/contracts';
+import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
 
 const LIVE_INTERVAL_MS = 2000;
@@ -19,7 +20,10 @@ const LIVE_MAX_MS = 60 * 60_000;
 export class AdminConsoleController {
   private readonly logger = new Logger(AdminConsoleController.name);
 
-  constructor(private readonly admin: AdminConsoleService) {}
+  constructor(
+    private readonly admin: AdminConsoleService,
+    private readonly requestLog: RequestLogService,
+  ) {}
 
   @Get('stats')
   @ApiOkResponse({ description: 'Counts by status, queue depths, requests and error rate over the last hour' })
@@ -109,6 +113,8 @@ export class AdminConsoleController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // A hijacked reply skips Fastify's onResponse hook: the stream is logged as it opens.
+    this.requestLog.record(request, reply);
     let closed = false;
     request.raw.on('close', () => (closed = true));
     const send = (event: string, data: unknown): void => void raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
 import { FINISHED_JOB_STATUSES, type ValidationStatus } from '@flotilla/contracts';
+import { RequestLogService } from '../request-log/request-log.service.js';
 import { DatasetsService, type VersionedStatus } from './datasets.service.js';
 
 /** How often the event stream looks for a change, and how long it lives at most. */
@@ -22,7 +23,10 @@ const etagOf = (versioned: VersionedStatus): string => `"${versioned.version}"`;
 export class ValidationController {
   private readonly logger = new Logger(ValidationController.name);
 
-  constructor(private readonly datasets: DatasetsService) {}
+  constructor(
+    private readonly datasets: DatasetsService,
+    private readonly requestLog: RequestLogService,
+  ) {}
 
   @Get(':datasetId/status')
   @ApiOkResponse({ description: 'The latest validation job; ETag, 304 on If-None-Match, Retry-After while not finished' })
@@ -66,6 +70,8 @@ export class ValidationController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // A hijacked reply skips Fastify's onResponse hook: the stream is logged as it opens.
+    this.requestLog.record(request, reply);
     let closed = false;
     request.raw.on('close', () => (closed = true));
     const send = (v: VersionedStatus): void => {
