@@ -1,0 +1,135 @@
+/** One store: its state, pods and events, and a chaos button that kills pods to test recovery. */
+import { useState } from 'react';
+import { api, describeError, pageOf } from '../api';
+import { ConfirmDialog } from '../components/Dialog';
+import { PageHeader } from '../components/PageHeader';
+import { ErrorMessage, Loading, Notice } from '../components/States';
+import { When } from '../components/When';
+import { StatusBadge } from '../components/StatusBadge';
+import { Table } from '../components/Table';
+import { formatTime } from '../format';
+import { useResource } from '../hooks';
+import { href } from '../router';
+import type { Page, Store, StoreEvent, StorePod } from '../types';
+
+const REFRESH_MS = 3000;
+
+export function StoreDetail({ id }: { id: string }) {
+  const path = `/stores/${encodeURIComponent(id)}`;
+  const store = useResource((signal) => api.get<Store>(path, undefined, signal), [id], REFRESH_MS);
+  const pods = useResource(async (signal) => pageOf(await api.get<Page<StorePod>>(`${path}/pods`, undefined, signal)).items, [id], REFRESH_MS);
+  const events = useResource(async (signal) => pageOf(await api.get<Page<StoreEvent>>(`${path}/events`, undefined, signal)).items, [id], REFRESH_MS);
+  const [asking, setAsking] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const s = store.data;
+  const reload = () => {
+    store.reload();
+    pods.reload();
+    events.reload();
+  };
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={href('stores')}>← All stores</a>
+      </p>
+      <PageHeader title={s ? `Store ${s.name}` : 'Store'} updatedAt={store.updatedAt} loading={store.loading} onRefresh={reload}>
+        <button type="button" className="button button-danger" onClick={() => setAsking(true)} disabled={!s || s.status === 'deleting'}>
+          Kill pods…
+        </button>
+      </PageHeader>
+      {notice && <Notice>{notice}</Notice>}
+      {store.error && <ErrorMessage error={store.error} onRetry={reload} />}
+      {!s && store.loading && <Loading what="Loading the store" />}
+      {s && (
+        <dl className="facts">
+          <div><dt>Status</dt><dd><StatusBadge status={s.status} /></dd></div>
+          <div><dt>Template</dt><dd>{s.template} {s.desired.version}</dd></div>
+          <div><dt>Replicas ready</dt><dd>{s.observed.readyReplicas} of {s.desired.replicas}</dd></div>
+          <div><dt>Revision</dt><dd>{s.revision} (running {s.observed.revision ?? '—'})</dd></div>
+          <div><dt>Rollout</dt><dd>{s.desired.rollout.strategy}{s.desired.rollout.steps ? ` ${s.desired.rollout.steps.join('/')} %` : ''}</dd></div>
+          <div><dt>Namespace</dt><dd><code>{s.namespace}</code></dd></div>
+          <div><dt>URL</dt><dd><code>{s.url}</code></dd></div>
+          <div><dt>Created</dt><dd>{formatTime(s.createdAt)}</dd></div>
+          <div><dt>Ready since</dt><dd>{formatTime(s.readyAt)}</dd></div>
+          {s.error && <div className="wide"><dt>Error</dt><dd>{s.error}</dd></div>}
+        </dl>
+      )}
+      {pods.error && <ErrorMessage error={pods.error} onRetry={pods.reload} />}
+      {pods.data && (
+        <Table
+          caption={`Pods (${pods.data.length})`}
+          rows={pods.data}
+          rowKey={(p) => p.name}
+          empty="No pods are running."
+          columns={[
+            { header: 'Name', cell: (p) => <code>{p.name}</code> },
+            { header: 'Phase', cell: (p) => p.phase },
+            { header: 'Ready', cell: (p) => <StatusBadge status={p.ready ? 'ready' : 'pending'} /> },
+            { header: 'Restarts', cell: (p) => p.restarts, className: 'num' },
+            { header: 'Revision', cell: (p) => p.revision, className: 'num' },
+            { header: 'Started', cell: (p) => <When at={p.startedAt} /> },
+          ]}
+        />
+      )}
+      {events.error && <ErrorMessage error={events.error} onRetry={events.reload} />}
+      {events.data && (
+        <Table
+          caption={`Events (${events.data.length}), newest first`}
+          rows={[...events.data].sort((a, b) => b.at.localeCompare(a.at))}
+          rowKey={(e, i) => `${i}|${e.at}`}
+          empty="No events yet."
+          columns={[
+            { header: 'Time', cell: (e) => <When at={e.at} /> },
+            { header: 'Type', cell: (e) => <code>{e.type}</code> },
+            { header: 'Message', cell: (e) => e.message },
+          ]}
+        />
+      )}
+      {asking && s && (
+        <KillPodsDialog
+          store={s}
+          podCount={pods.data?.length ?? s.desired.replicas}
+          onDone={(count) => {
+            setAsking(false);
+            setNotice(`Asked the cluster to kill ${count} pod${count === 1 ? '' : 's'} of ${s.name}; watch the pods come back.`);
+            reload();
+          }}
+          onCancel={() => setAsking(false)}
+        />
+      )}
+    </>
+  );
+}
+
+function KillPodsDialog({ store, podCount, onDone, onCancel }: { store: Store; podCount: number; onDone: (count: number) => void; onCancel: () => void }) {
+  const max = Math.max(1, podCount);
+  const [count, setCount] = useState('1');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const confirm = async () => {
+    const n = Number(count);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      setError(`Enter a whole number from 1 to ${max}.`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(`/admin/stores/${encodeURIComponent(store.id)}/chaos`, { killPods: n });
+      onDone(n);
+    } catch (e) {
+      setError(describeError(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <ConfirmDialog title={`Kill pods of ${store.name}?`} confirmLabel="Kill pods" danger busy={busy} error={error} onConfirm={confirm} onCancel={onCancel}>
+      <p>Killed pods are restarted by the cluster. The store may answer errors until they are ready again.</p>
+      <div className="field">
+        <label htmlFor="kill-count">How many pods? (1 to {max})</label>
+        <input id="kill-count" type="number" min={1} max={max} step={1} required value={count} onChange={(e) => setCount(e.target.value)} />
+      </div>
+    </ConfirmDialog>
+  );
+}
