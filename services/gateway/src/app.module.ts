@@ -6,7 +6,7 @@ import { AuthModule, JwtAuthGuard, RolesGuard } from '@flotilla/auth';
 import { ENV, FlotillaConfigModule } from '@flotilla/config';
 import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
-import { PersistenceModule } from '@flotilla/persistence';
+import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistence';
 import { AdminIdentityController } from './admin/admin-identity.controller.js';
 import { AdminConsoleController } from './admin-console/admin-console.controller.js';
 import { AdminConsoleService } from './admin-console/admin-console.service.js';
@@ -34,11 +34,14 @@ import { RequestLogService } from './request-log/request-log.service.js';
 
 const entities = [Team, User, RefreshToken];
 
+/** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
+export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000] };
+
 @Module({
   imports: [
     FlotillaConfigModule.forRoot(GatewayEnv),
     ObservabilityModule,
-    PersistenceModule.forRoot({ owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000] }),
+    PersistenceModule.forRoot(PERSISTENCE),
     TypeOrmModule.forFeature(entities),
     // Every vote is an XADD: pipelining them per event-loop turn saves a write each.
     RedisModule.forRoot({ autoPipelining: true }),

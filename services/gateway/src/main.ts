@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { loadEnv } from '@flotilla/config';
+import { migrateOnlyIfAsked } from '@flotilla/persistence';
 import { runService, startHttpService } from '@flotilla/observability';
-import { AppModule } from './app.module.js';
+import { AppModule, PERSISTENCE } from './app.module.js';
 import { GatewayEnv } from './gateway.env.js';
 import { configureGatewayHttp } from './http/configure-http.js';
 
 await runService('gateway', async () => {
   const env = loadEnv(GatewayEnv);
+  if (await migrateOnlyIfAsked(env, PERSISTENCE)) return;
   await startHttpService(AppModule, {
     service: 'gateway',
     port: env.HTTP_PORT,
