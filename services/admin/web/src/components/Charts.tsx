@@ -32,12 +32,14 @@ interface LineChartProps {
   windowMs: number;
   now: number;
   format: (value: number) => string;
+  /** The y axis reaches at least this high (so a flat zero line sits at the bottom). */
+  minTop?: number;
 }
 
-export function LineChart({ title, points, windowMs, now, format }: LineChartProps) {
+export function LineChart({ title, points, windowMs, now, format, minTop = 1 }: LineChartProps) {
   const id = useId();
   const height = 170;
-  const left = 60;
+  const left = 64;
   const right = 12;
   const top = 12;
   const bottom = 28;
@@ -45,7 +47,7 @@ export function LineChart({ title, points, windowMs, now, format }: LineChartPro
   const plotH = height - top - bottom;
   const start = now - windowMs;
   const visible = points.filter((p) => p.at >= start);
-  const max = niceMax(Math.max(0, ...visible.map((p) => p.value)));
+  const max = niceMax(Math.max(minTop, ...visible.map((p) => p.value)));
   const x = (at: number) => left + ((at - start) / windowMs) * plotW;
   const y = (value: number) => top + plotH - (value / max) * plotH;
   const line = visible.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');

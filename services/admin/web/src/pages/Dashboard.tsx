@@ -42,7 +42,7 @@ export function Dashboard() {
             tone={stats.requests.errorRate >= 0.05 ? 'bad' : undefined}
           />
           <Figure label="Requests" value={formatNumber(stats.requests.lastHour)} testId="figure-requests-last-hour" hint="last hour" />
-          <Figure label="Votes" value={formatNumber(stats.votes.total)} testId="figure-votes" hint={`${formatNumber(stats.votes.polls)} polls`} />
+          <Figure label="Votes" value={formatNumber(stats.votes.total)} testId="figure-votes" hint={`${formatNumber(stats.votes.polls)} poll${stats.votes.polls === 1 ? '' : 's'}`} />
         </dl>
       </section>
       <section aria-labelledby="queues-heading">
@@ -76,6 +76,7 @@ export function Dashboard() {
             windowMs={windowMs}
             now={now}
             format={(v) => formatRate(v)}
+            minTop={0.01}
           />
         </div>
       </section>

@@ -9,6 +9,7 @@ import { Filters, type FilterValues } from '../components/Filters';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading, Notice } from '../components/States';
 import { When } from '../components/When';
+import { Breakable } from '../components/Breakable';
 import { StatusBadge } from '../components/StatusBadge';
 import { Table } from '../components/Table';
 import { formatNumber, shortId } from '../format';
@@ -85,19 +86,36 @@ export function DeadLetters() {
           detail={(l) => (shown.has(l.id) ? <pre className="payload">{JSON.stringify(l.payload, null, 2)}</pre> : null)}
           columns={[
             { header: 'Failed at', cell: (l) => <When at={l.failedAt} /> },
-            { header: 'Source', cell: (l) => <code title={l.kind === 'queue' ? 'RabbitMQ queue' : 'Redis stream'}>{l.source}</code> },
-            { header: 'Type', cell: (l) => (l.type ? <code>{l.type}</code> : '—') },
-            { header: 'Error', cell: (l) => <span className="error-text">{l.error}</span> },
-            { header: 'Attempts', cell: (l) => formatNumber(l.attempts), className: 'num' },
-            { header: 'Status', cell: (l) => <StatusBadge status={l.status} /> },
+            { header: 'Source', cell: (l) => <code title={l.kind === 'queue' ? 'RabbitMQ queue' : 'Redis stream'}><Breakable text={l.source} /></code> },
+            { header: 'Type', cell: (l) => (l.type ? <code><Breakable text={l.type} /></code> : '—') },
+            {
+              header: 'Error',
+              cell: (l) => (
+                <div className="error-cell">
+                  <span className="error-text">{l.error}</span>
+                  <span className="muted">
+                    after {formatNumber(l.attempts)} attempt{l.attempts === 1 ? '' : 's'}
+                  </span>
+                  <button type="button" className="link-button" aria-expanded={shown.has(l.id)} onClick={() => toggle(l.id)}>
+                    {shown.has(l.id) ? 'Hide the message' : 'Show the message'}
+                  </button>
+                </div>
+              ),
+            },
+            {
+              header: 'Status',
+              cell: (l) => (
+                <div className="status-cell">
+                  <StatusBadge status={l.status} />
+                  {l.handledAt && <When at={l.handledAt} />}
+                </div>
+              ),
+            },
             {
               header: 'Actions',
               cell: (l) => (
                 <div className="row-actions">
-                  <button type="button" className="button button-small" aria-expanded={shown.has(l.id)} onClick={() => toggle(l.id)}>
-                    {shown.has(l.id) ? 'Hide message' : 'Message'}
-                  </button>
-                  {l.status === 'dead' && (
+                  {l.status === 'dead' ? (
                     <>
                       <button type="button" className="button button-small button-primary" disabled={busy === l.id} onClick={() => void act(l, 'replay')}>
                         Replay
@@ -106,6 +124,8 @@ export function DeadLetters() {
                         Discard…
                       </button>
                     </>
+                  ) : (
+                    '—'
                   )}
                 </div>
               ),

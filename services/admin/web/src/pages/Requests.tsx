@@ -6,6 +6,7 @@ import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
 import { HttpStatus } from '../components/StatusBadge';
 import { When } from '../components/When';
+import { Breakable } from '../components/Breakable';
 import { LoadMore, Table } from '../components/Table';
 import { formatBytes, localToIso, shortId } from '../format';
 import { usePaged } from '../hooks';
@@ -57,7 +58,7 @@ export function Requests() {
           columns={[
             { header: 'Time', cell: (r) => <When at={r.at} /> },
             { header: 'Method', cell: (r) => <code>{r.method}</code> },
-            { header: 'Path', cell: (r) => <span title={`route ${r.route}`} className="path">{r.path}</span> },
+            { header: 'Path', cell: (r) => <span title={`route ${r.route}`} className="path"><Breakable text={r.path} after={/(\/)/} /></span> },
             { header: 'Status', cell: (r) => <HttpStatus status={r.status} /> },
             { header: 'Duration', cell: (r) => `${r.durationMs.toFixed(1)} ms`, className: 'num' },
             { header: 'Size', cell: (r) => formatBytes(r.responseBytes), className: 'num' },

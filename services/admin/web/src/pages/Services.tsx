@@ -6,7 +6,7 @@ import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { Table } from '../components/Table';
-import { formatAgo, formatDuration, formatNumber, formatTime } from '../format';
+import { formatAgo, formatDuration, formatNumber, formatTime, shortId } from '../format';
 import { useResource } from '../hooks';
 import { live } from '../live';
 import type { Page, ServiceInstance } from '../types';
@@ -43,7 +43,7 @@ export function Services() {
           empty="No service has sent a heartbeat yet."
           columns={[
             { header: 'Service', cell: (i) => <strong>{i.service}</strong> },
-            { header: 'Instance', cell: (i) => <code>{i.instanceId}</code> },
+            { header: 'Instance', cell: (i) => <code title={i.instanceId}>{shortId(i.instanceId)}</code> },
             { header: 'Status', cell: (i) => <StatusBadge status={i.status} /> },
             { header: 'Version', cell: (i) => i.version },
             { header: 'Uptime', cell: (i) => (i.status === 'up' ? formatDuration(i.uptimeSeconds) : '—'), className: 'num' },
