@@ -434,6 +434,8 @@ spec:
   endpoints:
     - port: http
       path: /metrics
+      # rpc_duration_seconds has its own `service` label (the callee): keep it.
+      honorLabels: true
       interval: {{ .Values.global.serviceMonitor.interval }}
       scrapeTimeout: {{ .Values.global.serviceMonitor.scrapeTimeout }}
 {{- end }}
