@@ -57,7 +57,7 @@ export function metricsIn(expr: string): string[] {
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   const names = new Set<string>();
-  for (const m of stripped.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\()/g)) {
+  for (const m of stripped.matchAll(/(?<![\w.$:])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:])(?!\s*\()/g)) {
     const name = m[1];
     if (FUNCTIONS_AND_KEYWORDS.has(name) || /^(e|inf|nan)$/i.test(name)) continue;
     names.add(name);
