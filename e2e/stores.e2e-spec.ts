@@ -36,7 +36,8 @@ describe('stores end to end on the simulated cluster', () => {
       SIMULATED_FAILING_VERSIONS: BROKEN,
       SIMULATED_POD_START_MS: '150',
       SIMULATED_POD_READY_MS: '150',
-      ROLLOUT_DEADLINE_SECONDS: '4',
+      // Long enough for a loaded machine; the rollback test waits this long for its broken revision.
+      ROLLOUT_DEADLINE_SECONDS: '12',
       CANARY_PAUSE_MS: '200',
       RECONCILE_INTERVAL_MS: '1000',
       TEAM_STORE_QUOTA: '150',
@@ -104,7 +105,7 @@ describe('stores end to end on the simulated cluster', () => {
     expect(broken.status).toBe(202);
     expect((await api('PATCH', `/stores/${id}`, alpha, { replicas: 3 })).status).toBe(409); // one operation at a time
     const degraded = await until(id, (s) => s.status === 'degraded', 'the failed rollout to be rolled back');
-    expect(degraded.error).toMatch(/revision 3 \(9\.9\.9-broken\) did not get 2 ready pod\(s\)/);
+    expect(degraded.error).toMatch(/revision 3 \(9\.9\.9-broken\) did not get 2 ready pod\(s\) within 12 s/);
     expect(degraded.observed.revision).toBe(2);
     const rollback = (await events(id)).find((e) => e.type === 'rollback');
     expect(rollback?.message).toMatch(/rolled back to revision 2 \(6\.7\)/);
@@ -184,10 +185,16 @@ describe('stores end to end on the simulated cluster', () => {
     const names = Array.from({ length: 100 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
     const created = await Promise.all(names.map((name) => api('POST', '/stores', alpha, { name, template: i(name) % 2 ? 'medusa' : 'wordpress' })));
     expect(created.map((r) => r.status)).toEqual(names.map(() => 202));
+    let statuses = '';
     const ready = await waitFor(async () => {
       const items = ((await api('GET', '/stores', alpha)).body.items as Store[]).filter((s) => s.name.startsWith('bulk-'));
+      const counts: Record<string, number> = {};
+      for (const s of items) counts[s.status] = (counts[s.status] ?? 0) + 1;
+      statuses = JSON.stringify(counts);
       return items.length === 100 && items.every((s) => s.status === 'ready') ? items : undefined;
-    }, { what: '100 stores to be ready', timeoutMs: 120_000, intervalMs: 500 });
+    }, { what: '100 stores to be ready', timeoutMs: 120_000, intervalMs: 500 }).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; stores by status: ${statuses}`);
+    });
     expect(new Set(ready.map((s) => s.namespace)).size).toBe(100);
     const metrics = await (await fetch(`${platform.service('provisioner').url}/metrics`)).text();
     expect(metrics).toMatch(/^stores\{status="ready"\} (\d+)/m);

@@ -43,8 +43,8 @@ export async function loadKubernetesApis(kubeconfigPath?: string): Promise<Kuber
 }
 
 /**
- * The client library, or an error saying why it cannot load here: its HTTP client
- * (undici 8) needs Node 22.19 or later and fails at import on older versions.
+ * The client library, loaded on first use (the simulated driver never needs it), or an
+ * error naming why it cannot be loaded.
  */
 export async function loadClient(load: () => Promise<typeof import('@kubernetes/client-node')> = () => import('@kubernetes/client-node')): Promise<typeof import('@kubernetes/client-node')> {
   try {
@@ -52,7 +52,7 @@ export async function loadClient(load: () => Promise<typeof import('@kubernetes/
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `the Kubernetes client (@kubernetes/client-node) cannot be loaded on Node ${process.versions.node}: ${reason} — its HTTP client (undici 8) needs Node 22.19 or later`,
+      `the Kubernetes client (@kubernetes/client-node) cannot be loaded on Node ${process.versions.node}: ${reason}`,
       { cause: error },
     );
   }
