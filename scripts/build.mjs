@@ -20,6 +20,12 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 // The console is a browser app: bundled by Vite into services/admin/web/dist, which the admin service serves.
 const consoleConfig = join(root, 'services/admin/web/vite.config.ts');
 if (existsSync(consoleConfig) && !extra.includes('--noEmit')) {
+  // Vite only strips types; the console's own tsconfig checks them.
+  const check = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'services/admin/web/tsconfig.json')], { cwd: root, stdio: 'inherit' });
+  if (check.status !== 0) {
+    console.error('build: the admin console has type errors (above).');
+    process.exit(check.status ?? 1);
+  }
   const vite = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', consoleConfig, '--logLevel', 'warn'], {
     cwd: root,
     stdio: 'inherit',
