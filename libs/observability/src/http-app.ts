@@ -1,12 +1,15 @@
 import { BadRequestException, type INestApplication, Logger, ValidationPipe, type Type, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { acceptCorrelationId, runWithContext } from './context.js';
 import { HealthRegistry } from './health.js';
 import { createLogger, PinoNestLogger } from './logger.js';
 import { MetricsService } from './metrics.js';
-import { flattenValidationErrors, ProblemDetailsFilter } from './problem.js';
+import { flattenValidationErrors, ProblemDetailsFilter, sendProblem, toProblem } from './problem.js';
 
 export interface HttpServiceOptions {
   /** Service name in logs and metrics. */
@@ -45,6 +48,15 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
     trustProxy: true,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A malformed URL (400) or an over-long path parameter (414) is answered by the router
+    // before any hook runs: the answer still carries its X-Request-Id and is a problem+json.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('X-Request-Id', acceptCorrelationId(request.headers['x-request-id']));
+      sendProblem(reply as unknown as Parameters<typeof sendProblem>[0], toProblem(error, (request.raw.url ?? '').split('?')[0] ?? ''));
+    },
+    // Requests Node's parser refuses (headers or URL too large: 431, garbage: 400) never
+    // reach Fastify; they are answered on the socket, in the same shape.
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
@@ -73,6 +85,14 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
     done();
   });
 
+  // Nested JSON is walked recursively by class-transformer and class-validator: a body
+  // thousands of levels deep would overflow the stack (a 500), so it is refused first.
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if (request.body !== null && typeof request.body === 'object' && nestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
+      done(Object.assign(new Error(`The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`), { statusCode: 400 }));
+    } else done();
+  });
+
   // Nest routes Fastify's own errors (bad JSON, body too large) through this filter too.
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
@@ -81,6 +101,37 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
   app.get(HealthRegistry).markStarted();
   new Logger('Bootstrap').log(`${options.service} listening on ${await app.getUrl()}`);
   return app;
+}
+
+/** Deepest nesting of arrays and objects a JSON body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests objects or arrays more than `max` levels deep (iteratively: no recursion to overflow). */
+export function nestedDeeperThan(value: object, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Object.values(current as object)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const detail = status === 431 ? 'The request line or headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is not valid HTTP.';
+  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
