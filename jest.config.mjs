@@ -24,6 +24,8 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int-spec.ts'],
     },
+    // The slow fault runs of RELIABILITY.md (npm run test:chaos), not part of npm test.
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/chaos/**/*.chaos-spec.ts'] },
     // Deployment checks: the real Helm renders the charts, manifests are validated.
     { ...common, displayName: 'deploy', testMatch: ['<rootDir>/deploy/test/**/*.spec.ts'] },
     {
