@@ -19,6 +19,7 @@ WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
  && cp package.json package-lock.json /manifests/ \
+ && cp --parents scripts/lib/deps.sh /manifests/ \
  && find libs services tools -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
 
 # ---------------------------------------------------------------------------------------
@@ -30,7 +31,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# `npm ci` through the project's wrapper (scripts/lib/deps.sh), which knows npm's quirks.
+RUN --mount=type=cache,target=/root/.npm bash -c 'source scripts/lib/deps.sh && flotilla_npm_ci'
 COPY . .
 # tsc -b over every library, service and tool, then the admin console (Vite).
 RUN node scripts/build.mjs
