@@ -1,0 +1,75 @@
+/** A raw HTTP exchange for hostile requests: any method, body and content type; streams cut after their headers. */
+
+export interface RawRequest {
+  method: string;
+  /** Path and query, as sent (already encoded). */
+  url: string;
+  token?: string;
+  contentType?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+  ms: number;
+}
+
+/** Sends one request; server-sent event streams are closed once their headers arrive. */
+export async function send(baseUrl: string, request: RawRequest, timeoutMs = 20_000): Promise<RawResponse> {
+  const headers: Record<string, string> = { ...request.headers };
+  if (request.token) headers.authorization = `Bearer ${request.token}`;
+  if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const started = performance.now();
+  try {
+    const res = await fetch(`${baseUrl}${request.url}`, {
+      method: request.method,
+      headers,
+      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body,
+      signal: controller.signal,
+    });
+    let text = '';
+    if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      await res.body?.cancel().catch(() => undefined);
+    } else {
+      text = await res.text();
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json, ms: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What is wrong with an answer by the API's rules (problem+json errors, no 5xx, X-Request-Id), or undefined. */
+export function contractViolation(res: RawResponse, { allow5xx = [] as number[] } = {}): string | undefined {
+  if (!res.headers.get('x-request-id')) return `no X-Request-Id on a ${res.status}`;
+  if (res.status >= 500 && !allow5xx.includes(res.status)) return `answered ${res.status}: ${res.text.slice(0, 300)}`;
+  if (res.status >= 400) {
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.includes('application/problem+json')) return `${res.status} with content-type "${type}" instead of application/problem+json`;
+    const problem = res.json as { status?: unknown; detail?: unknown; title?: unknown } | undefined;
+    if (!problem || typeof problem !== 'object') return `${res.status} whose body is not a JSON object: ${res.text.slice(0, 200)}`;
+    if (problem.status !== res.status) return `${res.status} whose problem says status ${JSON.stringify(problem.status)}`;
+    const message = [problem.detail, problem.title].find((m) => typeof m === 'string' && m.trim() !== '');
+    if (!message) return `${res.status} whose problem has neither detail nor title`;
+  }
+  return undefined;
+}
+
+/** Shortens a value for a report line. */
+export function brief(value: unknown, max = 240): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text === undefined) return 'undefined';
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+}
