@@ -327,3 +327,35 @@ export function deepValue(): fc.Arbitrary<unknown> {
     return v;
   });
 }
+
+/**
+ * A plain, valid-looking body for `schema`: required properties, plus optional ones that
+ * have an example; ids (`…Id` properties) from `idFor`, other values from examples or
+ * the simplest value of their type.
+ */
+export function exampleBody(doc: OpenApiDocument, schema: Schema, idFor: (name: string) => string | undefined, depth = 0): unknown {
+  const s = deref(doc, schema);
+  if (s.example !== undefined && s.type !== 'object') return s.example;
+  if (s.enum && s.enum.length > 0) return s.enum[0];
+  switch (s.type) {
+    case 'string':
+      return 'example';
+    case 'number':
+    case 'integer':
+      return s.minimum ?? 1;
+    case 'boolean':
+      return false;
+    case 'array':
+      return depth > 3 || !s.items ? [] : Array.from({ length: s.minItems ?? 0 }, () => exampleBody(doc, s.items!, idFor, depth + 1));
+    default: {
+      const out: Record<string, unknown> = {};
+      for (const [key, prop] of Object.entries(s.properties ?? {})) {
+        const p = deref(doc, prop);
+        const id = /Id$/.test(key) ? idFor(key) : undefined;
+        if (id !== undefined) out[key] = id;
+        else if ((s.required ?? []).includes(key) || p.example !== undefined) out[key] = exampleBody(doc, p, idFor, depth + 1);
+      }
+      return out;
+    }
+  }
+}
