@@ -49,9 +49,11 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // A malformed URL (400) or an over-long path parameter (414) is answered by the router
-    // before any hook runs: the answer still carries its X-Request-Id and is a problem+json.
+    // before any hook runs: the answer still carries its X-Request-Id, the security headers
+    // of an API answer, and is a problem+json.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('X-Request-Id', acceptCorrelationId(request.headers['x-request-id']));
+      for (const [name, value] of Object.entries(edgeErrorHeaders())) void reply.header(name, value);
       sendProblem(reply as unknown as Parameters<typeof sendProblem>[0], toProblem(error, (request.raw.url ?? '').split('?')[0] ?? ''));
     },
     // Requests Node's parser refuses (headers or URL too large: 431, garbage: 400) never
@@ -128,10 +130,19 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const detail = status === 431 ? 'The request line or headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is not valid HTTP.';
   const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  const headers = { 'Content-Type': 'application/problem+json', 'Content-Length': String(Buffer.byteLength(body)), 'X-Request-Id': randomUUID(), ...edgeErrorHeaders(), Connection: 'close' };
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+}
+
+/** The security headers of an error answered before any hook could add them (HSTS in production, as at the edge). */
+function edgeErrorHeaders(): Record<string, string> {
+  return {
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    ...(process.env.NODE_ENV === 'production' ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
 }
 
 /**
