@@ -102,10 +102,8 @@ describe('security: tokens, tenancy, admin routes, presigned URLs', () => {
       expect(wrong).toEqual([]);
     });
 
-    // KNOWN BUG (gateway): AuthModule's ACTIVE_USER_CHECK is not provided, so JwtStrategy
-    // accepts a correctly signed token whose user is gone, until it expires. Remove
-    // `.failing` once the gateway provides the check.
-    it.failing("KNOWN BUG: refuses a correctly signed token whose user does not exist (the stand-in for a deleted user) with 401 on every authenticated route", async () => {
+    // The gateway checks that the token's user still exists (remembered for 30 s).
+    it("refuses a correctly signed token whose user does not exist (the stand-in for a deleted user) with 401 on every authenticated route", async () => {
       const token = hostileTokens(platform.env().JWT_SECRET!, alpha.token)[GHOST]!;
       const routes = operations.filter((op) => op.authenticated);
       const accepted: string[] = [];

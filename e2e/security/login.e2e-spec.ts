@@ -65,10 +65,8 @@ describe('login', () => {
       console.log(`login throttle per IP (${PER_IP}): ${2 * PER_ACCOUNT + more.length} failures from one IP, then a right password for an untouched account: ${blocked.status}`);
     });
 
-    // KNOWN BUG (libs/observability http-app.ts: `trustProxy: true`): a made-up
-    // X-Forwarded-For resets the per-IP failure count. Remove `.failing` once only the
-    // deployment's proxies are trusted.
-    it.failing('KNOWN BUG: a made-up X-Forwarded-For does not escape the per-IP login throttle', async () => {
+    // Only configured proxies (TRUST_PROXY) may name the client's address.
+    it('a made-up X-Forwarded-For does not escape the per-IP login throttle', async () => {
       const spoofed = await login(platform, members[2]!.email, MEMBER_PASSWORD, { 'x-forwarded-for': '203.0.113.77' });
       console.log(`login throttle per IP with a made-up X-Forwarded-For: ${spoofed.status}`);
       expect(spoofed.status).toBe(429);

@@ -83,10 +83,8 @@ describe('rate limits', () => {
       console.log(`rate limit per IP (${PER_IP}/60 s): sent ${statuses.length + 2}, ${allowed + 1} answered, ${statuses.length - allowed + 1} refused with 429; Retry-After ${retryAfter} s`);
     });
 
-    // KNOWN BUG (libs/observability http-app.ts: `trustProxy: true`): the client's own
-    // X-Forwarded-For decides its IP, so each made-up address gets a fresh budget.
-    // Remove `.failing` once only the deployment's proxies are trusted.
-    it.failing('KNOWN BUG: an X-Forwarded-For header made up by the client does not get a fresh per-IP budget', async () => {
+    // Only configured proxies (TRUST_PROXY) may name the client's address.
+    it('an X-Forwarded-For header made up by the client does not get a fresh per-IP budget', async () => {
       const spoofed = await send(platform.gateway.url, { method: 'GET', url: '/api/v1/auth/me', token, headers: { 'x-forwarded-for': '198.51.100.23' } });
       console.log(`rate limit per IP with a made-up X-Forwarded-For: ${spoofed.status}`);
       expect(spoofed.status).toBe(429);

@@ -20,6 +20,12 @@ export interface HttpServiceOptions {
   logLevel?: string;
   /** Time a stopping service has before it is forced out. */
   shutdownGraceMs?: number;
+  /**
+   * Which peers may tell the client's address in `X-Forwarded-For` (Fastify's
+   * `trustProxy`: true, or addresses/CIDRs). Default: nobody, so a client cannot
+   * choose its own address (and escape per-IP limits) by sending the header.
+   */
+  trustProxy?: boolean | string;
   /** Extra set-up (security headers, CORS, docs) before the app listens. */
   configure?: (app: NestFastifyApplication, fastify: FastifyInstance) => Promise<void> | void;
 }
@@ -45,7 +51,7 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
   const adapter = new FastifyAdapter({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    trustProxy: true,
+    trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // A malformed URL (400) or an over-long path parameter (414) is answered by the router

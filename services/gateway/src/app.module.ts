@@ -19,6 +19,7 @@ import { StoresController } from './stores/stores.controller.js';
 import { StoresService } from './stores/stores.service.js';
 import { GatewayEnv } from './gateway.env.js';
 import { AuditLog } from './identity/audit-log.js';
+import { activeUserCheckProvider } from './identity/active-user.check.js';
 import { IdentityService } from './identity/identity.service.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
 import { Team } from './identity/team.entity.js';
@@ -47,7 +48,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     RedisModule.forRoot({ autoPipelining: true }),
     RabbitModule.forRoot({ service: 'gateway' }),
     JwtModule.register({}),
-    AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET } }),
+    AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET }, providers: [activeUserCheckProvider] }),
   ],
   controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController],
   providers: [

@@ -28,6 +28,15 @@ export class GatewayEnv extends BaseEnv {
   @Validate(NotDevDefaultInProduction)
   JWT_SECRET = DEV_JWT_SECRET;
 
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (the ingress controller): `true`,
+   * or comma-separated addresses and CIDRs such as `10.0.0.0/8`. Empty: no proxy is
+   * trusted, and the client is the peer of the connection.
+   */
+  @IsString()
+  @Matches(/^(true|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)?$/, { message: 'TRUST_PROXY must be empty, true, or comma-separated addresses and CIDRs' })
+  TRUST_PROXY = '';
+
   /** The admin service's HTTP address: the web console at `/admin/` is forwarded there. */
   @IsString()
   @Matches(/^https?:\/\/[^\s/]+$/, { message: 'ADMIN_URL must be an http(s):// origin such as http://127.0.0.1:8086' })

@@ -15,6 +15,7 @@ await runService('gateway', async () => {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
     configure: (app, fastify) => configureGatewayHttp(app, fastify, env),
   });
 });

@@ -83,6 +83,8 @@ describe('gateway: audit events through the outbox', () => {
       'gateway',
       await freePort(),
       testEnv(ns, {
+        // The test plays the proxy that names the client.
+        TRUST_PROXY: '127.0.0.1',
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
         JWT_SECRET: 'audit-test-jwt-secret-that-is-long-enough-0123',
