@@ -17,6 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
+import { cpuBetween, cpuSnapshot } from './lib/cpu-usage.mjs';
 import { BenchPlatform, ROOT, SERVICES } from './lib/platform.mjs';
 import { bareRoute, pgInserts, redisXadd, rmqRpc, s3PutGet } from './lib/raw-limits.mjs';
 import { storesScenario } from './lib/scenarios/stores.mjs';
@@ -54,8 +55,9 @@ const profileDir = profile.length ? join(args.out, `${stamp}-profiles`) : undefi
 const platform = new BenchPlatform({ env: { RECONCILE_INTERVAL_MS: String(RECONCILE_MS) }, profile, profileDir, nodeOptions: args['node-options'] });
 const rows = [];
 const raw = {};
-const results = {};
+const results = { cpu: {} };
 let failures = 0;
+const pids = () => ({ ...Object.fromEntries([...platform.byName].map(([name, svc]) => [name, svc.pid])), s3: platform.s3Child?.pid, harness: process.pid });
 const T0 = performance.now();
 const log = (message) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
 
@@ -76,9 +78,13 @@ async function step(name, fn) {
   const profiled = profile.length > 0 && !/^(raw|accounts):/.test(name);
   try {
     if (profiled) await platform.cutProfiles();
+    const before = cpuSnapshot(pids);
     await fn();
+    results.cpu[name] = cpuBetween(before, cpuSnapshot(pids));
     if (profiled) await platform.cutProfiles(name.replace(/[^a-z0-9]+/gi, '-'));
-    log(`${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const cpu = results.cpu[name];
+    const top = Object.entries(cpu.cores).filter(([, c]) => c >= 0.05).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c.toFixed(2)}`);
+    log(`${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s; cores busy ${cpu.machineBusyCores.toFixed(2)} of ${cpu.machineCores.toFixed(1)}: ${[...top, `other work ${cpu.restCores.toFixed(2)}`].join(', ')}`);
   } catch (error) {
     failures++;
     log(`${name} could not run: ${error.stack ?? error}`);
@@ -206,7 +212,7 @@ try {
   }
   if (wants('footprint')) {
     const f = results.footprint;
-    for (const [name, mb] of Object.entries(f.idleRssMB)) rows.push(row(`footprint: ${name} idle RSS`, { figure: `${num(mb)} MB`, bar: '≤ 150 MB', pass: mb <= 150 }));
+    for (const [name, mb] of Object.entries(f.idleRssMB)) rows.push(row(`footprint: ${name} idle RSS`, { figure: `${num(mb, 1)} MB`, bar: '≤ 150 MB', pass: mb <= 150 }));
     rows.push(row('footprint: platform ready', { figure: `${num(f.readyMs / 1000, 1)} s`, raw: 'six services, spawn → all ready', bar: '≤ 20 s', pass: f.readyMs <= 20_000 }));
   }
   results.rssAfterLoadMB = platform.rss();
