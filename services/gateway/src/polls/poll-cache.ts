@@ -7,8 +7,10 @@ const MISSING_MS = 2_000;
 
 /**
  * Polls the gateway has seen, so that accepting a vote needs no round trip to
- * `vote-consumer`. Polls never lose options, so a short staleness is harmless;
- * unknown ids are remembered briefly so a flood of bad ids cannot flood the bus.
+ * `vote-consumer`. Polls never lose options, so staleness is harmless: an entry past
+ * its freshness is still served while it is refreshed in the background, so votes keep
+ * being accepted while `vote-consumer` restarts. Unknown ids are remembered briefly so
+ * a flood of bad ids cannot flood the bus.
  */
 @Injectable()
 export class PollCache {
@@ -20,7 +22,13 @@ export class PollCache {
   /** The poll, or 404 when it does not exist. */
   async get(pollId: string): Promise<Poll> {
     const cached = this.entries.get(pollId);
-    const poll = cached && cached.until > Date.now() ? cached.poll : await this.load(pollId);
+    let poll: Poll | null;
+    if (cached && cached.until > Date.now()) poll = cached.poll;
+    else if (cached?.poll) {
+      // Stale but known: refresh behind the answer; a failed refresh keeps the entry.
+      this.load(pollId).catch(() => undefined);
+      poll = cached.poll;
+    } else poll = await this.load(pollId);
     if (!poll) throw new NotFoundException(`Poll ${pollId} does not exist.`);
     return poll;
   }
