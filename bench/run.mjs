@@ -189,7 +189,11 @@ try {
   if (wants('status')) {
     await step('status', async () => {
       let finished = Object.values(results).find((r) => r.datasetIds?.length)?.datasetIds[0];
-      if (!finished) finished = (await uploadFlow(platform, { members: teams.slice(0, 1), files })).datasetIds[0];
+      if (!finished) {
+        const upload = await uploadFlow(platform, { members: teams.slice(0, 1), files });
+        finished = upload.datasetIds[0];
+        if (!finished) throw new Error(`no finished dataset to poll: ${upload.errorSamples[0] ?? 'the upload flow did not finish'}`);
+      }
       const r = (results.statusPolling = await statusPolling(platform, { ...finished, seconds: C.pollSeconds }));
       const ratio = r.latency.p50 / (raw.rpc?.latency.p50 ?? Number.NaN);
       rows.push(row('status polling: p50', { figure: ms(r.latency.p50), raw: raw.rpc ? `bare RPC ${ms(raw.rpc.latency.p50)}` : '—', ratio: times(ratio), bar: '≤ 2×', pass: ratio <= 2, values: { p50: r.latency.p50, p99: r.latency.p99, rawP50: raw.rpc?.latency.p50, rawP99: raw.rpc?.latency.p99 } }));
