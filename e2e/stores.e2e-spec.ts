@@ -181,6 +181,27 @@ describe('stores end to end on the simulated cluster', () => {
     expect(((await api('GET', '/stores', beta)).body.items as Store[]).map((s) => s.id)).not.toContain(id);
   });
 
+});
+
+describe('100 stores at once', () => {
+  // A generous deadline: a hundred stores' pods start at once on a small machine.
+  const platform = new Platform(
+    { SIMULATED_POD_START_MS: '150', SIMULATED_POD_READY_MS: '150', ROLLOUT_DEADLINE_SECONDS: '120', TEAM_STORE_QUOTA: '150', PROVISION_CONCURRENCY: '32', RATE_LIMIT_PER_USER: '100000' },
+    ['gateway', 'provisioner'],
+  );
+  let alpha: string;
+  const api = (method: string, path: string, token: string, body?: unknown) => platform.api.request<Record<string, unknown>>(method, `/api/v1${path}`, { token, body });
+
+  beforeAll(async () => {
+    await platform.start();
+    const admin = await platform.api.login(ADMIN.email, ADMIN.password);
+    const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: 'bulk' } });
+    await platform.api.request('POST', '/api/v1/admin/users', { token: admin, body: { email: 'bulk@stores.test', password: 'member-password-123', teamId: team.body.id, role: 'member' } });
+    alpha = await platform.api.login('bulk@stores.test', 'member-password-123');
+  });
+
+  afterAll(() => platform.stop());
+
   it('provisions 100 stores created at once, all ready', async () => {
     const names = Array.from({ length: 100 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
     const created = await Promise.all(names.map((name) => api('POST', '/stores', alpha, { name, template: i(name) % 2 ? 'medusa' : 'wordpress' })));
