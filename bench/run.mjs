@@ -176,6 +176,7 @@ try {
   if (wants('uploads')) {
     for (const n of C.uploadTeams) {
       await step(`uploads: ${n} teams`, async () => {
+        if (teams.length < n) throw new Error(`${n} teams are needed; ${teams.length} could be created`);
         const r = (results[`upload${n}`] = await uploadFlow(platform, { members: teams.slice(0, n), files }));
         const ratio = r.validatorBytesPerSecond / (raw.s3?.getBytesPerSecond ?? Number.NaN);
         rows.push(
@@ -225,6 +226,13 @@ try {
   log(`the platform could not run: ${error.stack ?? error}`);
   rows.push(row('platform', { figure: '—', error: String(error.message ?? error).slice(0, 300) }));
 } finally {
+  // The services' own output (warnings and errors) beside the results, when something failed.
+  if (failures > 0 || rows.some((r) => r.result === 'FAIL' && /errors/.test(r.scenario))) {
+    const dir = join(args.out, `${stamp}-logs`);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, svc] of platform.byName) writeFileSync(join(dir, `${name}.log`), svc.logs());
+    log(`service output: ${dir}`);
+  }
   log(`stopping the platform and removing namespace ${platform.namespace}`);
   await cleanUp();
 }

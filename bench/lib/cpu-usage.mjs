@@ -1,35 +1,60 @@
 // Where the machine's CPU went during a step, from /proc: each service, the embedded S3,
-// the harness itself, the servers (Postgres, Redis, RabbitMQ — shared with anything else
+// the harness itself and its helper processes, the servers (Postgres, Redis, RabbitMQ — shared with anything else
 // using them) and the rest of the machine. In cores: 1.0 is one core busy all along.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const SERVERS = { postgres: ['postgres'], redis: ['redis-server'], rabbitmq: ['beam.smp', 'erl_child_setup', 'epmd'] };
 
-/** utime + stime of a process in seconds (its threads included), or 0 when it is gone. */
-function processSeconds(pid) {
+/**
+ * utime + stime of a process in seconds (its threads included) and, with `children`, of
+ * its children that have exited (cutime + cstime); 0 when it is gone.
+ */
+function processSeconds(pid, children = false) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return (fields[11] + fields[12] + (children ? fields[13] + fields[14] : 0)) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
 }
 
-/** CPU seconds of every process whose command name is one of each server's. */
-function serverSeconds() {
-  const totals = Object.fromEntries(Object.keys(SERVERS).map((k) => [k, 0]));
+let retiredHelperSeconds = 0;
+
+/** Records what a helper process used before it is stopped (its time is lost once it exits). */
+export function retireHelper(pid) {
+  retiredHelperSeconds += processSeconds(pid, true);
+}
+
+/**
+ * CPU seconds of every process whose command name is one of each server's, and of the
+ * harness's helpers: its other descendants (the bare route, the RPC echo server…).
+ */
+function serverSeconds(named) {
+  const totals = Object.fromEntries([...Object.keys(SERVERS), 'helpers'].map((k) => [k, 0]));
+  const parents = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let comm;
+    let stat;
     try {
-      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
     } catch {
       continue;
     }
-    for (const [server, names] of Object.entries(SERVERS)) if (names.includes(comm)) totals[server] += processSeconds(entry);
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    // With the exited children: a Postgres backend that ends moves its time to the postmaster's.
+    for (const [server, names] of Object.entries(SERVERS)) if (names.includes(comm)) totals[server] += processSeconds(entry, true);
   }
+  const known = new Set(Object.values(named).map((n) => n.pid));
+  for (const pid of parents.keys()) {
+    if (known.has(pid)) continue;
+    let up = parents.get(pid);
+    while (up && up !== process.pid && !known.has(up)) up = parents.get(up);
+    if (up === process.pid) totals.helpers += processSeconds(pid, true);
+  }
+  totals.helpers += retiredHelperSeconds;
   return totals;
 }
 
@@ -43,7 +68,7 @@ function machineSeconds() {
 /** A snapshot of `pids` ({name: pid}, read when taken), the servers and the machine. */
 export function cpuSnapshot(pids) {
   const named = Object.fromEntries(Object.entries(pids()).map(([name, pid]) => [name, { pid, seconds: pid ? processSeconds(pid) : 0 }]));
-  return { at: performance.now(), named, servers: serverSeconds(), machine: machineSeconds() };
+  return { at: performance.now(), named, servers: serverSeconds(named), machine: machineSeconds() };
 }
 
 /**

@@ -11,6 +11,7 @@ import { Naming } from '@flotilla/config';
 import { topologyResources } from '@flotilla/messaging';
 import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
 import { Api } from './api.mjs';
+import { retireHelper } from './cpu-usage.mjs';
 import { sleep } from './stats.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,6 +36,7 @@ export async function spawnWithFirstLine(script, args = [], env = {}) {
 /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
 export async function stopChild(child, graceMs = 5000) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  retireHelper(child.pid);
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
