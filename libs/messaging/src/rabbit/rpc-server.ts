@@ -26,7 +26,8 @@ export interface RpcRequestMeta {
 
 /**
  * Answers one RPC pattern. Its result is the reply's `data`; a thrown {@link RpcError}
- * reaches the caller as is, anything else as INTERNAL with a generic message.
+ * reaches the caller as is, a dependency that cannot be reached (its database, say) as
+ * UNAVAILABLE, anything else as INTERNAL with a generic message.
  */
 export type RpcHandler = (payload: unknown, meta: RpcRequestMeta) => Promise<unknown>;
 
@@ -142,6 +143,11 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private toErrorBody(error: unknown, pattern: string): RpcErrorBody {
     if (error instanceof RpcError) return error.toBody();
+    // A dependency that is down is an expected condition (the gateway's 503), not a bug: no stack.
+    if (isDependencyUnavailable(error)) {
+      this.logger.warn(`${pattern} failed, a dependency is not reachable: ${errorMessage(error)}`);
+      return { code: 'UNAVAILABLE', message: 'A dependency of this service is not reachable; try again shortly.' };
+    }
     // Unexpected errors may carry internals (SQL, paths, secrets): log them, send a generic message.
     this.logger.error(`${pattern} failed: ${errorMessage(error)}`, error instanceof Error ? error.stack : undefined);
     return { code: 'INTERNAL', message: GENERIC_INTERNAL_MESSAGE };
@@ -166,4 +172,18 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       this.logger.warn(`reply to ${replyTo} not sent: ${errorMessage(error)}`);
     }
   }
+}
+
+/**
+ * Whether `error` says a server could not be reached or went away (connection refused or
+ * reset, Postgres shutting down or starting, a connection class 08 error), directly or
+ * as the driver error a TypeORM query error wraps.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; driverError?: { code?: unknown; message?: unknown } } | null;
+  if (!e || typeof e !== 'object') return false;
+  const codes = [e.code, e.driverError?.code].filter((c): c is string => typeof c === 'string');
+  if (codes.some((c) => /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|08\w{3}|57P0[1-3])$/.test(c))) return true;
+  const message = [e.message, e.driverError?.message].filter((m): m is string => typeof m === 'string').join(' ');
+  return /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/i.test(message);
 }
