@@ -38,7 +38,7 @@ describe('fault: Postgres stopped for 10 s', () => {
   // A validator whose retries (5 × 1 s) run out within the outage.
   const hurried = new Platform({ VALIDATION_RETRY_DELAY_MS: '1000', VALIDATION_PROGRESS_INTERVAL_MS: '50' }, ['gateway', 'validator']);
   let hurriedJob = '';
-  let tokens: string[] = [];
+  const tokens: string[] = [];
 
   beforeAll(async () => {
     await platform.start();
