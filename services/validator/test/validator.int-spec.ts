@@ -203,6 +203,18 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     await waitFor(async () => completedFor(next.data.jobId).length > 0, { what: 'the next job' });
   });
 
+  it('ends a job nobody holds any more (its lease long lapsed) in error, and says so', async () => {
+    const jobId = randomUUID();
+    await db.query(
+      `INSERT INTO "${naming.schema('validation')}".jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at, started_at, attempts, lease_until)
+       VALUES ($1, $2, $3, 'xray', '{}', '[]', 'running', 0, 0, now(), now(), 5, now() - interval '1 minute')`,
+      [jobId, randomUUID(), TEAM],
+    );
+    await waitFor(async () => completedFor(jobId).length > 0, { what: 'the abandoned job to end', timeoutMs: 20_000 });
+    expect(completedFor(jobId)[0]!.data.status).toBe('error');
+    expect(await job(jobId)).toMatchObject({ status: 'error', last_error: expect.stringContaining('abandoned') });
+  });
+
   it('finishes a job whose validator was killed mid-way, once', async () => {
     // Enough data (20 volumes of 5 MiB) that the job is still running when the process is killed.
     const files = Array.from({ length: 20 }, (_, i) => ({ filename: `volume-${i}.nii`, contentType: 'application/octet-stream', content: nifti({ x: 256, y: 256, z: 80, seed: i }) }));

@@ -192,6 +192,39 @@ export class JobStore {
     return done;
   }
 
+  /**
+   * Jobs still `running` whose lease lapsed more than `graceMs` ago have nobody working
+   * on them (their last attempt could not even record its failure, say while Postgres was
+   * away): they end `error`, announced like any verdict. A replay of their event runs
+   * them again.
+   */
+  async expireAbandoned(graceMs: number): Promise<number> {
+    const expired = await this.dataSource.transaction(async (m) => {
+      const [rows] = (await m.query(
+        `UPDATE jobs SET status = 'error', finished_at = clock_timestamp(), version = version + 1, updated_at = clock_timestamp(),
+           last_error = coalesce(last_error, 'the validation stopped without recording why') || ' (abandoned: its lease lapsed)'
+         WHERE status = 'running' AND lease_until < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
+         RETURNING *`,
+        [graceMs],
+      )) as [JobRow[], number];
+      for (const row of rows) {
+        const data: ValidationCompletedData = {
+          datasetId: row.dataset_id,
+          jobId: row.id,
+          teamId: row.team_id,
+          status: 'error',
+          summary: { errors: row.errors, warnings: row.warnings },
+          files: [],
+          finishedAt: row.finished_at!.toISOString(),
+        };
+        await this.outbox.add(m, ValidationEvents.Completed, data);
+      }
+      return rows.length;
+    });
+    if (expired > 0) this.outbox.flush();
+    return expired;
+  }
+
   /** Forgets a deleted dataset's jobs, and remembers the deletion against late events. */
   async forgetDataset(datasetId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Histogram } from 'prom-client';
 import { ENV } from '@flotilla/config';
 import type { DatasetUploadedData, ValidationIssue } from '@flotilla/contracts';
@@ -24,7 +24,8 @@ export const reportKey = (datasetId: string, jobId: string): string => `reports/
  * and dead-letters the event, from where an operator can replay it.
  */
 @Injectable()
-export class ValidationRunner {
+export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private sweeper?: NodeJS.Timeout;
   private readonly logger = new Logger(ValidationRunner.name);
   private readonly duration: Histogram<'status'>;
   private readonly running = new Map<string, AbortController>();
@@ -46,6 +47,22 @@ export class ValidationRunner {
       labels: env.XRAY_LABELS.split(',').map((l) => l.trim()),
       minImageSize: env.XRAY_MIN_IMAGE_SIZE,
     };
+  }
+
+  /** Every few seconds, jobs nobody holds any more end `error` (see {@link JobStore.expireAbandoned}). */
+  onApplicationBootstrap(): void {
+    const grace = Math.max(10_000, this.env.VALIDATION_LEASE_MS);
+    this.sweeper = setInterval(() => {
+      this.jobs.expireAbandoned(grace).then(
+        (n) => n > 0 && this.logger.warn(`${n} abandoned validation job(s) ended in error`),
+        () => undefined, // Postgres away: the next sweep tries again
+      );
+    }, 5000);
+    this.sweeper.unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.sweeper);
   }
 
   /** Handles one `dataset.uploaded`; resolves once the verdict is committed (or there is nothing to do). */
