@@ -20,11 +20,19 @@ function processSeconds(pid, children = false) {
   }
 }
 
-let retiredHelperSeconds = 0;
+let retiredServiceSeconds = 0;
 
-/** Records what a helper process used before it is stopped (its time is lost once it exits). */
-export function retireHelper(pid) {
-  retiredHelperSeconds += processSeconds(pid, true);
+/**
+ * Records what a service used before it is stopped to be started again: once it has
+ * exited, its time shows in the harness's exited children, and must not count as a helper's.
+ */
+export function retireService(pid) {
+  retiredServiceSeconds += processSeconds(pid, true);
+}
+
+/** Seconds of the harness's children that have exited (helpers, and services stopped on purpose). */
+function exitedHelperSeconds() {
+  return processSeconds(process.pid, true) - processSeconds(process.pid) - retiredServiceSeconds;
 }
 
 /**
@@ -54,7 +62,7 @@ function serverSeconds(named) {
     while (up && up !== process.pid && !known.has(up)) up = parents.get(up);
     if (up === process.pid) totals.helpers += processSeconds(pid, true);
   }
-  totals.helpers += retiredHelperSeconds;
+  totals.helpers += exitedHelperSeconds();
   return totals;
 }
 

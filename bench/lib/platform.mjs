@@ -11,7 +11,7 @@ import { Naming } from '@flotilla/config';
 import { topologyResources } from '@flotilla/messaging';
 import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
 import { Api } from './api.mjs';
-import { retireHelper } from './cpu-usage.mjs';
+import { retireService } from './cpu-usage.mjs';
 import { sleep } from './stats.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,7 +36,6 @@ export async function spawnWithFirstLine(script, args = [], env = {}) {
 /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
 export async function stopChild(child, graceMs = 5000) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  retireHelper(child.pid);
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -142,12 +141,11 @@ export class BenchPlatform {
     throw new Error(`${svc.name} did not get ready within ${timeoutMs} ms\n${svc.logs()}`);
   }
 
-  /** Stops one service and starts it again with the same port and environment; resolves once it is ready. */
-  async restart(name) {
+  /** Stops one service (SIGTERM, graceful); `service(name).start()` runs it again with the same port and environment. */
+  async stopService(name) {
     const svc = this.service(name);
+    if (svc.pid) retireService(svc.pid);
     await svc.stop();
-    await svc.start(120_000);
-    await this.waitReady(svc);
   }
 
   /**

@@ -2,9 +2,17 @@
 // its presigned URL, complete, poll the status with the Retry-After it is given.
 import { createHash } from 'node:crypto';
 import { dicom, jpeg, metaImage, metaImageData, metaImageHeader, nifti, png } from '@flotilla/samples';
+import { meansBetween, scrape } from '../metrics.mjs';
 import { latencySummary, MiB, sleep, unionLength } from '../stats.mjs';
 
 const FINISHED = ['passed', 'failed', 'error'];
+/** The services' histograms read around the flow: each RPC as the gateway saw it, and each handler's own time. */
+const HISTOGRAMS = [
+  ['gateway', 'rpc_duration_seconds'],
+  ['upload', 'rpc_server_duration_seconds'],
+  ['validator', 'rpc_server_duration_seconds'],
+  ['validator', 'validation_duration_seconds'],
+];
 
 /**
  * A valid `xray` dataset of real image files (every format the profile reads) and its
@@ -72,9 +80,11 @@ async function teamFlow(api, member, files, index) {
  * finishedAt), so waiting for uploads is not counted against it.
  */
 export async function uploadFlow(platform, { members, files }) {
+  const before = await scrape(platform, HISTOGRAMS);
   const started = performance.now();
   const results = await Promise.all(members.map((m, i) => teamFlow(platform.api, m, files, i)));
   const wallSeconds = (performance.now() - started) / 1000;
+  const breakdown = Object.fromEntries(Object.entries(meansBetween(before, await scrape(platform, HISTOGRAMS))).filter(([, v]) => v.count >= members.length / 2));
   const finished = results.filter((r) => r.status);
   const bytesChecked = finished.reduce((sum, r) => sum + r.status.progress.bytesChecked, 0);
   const busyMs = unionLength(finished.map((r) => [Date.parse(r.status.startedAt), Date.parse(r.status.finishedAt)]));
@@ -93,6 +103,7 @@ export async function uploadFlow(platform, { members, files }) {
     validatorMiBps: busyMs > 0 ? bytesChecked / MiB / (busyMs / 1000) : Number.NaN,
     jobRunMs: latencySummary(jobMs),
     statusPolls: results.reduce((sum, r) => sum + r.polls, 0),
+    breakdown,
     datasetIds: finished.map((r) => ({ datasetId: r.datasetId, token: members[r.team].token })),
   };
 }

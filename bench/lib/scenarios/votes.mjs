@@ -69,7 +69,7 @@ export async function voteDrain(platform, { entries, voters, adminToken }) {
   await platform.api.call('POST', '/polls', { token: adminToken, body: { id: pollId, question: 'Drain', options } });
   const optionOf = (i) => options[(i * 7 + Math.floor(i / voters)) % 2];
 
-  await platform.service('vote-consumer').stop();
+  await platform.stopService('vote-consumer');
   const redis = new Redis(TEST_REDIS_URL);
   const stream = platform.naming.key('votes');
   const group = 'vote-processors';
