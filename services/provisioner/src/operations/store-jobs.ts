@@ -43,14 +43,17 @@ export class StoreJobs implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // A Helm install waits up to the rollout deadline; the lock must outlast it (renewed meanwhile).
-    const lockDuration = Math.max(60_000, this.env.ROLLOUT_DEADLINE_SECONDS * 1000 + 30_000);
+    // The worker renews a job's lock every lockDuration / 2 while it runs (a Helm install
+    // waiting out the rollout deadline included), so the lock only has to outlast a pause of
+    // the process; a short one lets a crashed provisioner's jobs be taken up again within
+    // lockDuration + stalledInterval, instead of the rollout deadline's 5 minutes and more.
+    // Two runs of one store's operation are kept apart by the store lock anyway.
     this.worker = new Worker<StoreJobData>(QUEUE, (job) => this.process(job), {
       connection: this.connection('worker', true),
       prefix: this.prefix,
       concurrency: this.env.PROVISION_CONCURRENCY,
-      lockDuration,
-      stalledInterval: 30_000,
+      lockDuration: 30_000,
+      stalledInterval: 10_000,
       maxStalledCount: 2,
     });
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
