@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { AdminRpc, type AdminStats, type ServiceInstance } from '@flotilla/contracts';
+import { openEventStream } from '../http/event-stream.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
 
@@ -103,21 +104,9 @@ export class AdminConsoleController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'text/event-stream of `stats` and `service` events' })
   async events(@CurrentUser() user: AuthUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    let stats = await this.admin.stats(user);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    // A hijacked reply skips Fastify's onResponse hook: the stream is logged as it opens.
-    this.requestLog.record(request, reply);
-    let closed = false;
-    request.raw.on('close', () => (closed = true));
-    const send = (event: string, data: unknown): void => void raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const stats = await this.admin.stats(user);
+    const stream = openEventStream(request, reply, this.requestLog);
+    const send = (event: string, data: unknown): void => stream.send(event, data);
     const known = new Map<string, string>();
     const services = async (): Promise<void> => {
       const { items } = await this.admin.call<{ items: ServiceInstance[] }>(AdminRpc.Services, {}, user);
@@ -129,12 +118,11 @@ export class AdminConsoleController {
     send('stats', stats);
     await services().catch(() => undefined);
     const deadline = Date.now() + LIVE_MAX_MS;
-    while (!closed && Date.now() < deadline) {
+    while (!stream.closed && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LIVE_INTERVAL_MS));
-      if (closed) break;
+      if (stream.closed) break;
       try {
-        stats = await this.admin.stats(user);
-        send('stats', stats);
+        send('stats', await this.admin.stats(user));
         await services();
       } catch (error) {
         // The admin service is away for a moment: say so, keep the stream.
@@ -142,6 +130,6 @@ export class AdminConsoleController {
         this.logger.debug(`live console stream: ${String(error)}`);
       }
     }
-    raw.end();
+    stream.end();
   }
 }

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
 import { FINISHED_JOB_STATUSES, type ValidationStatus } from '@flotilla/contracts';
+import { openEventStream } from '../http/event-stream.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { DatasetsService, type VersionedStatus } from './datasets.service.js';
 
@@ -61,39 +62,25 @@ export class ValidationController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     let current = await this.datasets.status(datasetId, user);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    // A hijacked reply skips Fastify's onResponse hook: the stream is logged as it opens.
-    this.requestLog.record(request, reply);
-    let closed = false;
-    request.raw.on('close', () => (closed = true));
-    const send = (v: VersionedStatus): void => {
-      raw.write(`event: status\nid: ${v.version}\ndata: ${JSON.stringify(v.status)}\n\n`);
-    };
+    const stream = openEventStream(request, reply, this.requestLog);
+    const send = (v: VersionedStatus): void => stream.send('status', v.status, v.version);
     send(current);
     const deadline = Date.now() + EVENTS_MAX_MS;
     try {
-      while (!closed && !FINISHED_JOB_STATUSES.includes(current.status.status) && Date.now() < deadline) {
+      while (!stream.closed && !FINISHED_JOB_STATUSES.includes(current.status.status) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
-        if (closed) break;
+        if (stream.closed) break;
         const next = await this.datasets.status(datasetId, user);
         if (next.version !== current.version) send(next);
-        else raw.write(': keep-alive\n\n');
+        else stream.keepAlive();
         current = next;
       }
     } catch (error) {
       // The dataset was deleted, or a service went away: say so, then close.
       const detail = error instanceof Error ? error.message : String(error);
       this.logger.warn(`validation events of ${datasetId} ended: ${detail}`);
-      if (!closed) raw.write(`event: error\ndata: ${JSON.stringify({ detail })}\n\n`);
+      if (!stream.closed) stream.send('error', { detail });
     }
-    raw.end();
+    stream.end();
   }
 }
