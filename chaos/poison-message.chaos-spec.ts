@@ -167,11 +167,9 @@ describe('fault: poison messages and stream entries', () => {
     await sleep(0);
   });
 
-  // KNOWN BUG (libs/messaging EventConsumer): a message that is not an event envelope is
-  // rejected into the DLQ without an x-error header, so the dead letter says only
-  // "rejected (rejected)", and the admin list shows no payload for content that is not
-  // JSON. Remove `.failing` once it is dead-lettered with its error and content.
-  it.failing('KNOWN BUG: an unparsable message is dead-lettered with an error saying why, and its content', () => {
+  // A message that is not an event envelope goes to the DLQ with the reason, and the
+  // admin shows its content as text.
+  it('an unparsable message is dead-lettered with an error saying why, and its content', () => {
     console.log(`unparsable message's dead letter: error "${unparsable?.error}", payload ${JSON.stringify(unparsable?.payload)}`);
     expect(unparsable).toBeDefined();
     expect(unparsable!.error).not.toMatch(/^rejected/);

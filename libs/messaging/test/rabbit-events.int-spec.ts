@@ -130,11 +130,11 @@ describe('RabbitMQ events', () => {
     expect(metric).toContain(line);
   });
 
-  it('dead-letters a malformed message at once through the queue dead-letter exchange', async () => {
+  it('dead-letters a malformed message at once, saying why', async () => {
     await probe.publish(validatorQueues.eventsExchange, 'dataset.uploaded', Buffer.from('not an envelope'));
     const dead = await deadLetterOf((m) => m.content.toString() === 'not an envelope', 'the malformed message');
-    const death = (dead.properties.headers?.['x-death'] ?? []) as { reason: string; queue: string }[];
-    expect(death[0]).toMatchObject({ reason: 'rejected', queue: validatorQueues.eventsQueue });
+    expect(String(dead.properties.headers?.['x-error'])).toMatch(/^not an event envelope/);
+    expect(dead.properties.headers?.['x-original-routing-key']).toBe('dataset.uploaded');
   });
 
   it('finishes an event in flight when shutdown begins and acks it', async () => {

@@ -166,11 +166,23 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
   private async onMessage(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
     const envelope = decodeEnvelope(message.content);
     if (!envelope) {
-      // Retrying cannot fix a malformed message: straight to the DLQ via the queue's dead-letter exchange.
+      // Retrying cannot fix a malformed message: straight to the DLQ, saying why.
       this.logger.error(`malformed event (message id ${String(message.properties.messageId)}) dead-lettered`);
-      rejectOn(channel, message);
-      this.deadLetters.inc({ queue: this.queue });
-      this.handled.inc({ queue: this.queue, outcome: 'dead_letter' });
+      let copied = false;
+      try {
+        await publishConfirmed(channel, this.names.deadLetterExchange, this.names.deadLetterQueue, message.content, {
+          ...copiedProperties(message),
+          headers: {
+            ...republishHeaders(message),
+            [AmqpHeaders.Error]: 'not an event envelope: the content is not JSON with id, type and data',
+            [AmqpHeaders.FailedAt]: new Date().toISOString(),
+          },
+        });
+        copied = true;
+      } catch (publishError) {
+        this.logger.error(`malformed event could not be copied to ${this.names.deadLetterQueue}: ${errorMessage(publishError)}`);
+      }
+      this.deadLetter(channel, message, copied);
       return;
     }
     const handlers = this.subscriptions

@@ -162,11 +162,12 @@ export class DeadLetters implements OnApplicationBootstrap, BeforeApplicationShu
       if (!message) return;
       const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
       const text = message.content.toString('utf8');
-      let payload: unknown = null;
+      // Content that is not JSON is shown as its text (the raw bytes are kept for a replay).
+      let payload: unknown = text.slice(0, 10_000);
       try {
         payload = JSON.parse(text);
       } catch {
-        // a message that is not JSON is kept raw
+        // not JSON: keep the text
       }
       const death = Array.isArray(headers['x-death']) ? (headers['x-death'] as { reason?: string }[])[0] : undefined;
       const originId = `${String(message.properties.messageId ?? '')}:${createHash('sha256').update(message.content).digest('hex').slice(0, 32)}`;
@@ -181,7 +182,7 @@ export class DeadLetters implements OnApplicationBootstrap, BeforeApplicationShu
           String(headers[AmqpHeaders.Error] ?? (death ? `rejected (${death.reason ?? 'dead-lettered'})` : 'dead-lettered')).slice(0, 2000),
           dateOr(headers[AmqpHeaders.FailedAt]),
           Number(headers[AmqpHeaders.RetryCount] ?? 0) + 1,
-          payload === null ? null : JSON.stringify(payload),
+          JSON.stringify(payload),
           message.content.toString('base64'),
           JSON.stringify(stripBinary(headers)),
         ],
