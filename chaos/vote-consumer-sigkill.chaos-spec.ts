@@ -13,6 +13,18 @@ const TOTAL = USERS * VOTES_PER_USER;
 const OPTIONS = ['north', 'south', 'east', 'west'];
 const POLL = 'chaos-compass';
 
+/**
+ * A user's i-th vote: drawn with unequal weights (4:3:2:1) from a hash of user and round,
+ * so the final counts are uneven and differ from any earlier round's (a writer that kept
+ * a first vote, or counted one twice, gets other numbers).
+ */
+function optionOf(user: number, i: number): string {
+  let h = Math.imul(user * 100_003 + i + 1, 0x9e3779b1) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> 0;
+  const r = (h ^ (h >>> 13)) % 10;
+  return OPTIONS[r < 4 ? 0 : r < 7 ? 1 : r < 9 ? 2 : 3]!;
+}
+
 describe('fault: vote-consumer SIGKILLed three times while 100k votes flow', () => {
   const platform = new Platform(
     { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', VOTE_CLAIM_IDLE_MS: '2000', VOTE_BLOCK_MS: '500', LOG_LEVEL: 'error' },
@@ -64,7 +76,7 @@ describe('fault: vote-consumer SIGKILLed three times while 100k votes flow', () 
     await Promise.all(
       tokens.map(async (token, user) => {
         for (let i = 0; i < VOTES_PER_USER; i++) {
-          const option = OPTIONS[(user * 7 + i * 3 + (i % 5) + Math.floor(i / 11)) % OPTIONS.length]!;
+          const option = optionOf(user, i);
           sent++;
           if (killAt.length > 0 && sent >= killAt[0]!) {
             const at = killAt.shift()!;
