@@ -134,11 +134,10 @@ describe('fault: SIGTERM under load, each service', () => {
     expect(stop!.ms).toBeLessThan(GRACE_MS);
   });
 
-  // KNOWN BUG (gateway, server-sent events): an open event stream (the console's live
-  // /admin/events, or a validation's events while its job runs) is an active connection
-  // the HTTP server waits for on close, so the gateway sits out the whole grace period and
-  // is forced out (exit 1). Remove `.failing` once open streams are ended on shutdown.
-  it.failing('KNOWN BUG: an open console event stream does not hold the gateway past the grace period', async () => {
+  // An open event stream (the console's live /admin/events, or a validation's events) is
+  // an active connection the HTTP server would wait for on close: the gateway ends its
+  // streams before it closes.
+  it('an open console event stream does not hold the gateway past the grace period', async () => {
     const stream = await fetch(`${platform.gateway.url}/api/v1/admin/events?access_token=${admin}`);
     expect(stream.status).toBe(200);
     const reader = stream.body!.getReader();

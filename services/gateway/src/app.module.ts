@@ -20,6 +20,7 @@ import { StoresService } from './stores/stores.service.js';
 import { GatewayEnv } from './gateway.env.js';
 import { AuditLog } from './identity/audit-log.js';
 import { activeUserCheckProvider } from './identity/active-user.check.js';
+import { EventStreamsShutdown } from './http/event-stream.js';
 import { IdentityService } from './identity/identity.service.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
 import { Team } from './identity/team.entity.js';
@@ -63,6 +64,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     DatasetsService,
     StoresService,
     AdminConsoleService,
+    EventStreamsShutdown,
     // Order matters: who the caller is, then what they may do, then how often.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -1,5 +1,14 @@
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestLogService } from '../request-log/request-log.service.js';
+
+/** Streams open now: a stopping gateway ends them, so they do not hold it past its grace period. */
+const open = new Set<() => void>();
+
+/** Ends every open stream (on shutdown); their loops see `closed` and return. */
+export function endEventStreams(): void {
+  for (const end of [...open]) end();
+}
 
 /** A server-sent events response, written straight to the socket. */
 export interface EventStream {
@@ -28,13 +37,27 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   });
   requestLog.record(request, reply);
   let closed = false;
-  request.raw.on('close', () => (closed = true));
+  const end = (): void => {
+    closed = true;
+    open.delete(end);
+    if (!raw.writableEnded) raw.end();
+  };
+  open.add(end);
+  request.raw.on('close', end);
   return {
-    send: (event, data, id) => void raw.write(`event: ${event}\n${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`),
-    keepAlive: () => void raw.write(': keep-alive\n\n'),
+    send: (event, data, id) => void (closed || raw.write(`event: ${event}\n${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`)),
+    keepAlive: () => void (closed || raw.write(': keep-alive\n\n')),
     get closed() {
       return closed;
     },
-    end: () => raw.end(),
+    end,
   };
+}
+
+/** Ends the open event streams when the gateway stops, before its HTTP server closes. */
+@Injectable()
+export class EventStreamsShutdown implements BeforeApplicationShutdown {
+  beforeApplicationShutdown(): void {
+    endEventStreams();
+  }
 }
