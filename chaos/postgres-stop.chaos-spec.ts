@@ -21,8 +21,8 @@ const VOTERS = 20;
 const SERVICES: ServiceName[] = ['gateway', 'vote-consumer', 'upload', 'validator', 'provisioner', 'admin'];
 
 /** A dataset that takes a few seconds to validate, so it is validating when Postgres goes. */
-function heavyFiles(seed: number): LocalFile[] {
-  const volumes = Array.from({ length: 6 }, (_, v) => ({ filename: `volume-${v}.nii`, contentType: 'application/octet-stream', content: nifti({ x: 256, y: 256, z: 48, seed: seed * 10 + v }) }));
+function heavyFiles(seed: number, count = 12): LocalFile[] {
+  const volumes = Array.from({ length: count }, (_, v) => ({ filename: `volume-${v}.nii`, contentType: 'application/octet-stream', content: nifti({ x: 256, y: 256, z: 48, seed: seed * 10 + v }) }));
   const rows = volumes.map((v) => `${v.filename},normal,${createHash('sha256').update(v.content).digest('hex')}`);
   return [...volumes, { filename: 'manifest.csv', contentType: 'text/csv', content: Buffer.from(`filename,label,sha256\n${rows.join('\n')}\n`) }];
 }
@@ -57,24 +57,29 @@ describe('fault: Postgres stopped for 10 s', () => {
     await Promise.all([platform.stop(), hurried.stop()]);
   });
 
-  /** A heavy dataset.uploaded straight to the hurried validator, its objects in its S3, as the upload service would. */
-  async function hurriedJobStarted(): Promise<string> {
+  /**
+   * A heavy dataset.uploaded for the hurried validator, its objects put in its S3 now, as
+   * the upload service would; resolves with the function that publishes it, and its job id.
+   */
+  async function prepareHurriedJob(): Promise<{ jobId: string; publish: () => Promise<void> }> {
     const storage = new ObjectStorage(loadEnv(StorageEnv, { S3_ENDPOINT: hurried.s3!.endpoint, S3_BUCKET: `flotilla-${hurried.namespace}` }));
     const datasetId = randomUUID();
     const jobId = randomUUID();
-    const list = heavyFiles(7).map((f) => ({ ...f, fileId: randomUUID() }));
+    const list = heavyFiles(7, 12).map((f) => ({ ...f, fileId: randomUUID() }));
     const uploaded = list.map((f) => ({ fileId: f.fileId, filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length, key: `datasets/${datasetId}/${f.fileId}/${f.filename}` }));
     for (const [i, f] of list.entries()) await storage.putObject(uploaded[i]!.key, f.content, f.contentType);
-    const connection = await amqp.connect(TEST_AMQP_URL);
-    try {
-      const channel = await connection.createConfirmChannel();
-      const envelope = { id: randomUUID(), type: DatasetEvents.Uploaded, occurredAt: new Date().toISOString(), source: 'upload', correlationId: randomUUID(), data: { datasetId, jobId, teamId: randomUUID(), profile: 'xray', options: {}, queuedAt: new Date().toISOString(), files: uploaded } };
-      channel.publish(topologyNames(new Naming(hurried.namespace), 'validator').eventsExchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope)), { persistent: true });
-      await channel.waitForConfirms();
-    } finally {
-      await connection.close();
-    }
-    return jobId;
+    const publish = async (): Promise<void> => {
+      const connection = await amqp.connect(TEST_AMQP_URL);
+      try {
+        const channel = await connection.createConfirmChannel();
+        const envelope = { id: randomUUID(), type: DatasetEvents.Uploaded, occurredAt: new Date().toISOString(), source: 'upload', correlationId: randomUUID(), data: { datasetId, jobId, teamId: randomUUID(), profile: 'xray', options: {}, queuedAt: new Date().toISOString(), files: uploaded } };
+        channel.publish(topologyNames(new Naming(hurried.namespace), 'validator').eventsExchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope)), { persistent: true });
+        await channel.waitForConfirms();
+      } finally {
+        await connection.close();
+      }
+    };
+    return { jobId, publish };
   }
 
   it('goes not ready and back without a restart, and finishes the work queued meanwhile', async () => {
@@ -126,16 +131,24 @@ describe('fault: Postgres stopped for 10 s', () => {
 
     const completeStatuses: number[] = [];
     let stoppedFor = 0;
+    const hurriedJobReady = await prepareHurriedJob();
+    hurriedJob = hurriedJobReady.jobId;
     try {
       await sleep(1500);
-      const firstComplete = await platform.api.request('POST', '/api/v1/upload/complete', { token, body: { datasetId: waiting[0] } });
+      // Both heavy jobs start together, and Postgres stops while both run.
+      const [firstComplete] = await Promise.all([platform.api.request('POST', '/api/v1/upload/complete', { token, body: { datasetId: waiting[0] } }), hurriedJobReady.publish()]);
       expect(firstComplete.status).toBe(202);
-      hurriedJob = await hurriedJobStarted();
       const validation = await ServiceDb.open(platform.namespace, 'validation');
       const hurriedDb = await ServiceDb.open(hurried.namespace, 'validation');
+      const running = `SELECT count(*) AS n FROM jobs WHERE status = 'running' AND files_checked < files_total`;
       try {
-        await waitFor(async () => (await validation.scalar(`SELECT count(*) AS n FROM jobs WHERE status = 'running' AND files_checked > 0`)) > 0, { intervalMs: 20, what: 'the heavy job part-way' });
-        await waitFor(async () => (await hurriedDb.scalar(`SELECT count(*) AS n FROM jobs WHERE status = 'running'`)) > 0, { intervalMs: 20, what: 'the hurried job running' });
+        await Promise.all([
+          waitFor(async () => (await validation.scalar(running)) > 0, { timeoutMs: 60_000, intervalMs: 20, what: 'the heavy job running' }),
+          waitFor(async () => (await hurriedDb.scalar(running)) > 0, { timeoutMs: 60_000, intervalMs: 20, what: 'the hurried job running' }),
+        ]);
+      } catch (error) {
+        const rows = [await validation.rows('SELECT status, attempts, files_checked, files_total FROM jobs'), await hurriedDb.rows('SELECT status, attempts, files_checked, files_total FROM jobs')];
+        throw new Error(`${(error as Error).message}; jobs ${JSON.stringify(rows)}`);
       } finally {
         await validation.close();
         await hurriedDb.close();
@@ -150,17 +163,24 @@ describe('fault: Postgres stopped for 10 s', () => {
       await postgres.start();
       stoppedFor = Date.now() - stoppedAt;
       down = false;
+    } catch (error) {
+      flowing = false;
+      await Promise.all([voting, watch]);
+      throw error;
     } finally {
       if (down) await postgres.start();
     }
 
-    await waitFor(async () => {
-      const all = await Promise.all(SERVICES.map((s) => readiness(platform.service(s).url)));
-      return all.every((r) => r.status === 200);
-    }, { timeoutMs: 60_000, intervalMs: 300, what: 'every service ready again' });
-    await sleep(2000);
-    flowing = false;
-    await Promise.all([voting, watch]);
+    try {
+      await waitFor(async () => {
+        const all = await Promise.all(SERVICES.map((s) => readiness(platform.service(s).url)));
+        return all.every((r) => r.status === 200);
+      }, { timeoutMs: 60_000, intervalMs: 300, what: 'every service ready again' });
+      await sleep(2000);
+    } finally {
+      flowing = false;
+      await Promise.all([voting, watch]);
+    }
 
     // The work: the rest completed now, every dataset reaches its verdict, every vote accepted is persisted once.
     for (const id of waiting.slice(1)) {
@@ -258,6 +278,7 @@ describe('fault: Postgres stopped for 10 s', () => {
         console.log(`Postgres outage longer than the validator's retries (5 × 1 s): job still ${JSON.stringify(row)} 30 s after the outage`);
         throw error;
       });
+      console.log(`Postgres outage longer than the validator's retries (5 × 1 s): the job ended ${job.status} after ${job.attempts} attempt(s) (${job.last_error ?? 'no error recorded'})`);
       expect(job.status).not.toBe('running');
     } finally {
       await db.close();
