@@ -7,7 +7,9 @@ import { TooManyRequestsException } from './too-many-requests.exception.js';
 
 /**
  * Per-IP limit on every API route and per-user limit once the caller is known; runs
- * after authentication so both counters go to Redis in one round trip.
+ * after authentication so both counters go to Redis in one round trip. Health probes and
+ * metrics scrapes are not API traffic: they are never limited, so a busy address cannot
+ * make the gateway look dead to its orchestrator.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -17,7 +19,8 @@ export class RateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<{ ip: string; user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<{ ip: string; user?: AuthUser; url: string }>();
+    if (/^\/(health(\/|$|\?)|metrics($|\?))/.test(request.url)) return true;
     const checks = [{ key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP }];
     if (request.user) checks.push({ key: `user:${request.user.id}`, limit: this.env.RATE_LIMIT_PER_USER });
     const verdict = await this.limiter.hit(checks, this.env.RATE_LIMIT_WINDOW_SECONDS);
