@@ -16,7 +16,7 @@ try {
   throw new Error(`eslint.config.mjs: Nx could not compute the project graph, so module boundaries cannot be checked: ${error?.message ?? error}`);
 }
 
-const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts', 'e2e/**/*.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts', 'e2e/**/*.ts', 'chaos/**/*.ts'];
 
 /**
  * Which projects may import which, by the `type:*` tags in each project.json:

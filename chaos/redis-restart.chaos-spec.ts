@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitFor } from '@flotilla/testing';
+import { PrivateRedis, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from '../e2e/support/platform.js';
 import { readiness, report, ServiceDb, sleep } from './support/chaos.js';
-import { DurableRedis } from './support/durable-redis.js';
 
 /**
  * RELIABILITY.md: Redis restarted — the gateway answers 503 for votes while it is down
@@ -13,7 +12,7 @@ const VOTERS = 20;
 const DOWN_MS = 6000;
 
 describe('fault: Redis restarted while votes flow', () => {
-  const redis = new DurableRedis();
+  const redis = new PrivateRedis({ durable: true });
   let platform: Platform;
   const tokens: string[] = [];
 

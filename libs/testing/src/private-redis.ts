@@ -1,8 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './service-process.js';
 import { waitFor } from './namespace.js';
+
+export interface PrivateRedisOptions {
+  /**
+   * Persistent as a deployment's Redis is (append-only file, fsynced on every write), so
+   * stopping and starting it is a restart, not a wipe. Off by default: a fresh, empty
+   * server each start.
+   */
+  durable?: boolean;
+}
 
 /**
  * A Redis server of the test's own, on its own port, so a test can stop and start it
@@ -10,7 +22,12 @@ import { waitFor } from './namespace.js';
  */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
+  private readonly dir: string | undefined;
   port = 0;
+
+  constructor(options: PrivateRedisOptions = {}) {
+    if (options.durable) this.dir = mkdtempSync(join(tmpdir(), 'flotilla-redis-'));
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -18,7 +35,8 @@ export class PrivateRedis {
 
   async start(): Promise<this> {
     this.port ||= await freePort();
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const persistence = this.dir ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     await waitFor(
@@ -36,12 +54,19 @@ export class PrivateRedis {
     return this;
   }
 
-  async stop(): Promise<void> {
+  /** SIGKILL by default; SIGTERM lets a durable server finish its append-only file. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGKILL');
+    child.kill(signal);
     await exited;
     this.child = undefined;
+  }
+
+  /** Stops the server and deletes what a durable one kept on disk. */
+  async remove(): Promise<void> {
+    await this.stop();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
