@@ -52,8 +52,9 @@ RUN mkdir -p /out \
 
 # ---------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# A young generation capped at 2 MB per semi-space, as under `npm start` (scripts/lib/node-options.mjs).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2"
 WORKDIR /app
 COPY --from=build --chown=root:root /out/ ./
 USER node

@@ -28,6 +28,7 @@ import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pinoPretty from 'pino-pretty';
+import { serviceNodeOptions } from './lib/node-options.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES_DIR = process.env.FLOTILLA_SERVICES_DIR ?? join(ROOT, 'services');
@@ -131,7 +132,7 @@ if (!baseEnv.S3_ENDPOINT && names.some((n) => S3_SERVICES.includes(n))) {
 const portVar = (name) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HTTP_PORT`;
 
 const services = names.map((name, index) => {
-  const env = { ...baseEnv };
+  const env = { ...baseEnv, NODE_OPTIONS: serviceNodeOptions(name, baseEnv.NODE_OPTIONS) };
   const override = process.env[portVar(name)];
   if (override) env.HTTP_PORT = override;
   const port = Number(env.HTTP_PORT ?? KNOWN_PORTS[name]) || null;

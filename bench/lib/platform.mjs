@@ -13,6 +13,7 @@ import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv,
 import { Api } from './api.mjs';
 import { retireService } from './cpu-usage.mjs';
 import { sleep } from './stats.mjs';
+import { serviceNodeOptions } from '../../scripts/lib/node-options.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
@@ -105,9 +106,8 @@ export class BenchPlatform {
       ...(this.s3 ? { S3_ENDPOINT: this.s3.endpoint, S3_BUCKET: this.bucket } : {}),
       ...(name === 'gateway' && ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')}` } : {}),
       // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module runs the same profiler.
-      ...(profiling || this.nodeOptions
-        ? { NODE_OPTIONS: [this.nodeOptions, profiling ? `--import=${join(ROOT, 'bench/lib/cpu-profile-preload.mjs')}` : ''].filter(Boolean).join(' ') }
-        : {}),
+      // The flags `npm start` gives the service, unless --node-options sets the same.
+      NODE_OPTIONS: serviceNodeOptions(name, [this.nodeOptions, profiling ? `--import=${join(ROOT, 'bench/lib/cpu-profile-preload.mjs')}` : ''].filter(Boolean).join(' ')),
       ...(profiling ? { BENCH_CPU_PROFILE_DIR: join(this.profileDir, name) } : {}),
       ...this.extraEnv,
     });

@@ -1,0 +1,21 @@
+/**
+ * The Node flags every service runs with — under `npm start`, in the benchmark and in the
+ * image (the Dockerfile's NODE_OPTIONS says the same). V8 grows a process's young
+ * generation up to 16 MB per semi-space while it starts; capped lower, an idle service
+ * holds 20–30 MB less (docs/PERFORMANCE.md, "Footprint").
+ */
+export const SERVICE_NODE_FLAGS = Object.freeze({
+  default: ['--max-semi-space-size=2'],
+});
+
+/**
+ * NODE_OPTIONS for one service: the given options, plus each of the service's flags
+ * the given options do not already set (a flag set by the user wins).
+ * @param {string} name the service
+ * @param {string} [given] NODE_OPTIONS from the environment
+ */
+export function serviceNodeOptions(name, given = '') {
+  const flags = SERVICE_NODE_FLAGS[name] ?? SERVICE_NODE_FLAGS.default;
+  const missing = flags.filter((flag) => !given.includes(flag.split('=')[0]));
+  return [given, ...missing].filter(Boolean).join(' ');
+}
