@@ -30,6 +30,7 @@ import { IdentityOutbox1733000000000 } from './migrations/1733000000000-identity
 import { PollCache } from './polls/poll-cache.js';
 import { PollsController } from './polls/polls.controller.js';
 import { PollsService } from './polls/polls.service.js';
+import { VoteRoute } from './polls/vote.route.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimiter } from './rate-limit/rate-limiter.service.js';
 import { RequestLogService } from './request-log/request-log.service.js';
@@ -61,6 +62,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     RequestLogService,
     PollCache,
     PollsService,
+    VoteRoute,
     DatasetsService,
     StoresService,
     AdminConsoleService,

@@ -6,6 +6,7 @@ import { ADMIN_CONSOLE_CSP } from '@flotilla/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayEnv } from '../gateway.env.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
+import { VoteRoute } from '../polls/vote.route.js';
 import { precomputeSecurityHeaders } from './security-headers.js';
 
 export const API_PREFIX = 'api/v1';
@@ -67,6 +68,9 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
   fastify.addHook('onSend', async (request, reply) => {
     if (request.url === '/admin' || request.url.startsWith('/admin/')) void reply.header('content-security-policy', ADMIN_CONSOLE_CSP);
   });
+
+  // The hottest route is served without Nest's per-request chain (same answers).
+  app.get(VoteRoute).install(fastify, `/${API_PREFIX}/polls/:pollId/votes`);
 
   const requestLog = app.get(RequestLogService);
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -1,0 +1,36 @@
+import { UnauthorizedException, type ArgumentsHost } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import { bearerToken, type AuthUser, type TokenVerifier } from '@flotilla/auth';
+import { currentContext } from '@flotilla/observability';
+
+/**
+ * Replaces the handler of the route `method url` when Nest registers it: the route stays
+ * declared by its controller (so it is in the router and the OpenAPI document, with the
+ * edge's hooks), but is served by `handler` without Nest's guards, pipes and interceptors.
+ * Call before the app initialises.
+ */
+export function takeOverRoute(fastify: FastifyInstance, method: string, url: string, handler: RouteHandlerMethod): void {
+  fastify.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.url === url && methods.includes(method)) route.handler = handler;
+  });
+}
+
+/**
+ * What JwtAuthGuard does, with the cached verifier: the caller (also set as
+ * `request.user` for the request log and in the log context), or the same 401.
+ */
+export async function authenticate(tokens: TokenVerifier, request: FastifyRequest): Promise<AuthUser> {
+  const token = bearerToken(request.headers.authorization);
+  const user = token ? await tokens.verify(token) : null;
+  if (!user) throw new UnauthorizedException();
+  (request as FastifyRequest & { user?: AuthUser }).user = user;
+  const context = currentContext();
+  if (context) context.userId = user.id;
+  return user;
+}
+
+/** The ArgumentsHost an exception filter needs, for errors of a route served outside Nest. */
+export function hostOf(request: FastifyRequest, reply: FastifyReply): ArgumentsHost {
+  return { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply, getNext: () => undefined }) } as unknown as ArgumentsHost;
+}
