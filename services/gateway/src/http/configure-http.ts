@@ -65,8 +65,9 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
 
   // The web console is served by the admin service; the browser sees one origin.
   await fastify.register(httpProxy, { upstream: env.ADMIN_URL, prefix: '/admin', rewritePrefix: '/admin', http: { requestOptions: { timeout: 10_000 } } });
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (request.url === '/admin' || request.url.startsWith('/admin/')) void reply.header('content-security-policy', ADMIN_CONSOLE_CSP);
+    done(null, payload);
   });
 
   // The hottest route is served without Nest's per-request chain (same answers).
