@@ -55,10 +55,12 @@ describe('TokenVerifier', () => {
   });
 
   it('keeps at most its bound, dropping the least recently used', async () => {
-    const verifier = new TokenVerifier(SECRET, undefined, Date.now, 2);
+    let now = Date.now();
+    const verifier = new TokenVerifier(SECRET, undefined, () => now, 2);
     const [a, b, c] = ['a', 'b', 'c'].map((sub) => sign({ ...member, sub }));
     await verifier.verify(a!);
     await verifier.verify(b!);
+    now += 1000;
     await verifier.verify(a!); // a is now the most recently used
     await verifier.verify(c!); // evicts b
     expect(verifier.size).toBe(2);

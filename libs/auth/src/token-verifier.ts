@@ -11,7 +11,12 @@ interface Verified {
   user: AuthUser;
   /** When the token expires (ms since the epoch); never later than its `exp`. */
   expiresAt: number;
+  /** When it last moved to the recent end of the map. */
+  touchedAt: number;
 }
+
+/** A hit moves its token to the recent end at most this often: re-inserting costs two hash lookups of a long key. */
+const TOUCH_EVERY_MS = 1000;
 
 /** The scheme and token of an `Authorization` header, as passport-jwt reads it. */
 const BEARER = /^(\S+)\s+(\S+)$/;
@@ -27,7 +32,7 @@ export function bearerToken(header: string | undefined): string | undefined {
  * Verifies bearer tokens with exactly the rules of {@link JwtStrategy} (HS256 only, issuer,
  * audience, expiry, a known role), for routes served outside Nest's guard chain. A client
  * sends the same token for its whole lifetime, so tokens already verified are kept in a
- * bounded LRU map keyed by the token string, each until its own `exp`: a repeated token
+ * bounded LRU map keyed by the token string (recency kept to the second), each until its own `exp`: a repeated token
  * costs a map lookup instead of an HMAC and two JSON parses. The active-user check still
  * runs on every call (it has its own short memory), so a deleted user's cached tokens
  * stop working as soon as that check says so.
@@ -64,10 +69,17 @@ export class TokenVerifier {
   private cached(token: string): AuthUser | undefined {
     const entry = this.verified.get(token);
     if (!entry) return undefined;
-    this.verified.delete(token);
-    if (entry.expiresAt <= this.now()) return undefined;
-    // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
-    this.verified.set(token, entry);
+    const now = this.now();
+    if (entry.expiresAt <= now) {
+      this.verified.delete(token);
+      return undefined;
+    }
+    if (now - entry.touchedAt >= TOUCH_EVERY_MS) {
+      // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
+      this.verified.delete(token);
+      this.verified.set(token, entry);
+      entry.touchedAt = now;
+    }
     return entry.user;
   }
 
@@ -89,7 +101,7 @@ export class TokenVerifier {
     // A token without `exp` never expires for jsonwebtoken; it is still only remembered for an hour.
     const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : this.now() + 3_600_000;
     if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { user, expiresAt });
+    this.verified.set(token, { user, expiresAt, touchedAt: this.now() });
     return user;
   }
 }
