@@ -6,6 +6,7 @@ import { ADMIN_CONSOLE_CSP } from '@flotilla/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayEnv } from '../gateway.env.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
+import { StatusRoute } from '../datasets/status.route.js';
 import { VoteRoute } from '../polls/vote.route.js';
 import { precomputeSecurityHeaders } from './security-headers.js';
 
@@ -70,8 +71,9 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
     done(null, payload);
   });
 
-  // The hottest route is served without Nest's per-request chain (same answers).
+  // The hottest routes are served without Nest's per-request chain (same answers).
   app.get(VoteRoute).install(fastify, `/${API_PREFIX}/polls/:pollId/votes`);
+  app.get(StatusRoute).install(fastify, `/${API_PREFIX}/validation/:datasetId/status`);
 
   const requestLog = app.get(RequestLogService);
   fastify.addHook('onResponse', (request, reply, done) => {
