@@ -5,7 +5,7 @@ import { deleteKeys, TEST_REDIS_URL, uniqueNamespace } from '@flotilla/testing';
 import { RateLimiter } from '../src/rate-limit/rate-limiter.service.js';
 
 /** The one-round-trip vote write against a real Redis: counters, limits, Retry-After, the entry. */
-describe('RateLimiter.hitThenAppend', () => {
+describe('RateLimiter.hitThenAppend and hitThenGet', () => {
   const ns = uniqueNamespace();
   const naming = new Naming(ns);
   const stream = naming.key('votes');
@@ -60,6 +60,18 @@ describe('RateLimiter.hitThenAppend', () => {
     await limiter.hit([{ key: 'user:e', limit: 2 }], 60);
     expect((await limiter.hitThenAppend({ key: 'ip:10.0.0.4', limit: 10 }, { key: 'user:e', limit: 2 }, 60, stream, ['voteId', 'e1'])).allowed).toBe(true);
     expect((await limiter.hit([{ key: 'user:e', limit: 2 }], 60)).allowed).toBe(false);
+  });
+
+  it('hitThenGet reads the key within the limits, and nothing past them', async () => {
+    const key = naming.key('validation-status:some-dataset');
+    expect(await limiter.hitThenGet({ key: 'ip:10.0.0.5', limit: 10 }, { key: 'user:f', limit: 2 }, 60, key)).toEqual({ allowed: true, retryAfterSeconds: 0 });
+    await redis.set(key, 'the snapshot');
+    expect(await limiter.hitThenGet({ key: 'ip:10.0.0.5', limit: 10 }, { key: 'user:f', limit: 2 }, 60, key)).toEqual({ allowed: true, retryAfterSeconds: 0, value: 'the snapshot' });
+    const refused = await limiter.hitThenGet({ key: 'ip:10.0.0.5', limit: 10 }, { key: 'user:f', limit: 2 }, 60, key);
+    expect(refused.allowed).toBe(false);
+    expect(refused.value).toBeUndefined();
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(55);
+    expect(await redis.get(naming.key('ratelimit:user:f'))).toBe('3');
   });
 
   it('rejects when Redis is unavailable, so the vote is answered 503', async () => {
