@@ -54,6 +54,21 @@ describe('TokenVerifier', () => {
     expect(asked).toEqual(['u1', 'u1', 'u1']);
   });
 
+  it('answers at once (no promise) when the active-user check already knows the user, and waits for it otherwise', async () => {
+    const known = new Set<string>();
+    const check = Object.assign(async (id: string) => {
+      known.add(id);
+      return true;
+    }, { knownActive: (id: string) => known.has(id) });
+    const verifier = new TokenVerifier(SECRET, check);
+    const token = sign(member);
+    const first = verifier.verifyNow(token);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ id: 'u1' });
+    expect(verifier.verifyNow(token)).toMatchObject({ id: 'u1' });
+    expect(verifier.verifyNow('not.a.token')).toBeNull();
+  });
+
   it('keeps at most its bound, dropping the least recently used', async () => {
     let now = Date.now();
     const verifier = new TokenVerifier(SECRET, undefined, () => now, 2);

@@ -52,13 +52,23 @@ export class TokenVerifier {
 
   /** The caller of a token, or null when the token is not valid (now) or its user is gone. */
   async verify(token: string): Promise<AuthUser | null> {
+    return this.verifyNow(token);
+  }
+
+  /**
+   * {@link verify}, synchronous when it can be: a remembered (or freshly verified) token
+   * whose user the active-user check already knows is answered without a promise.
+   */
+  verifyNow(token: string): AuthUser | null | Promise<AuthUser | null> {
     const user = this.cached(token) ?? this.verifySignature(token);
     if (!user) return null;
-    if (this.isActive && !(await this.isActive(user.id))) {
+    const isActive = this.isActive;
+    if (!isActive || isActive.knownActive?.(user.id)) return user;
+    return isActive(user.id).then((active) => {
+      if (active) return user;
       this.verified.delete(token);
       return null;
-    }
-    return user;
+    });
   }
 
   /** Tokens currently remembered (for tests and metrics). */

@@ -39,7 +39,8 @@ export class StatusRoute {
 
   async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
-      const user = await authenticate(this.tokens, request);
+      const authenticated = authenticate(this.tokens, request);
+      const user = authenticated instanceof Promise ? await authenticated : authenticated;
       const { datasetId } = request.params as { datasetId: string };
       const ifNoneMatch = request.headers['if-none-match'];
       const ip = { key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP };

@@ -59,12 +59,21 @@ export class PollsService {
     return { voteId, pollId, option };
   }
 
-  /** 404 when the poll does not exist, 422 when `option` is not one of its options. */
-  async checkVote(pollId: string, option: string): Promise<void> {
-    const poll = await this.cache.get(this.checkId(pollId));
+  /**
+   * 404 when the poll does not exist, 422 when `option` is not one of its options;
+   * synchronous (undefined) when the poll is in the cache and fresh.
+   */
+  checkVote(pollId: string, option: string): Promise<void> | undefined {
+    const fresh = this.cache.peek(pollId);
+    if (fresh) return this.checkOption(fresh, pollId, option);
+    return this.cache.get(this.checkId(pollId)).then((poll) => this.checkOption(poll, pollId, option));
+  }
+
+  private checkOption(poll: Poll, pollId: string, option: string): undefined {
     if (!poll.options.includes(option)) {
       throw new UnprocessableEntityException(`"${option}" is not an option of poll ${pollId}; options: ${poll.options.join(', ')}.`);
     }
+    return undefined;
   }
 
   /** The fields of a vote's entry on the `votes` stream, as `vote-consumer` reads them. */

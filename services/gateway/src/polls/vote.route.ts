@@ -60,14 +60,17 @@ export class VoteRoute {
 
   async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
-      const user = await authenticate(this.tokens, request);
+      // Awaits only what cannot be answered at once: a token or poll not yet known, a body that is not a plain vote.
+      const authenticated = authenticate(this.tokens, request);
+      const user = authenticated instanceof Promise ? await authenticated : authenticated;
       const { pollId } = request.params as { pollId: string };
       const ip = { key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP };
       const member = { key: `user:${user.id}`, limit: this.env.RATE_LIMIT_PER_USER };
       let option = plainVote(request.body);
       try {
         option ??= ((await this.pipe.transform(request.body, { type: 'body', metatype: VoteDto })) as VoteDto).option;
-        await this.polls.checkVote(pollId, option);
+        const checking = this.polls.checkVote(pollId, option);
+        if (checking) await checking;
       } catch (error) {
         // Refused votes count against the limits too, and a caller past them hears 429 first.
         await this.limit([ip, member]);
