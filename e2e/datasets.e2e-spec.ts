@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleDatasets, png, writeSampleDatasets } from '@flotilla/samples';
-import { waitFor } from '@flotilla/testing';
+import { Redis } from 'ioredis';
+import { Naming } from '@flotilla/config';
+import { decodeStatusSnapshot, STATUS_SNAPSHOT_DELETED, statusSnapshotKey } from '@flotilla/contracts';
+import { TEST_REDIS_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
 import { distinctCodes, putFiles, sha256, startUpload, uploadAndValidate, waitForVerdict, type LocalFile, type ValidationStatusBody } from './support/datasets.js';
 
@@ -234,6 +237,35 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     expect(metric(validator, 'validation_duration_seconds_count{status="passed"}')).toBeGreaterThan(0);
     expect(metric(validator, 'validation_duration_seconds_count{status="failed"}')).toBeGreaterThan(0);
     expect(validator).toMatch(/^validation_queue_length \d+/m);
+  });
+
+  it("answers a finished job's status from the validator's snapshot: the same answer, its team only, gone with the dataset", async () => {
+    const files = [img('snap.png')];
+    const { datasetId } = await uploadAndValidate(platform.api, alpha, 'snapshot', 'xray', files);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const key = new Naming(platform.namespace).key(statusSnapshotKey(datasetId));
+      const viaServices = await platform.api.request<ValidationStatusBody>('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha });
+      const stored = await waitFor(async () => (await redis.get(key)) ?? undefined, { what: 'the status snapshot', timeoutMs: 5_000 });
+      const snapshot = decodeStatusSnapshot(stored)!;
+      const fromSnapshot = await platform.api.request<ValidationStatusBody>('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha });
+      expect(fromSnapshot.status).toBe(200);
+      expect(JSON.stringify(fromSnapshot.body)).toBe(snapshot.statusJson);
+      // The report link is presigned once and reused, so both answers are the same.
+      expect(fromSnapshot.body).toEqual(viaServices.body);
+      for (const header of ['etag', 'cache-control', 'content-type', 'retry-after']) expect([header, fromSnapshot.headers.get(header)]).toEqual([header, viaServices.headers.get(header)]);
+      expect(fromSnapshot.headers.get('etag')).toBe(`"${snapshot.version}"`);
+      expect((await platform.api.request('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha, headers: { 'if-none-match': `W/"${snapshot.version}"` } })).status).toBe(304);
+      expect((await fetch(fromSnapshot.body.reportUrl!)).status).toBe(200);
+      // Another team's member is refused as before, snapshot or not.
+      const other = await platform.api.request('GET', `/api/v1/validation/${datasetId}/status`, { token: beta });
+      expect([other.status, other.headers.get('content-type')]).toEqual([404, expect.stringContaining(problemType)]);
+      expect((await platform.api.request('DELETE', `/api/v1/datasets/${datasetId}`, { token: alpha })).status).toBe(204);
+      expect(await redis.get(key)).toBe(STATUS_SNAPSHOT_DELETED);
+      expect((await platform.api.request('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha })).status).toBe(404);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('deletes a dataset: 204, then 404, and its objects are gone', async () => {

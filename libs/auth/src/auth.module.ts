@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { JWT_SECRET, JwtStrategy } from './jwt.strategy.js';
+import { TokenVerifier, tokenVerifierProvider } from './token-verifier.js';
 
 export interface AuthModuleOptions {
   /** Provider (or factory) of the HMAC secret. */
@@ -26,8 +27,9 @@ export class AuthModule {
         { provide: JWT_SECRET, ...options.secret } as Provider,
         ...(options.providers ?? []),
         JwtStrategy,
+        tokenVerifierProvider,
       ],
-      exports: [JWT_SECRET],
+      exports: [JWT_SECRET, TokenVerifier],
     };
   }
 }

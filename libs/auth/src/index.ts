@@ -3,3 +3,4 @@ export * from './decorators.js';
 export * from './jwt.strategy.js';
 export * from './guards.js';
 export * from './auth.module.js';
+export * from './token-verifier.js';

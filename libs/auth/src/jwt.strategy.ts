@@ -11,7 +11,10 @@ export const JWT_SECRET = Symbol('JWT_SECRET');
  * users provides it so tokens of deleted users stop working.
  */
 export const ACTIVE_USER_CHECK = Symbol('ACTIVE_USER_CHECK');
-export type ActiveUserCheck = (userId: string) => Promise<boolean>;
+export type ActiveUserCheck = ((userId: string) => Promise<boolean>) & {
+  /** Optional: true when the check would answer true right now without any I/O (lets a caller skip the await). */
+  knownActive?: (userId: string) => boolean;
+};
 
 /** Verifies bearer tokens: HS256 only, issuer, audience and expiry enforced. */
 @Injectable()

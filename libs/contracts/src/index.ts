@@ -11,3 +11,4 @@ export * from './cursor.js';
 export * from './stores.js';
 export * from './store-dtos.js';
 export * from './admin.js';
+export * from './status-snapshots.js';

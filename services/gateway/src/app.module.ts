@@ -15,6 +15,7 @@ import { AuthService } from './auth/auth.service.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
 import { DatasetsService } from './datasets/datasets.service.js';
 import { ValidationController } from './datasets/validation.controller.js';
+import { StatusRoute } from './datasets/status.route.js';
 import { StoresController } from './stores/stores.controller.js';
 import { StoresService } from './stores/stores.service.js';
 import { GatewayEnv } from './gateway.env.js';
@@ -30,6 +31,7 @@ import { IdentityOutbox1733000000000 } from './migrations/1733000000000-identity
 import { PollCache } from './polls/poll-cache.js';
 import { PollsController } from './polls/polls.controller.js';
 import { PollsService } from './polls/polls.service.js';
+import { VoteRoute } from './polls/vote.route.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimiter } from './rate-limit/rate-limiter.service.js';
 import { RequestLogService } from './request-log/request-log.service.js';
@@ -61,7 +63,9 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     RequestLogService,
     PollCache,
     PollsService,
+    VoteRoute,
     DatasetsService,
+    StatusRoute,
     StoresService,
     AdminConsoleService,
     EventStreamsShutdown,

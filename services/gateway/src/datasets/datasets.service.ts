@@ -1,6 +1,11 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Naming } from '@flotilla/config';
 import {
   RpcError,
+  STATUS_SNAPSHOT_DELETED,
+  STATUS_SNAPSHOT_DELETED_TTL_SECONDS,
+  statusSnapshotKey,
   UploadRpc,
   ValidatorRpc,
   type CompleteUploadDto,
@@ -13,7 +18,7 @@ import {
   type StartUploadResponse,
   type ValidationStatus,
 } from '@flotilla/contracts';
-import { RpcClient } from '@flotilla/messaging';
+import { REDIS, RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -29,7 +34,13 @@ export interface VersionedStatus {
 /** Datasets are owned by `upload`, validation jobs by `validator`; the gateway asks them on the caller's behalf. */
 @Injectable()
 export class DatasetsService {
-  constructor(private readonly rpc: RpcClient) {}
+  private readonly logger = new Logger(DatasetsService.name);
+
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly naming: Naming,
+  ) {}
 
   start(input: StartUploadDto, user: AuthUser): Promise<StartUploadResponse> {
     return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user) });
@@ -53,6 +64,11 @@ export class DatasetsService {
 
   async delete(datasetId: string, user: AuthUser): Promise<void> {
     await this.rpc.call('upload', UploadRpc.Delete, { datasetId: checkId(datasetId) }, { actor: actorOf(user), timeoutMs: 60_000 });
+    // Status polls are answered from the validator's snapshot when there is one: it goes
+    // now, not when the validator hears of the deletion (which writes the same marker).
+    await this.redis
+      .set(this.naming.key(statusSnapshotKey(datasetId)), STATUS_SNAPSHOT_DELETED, 'EX', STATUS_SNAPSHOT_DELETED_TTL_SECONDS)
+      .catch((error: unknown) => this.logger.warn(`status snapshot of deleted dataset ${datasetId} not removed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   /**
@@ -88,6 +104,9 @@ export class DatasetsService {
     };
   }
 }
+
+/** Whether `id` can be a dataset's id. */
+export const isDatasetId = (id: string): boolean => UUID.test(id);
 
 /** An id that cannot be one is simply not found. */
 function checkId(id: string, what = 'Dataset'): string {

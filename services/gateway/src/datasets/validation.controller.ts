@@ -12,11 +12,22 @@ const EVENTS_POLL_MS = 500;
 const EVENTS_MAX_MS = 30 * 60_000;
 
 /** Seconds a client should wait before asking again: soon while queued, a little longer while running. */
-function retryAfter(status: ValidationStatus): number {
+function retryAfter(status: Pick<ValidationStatus, 'status'>): number {
   return status.status === 'queued' ? 1 : 2;
 }
 
-const etagOf = (versioned: VersionedStatus): string => `"${versioned.version}"`;
+/** The headers of a status answer: its ETag, no shared caching, and Retry-After while the job is not finished. */
+export function statusHeaders(status: Pick<ValidationStatus, 'status'>, version: string): Record<string, string> {
+  const headers: Record<string, string> = { ETag: `"${version}"`, 'Cache-Control': 'private, no-cache' };
+  if (!FINISHED_JOB_STATUSES.includes(status.status)) headers['Retry-After'] = String(retryAfter(status));
+  return headers;
+}
+
+/** Whether `If-None-Match` names the current ETag (weak or strong), so 304 answers it. */
+export function notModified(ifNoneMatch: string | undefined, version: string): boolean {
+  const etag = `"${version}"`;
+  return !!ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === `W/${etag}`);
+}
 
 @ApiTags('datasets')
 @ApiBearerAuth()
@@ -37,11 +48,10 @@ export class ValidationController {
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ValidationStatus | undefined> {
+    // Served by StatusRoute (same answers); this handler documents the route.
     const versioned = await this.datasets.status(datasetId, user);
-    const etag = etagOf(versioned);
-    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
-    if (!FINISHED_JOB_STATUSES.includes(versioned.status.status)) void reply.header('Retry-After', String(retryAfter(versioned.status)));
-    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === `W/${etag}`)) {
+    void reply.headers(statusHeaders(versioned.status, versioned.version));
+    if (notModified(ifNoneMatch, versioned.version)) {
       void reply.status(304);
       return undefined;
     }

@@ -32,4 +32,16 @@ describe('activeUserCheck', () => {
     expect(await check('ghost')).toBe(false);
     expect(queries).toBe(2);
   });
+
+  it('knows without asking exactly the users it would accept without a query', async () => {
+    let now = 0;
+    users.add('u2');
+    const check = activeUserCheck(dataSource, () => now);
+    expect(check.knownActive?.('u2')).toBe(false);
+    expect(await check('u2')).toBe(true);
+    expect(check.knownActive?.('u2')).toBe(true);
+    now = 30_001;
+    expect(check.knownActive?.('u2')).toBe(false);
+    expect(check.knownActive?.('ghost')).toBe(false);
+  });
 });

@@ -13,7 +13,11 @@ const MAX_ENTRIES = 100_000;
  */
 export function activeUserCheck(dataSource: DataSource, now: () => number = Date.now): ActiveUserCheck {
   const known = new Map<string, number>();
-  return async (userId) => {
+  const knownActive = (userId: string): boolean => {
+    const until = known.get(userId);
+    return until !== undefined && until > now();
+  };
+  const check = async (userId: string): Promise<boolean> => {
     const until = known.get(userId);
     if (until !== undefined && until > now()) return true;
     const rows = (await dataSource.query(`SELECT 1 FROM users WHERE id = $1`, [userId])) as unknown[];
@@ -25,6 +29,7 @@ export function activeUserCheck(dataSource: DataSource, now: () => number = Date
     known.set(userId, now() + KNOWN_FOR_MS);
     return true;
   };
+  return Object.assign(check, { knownActive });
 }
 
 export const activeUserCheckProvider: Provider = {

@@ -33,6 +33,12 @@ export class PollCache {
     return poll;
   }
 
+  /** The poll when it is known and fresh, without waiting; otherwise use {@link get}. */
+  peek(pollId: string): Poll | undefined {
+    const cached = this.entries.get(pollId);
+    return cached?.poll && cached.until > Date.now() ? cached.poll : undefined;
+  }
+
   remember(poll: Poll): void {
     this.entries.set(poll.id, { poll, until: Date.now() + FRESH_MS });
   }

@@ -14,6 +14,9 @@ export interface VoteOrigin {
   userAgent: string;
 }
 
+/** The 503 detail when the votes stream cannot be written. */
+export const VOTES_UNAVAILABLE = 'Votes cannot be accepted right now; try again shortly.';
+
 const actorOf = (user: AuthUser): RpcActor => ({ userId: user.id, role: user.role, teamId: user.teamId });
 
 /** Polls are owned by `vote-consumer`; votes enter through the `votes` stream. */
@@ -45,29 +48,56 @@ export class PollsService {
 
   /** Checks poll and option, then appends the vote to the stream; 503 at once when Redis is down. */
   async vote(pollId: string, option: string, user: AuthUser, origin: VoteOrigin): Promise<VoteAcceptedDto> {
-    const poll = await this.cache.get(this.checkId(pollId));
+    await this.checkVote(pollId, option);
+    const voteId = randomUUID();
+    try {
+      await this.redis.xadd(this.stream, '*', ...this.voteEntry(voteId, pollId, option, user, origin, correlationId()));
+    } catch {
+      throw new ServiceUnavailableException(VOTES_UNAVAILABLE);
+    }
+    this.accepted();
+    return { voteId, pollId, option };
+  }
+
+  /**
+   * 404 when the poll does not exist, 422 when `option` is not one of its options;
+   * synchronous (undefined) when the poll is in the cache and fresh.
+   */
+  checkVote(pollId: string, option: string): Promise<void> | undefined {
+    const fresh = this.cache.peek(pollId);
+    if (fresh) return this.checkOption(fresh, pollId, option);
+    return this.cache.get(this.checkId(pollId)).then((poll) => this.checkOption(poll, pollId, option));
+  }
+
+  private checkOption(poll: Poll, pollId: string, option: string): undefined {
     if (!poll.options.includes(option)) {
       throw new UnprocessableEntityException(`"${option}" is not an option of poll ${pollId}; options: ${poll.options.join(', ')}.`);
     }
-    const voteId = randomUUID();
-    try {
-      await this.redis.xadd(
-        this.stream,
-        '*',
-        'voteId', voteId,
-        'pollId', pollId,
-        'option', option,
-        'voterId', user.id,
-        'ip', origin.ip,
-        'userAgent', origin.userAgent.slice(0, 512),
-        'requestId', correlationId(),
-        'at', new Date().toISOString(),
-      );
-    } catch {
-      throw new ServiceUnavailableException('Votes cannot be accepted right now; try again shortly.');
-    }
+    return undefined;
+  }
+
+  /** The fields of a vote's entry on the `votes` stream, as `vote-consumer` reads them. */
+  voteEntry(voteId: string, pollId: string, option: string, user: AuthUser, origin: VoteOrigin, requestId: string): string[] {
+    return [
+      'voteId', voteId,
+      'pollId', pollId,
+      'option', option,
+      'voterId', user.id,
+      'ip', origin.ip,
+      'userAgent', origin.userAgent.slice(0, 512),
+      'requestId', requestId,
+      'at', new Date().toISOString(),
+    ];
+  }
+
+  /** The stream votes are appended to. */
+  get votesStream(): string {
+    return this.stream;
+  }
+
+  /** Counts a vote written to the stream. */
+  accepted(): void {
     this.ingested.inc();
-    return { voteId, pollId, option };
   }
 
   results(pollId: string, user: AuthUser): Promise<PollResults> {

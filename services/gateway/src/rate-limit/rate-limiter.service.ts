@@ -17,6 +17,45 @@ export interface LimitVerdict {
 }
 
 /**
+ * Counts one hit on up to two counters (KEYS[1], KEYS[2]; ARGV[2], ARGV[3] their limits,
+ * 0 skipping the counter; ARGV[1] the window) exactly as {@link RateLimiter.hit} does, and
+ * only when both are within their limit goes on to `then`. Answers `{0, seconds}` with
+ * the longest TTL of the counters when limited.
+ */
+const hitThen = (then: string): string => `
+local window = tonumber(ARGV[1])
+local limits = { tonumber(ARGV[2]), tonumber(ARGV[3]) }
+local over = false
+for i = 1, 2 do
+  if limits[i] > 0 then
+    local count = redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], window, 'NX')
+    if count > limits[i] then over = true end
+  end
+end
+if over then
+  local wait = 0
+  for i = 1, 2 do
+    if limits[i] > 0 then
+      local ttl = redis.call('TTL', KEYS[i])
+      if ttl <= 0 then ttl = 1 end
+      if ttl > wait then wait = ttl end
+    end
+  end
+  return { 0, wait }
+end
+${then}
+`;
+
+/** …then appends ARGV[4..] as an entry of the stream KEYS[3]: `{1, entry id}`. */
+const HIT_THEN_APPEND = hitThen(`return { 1, redis.call('XADD', KEYS[3], '*', unpack(ARGV, 4)) }`);
+/** …then reads the string KEYS[3]: `{1, value}`, or `{1}` when there is none. */
+const HIT_THEN_GET = hitThen(`return { 1, redis.call('GET', KEYS[3]) }`);
+
+type HitThenGet = (ipKey: string, userKey: string, key: string, window: number, ipLimit: number, userLimit: number) => Promise<[0 | 1, (number | string)?]>;
+type HitThenAppend = (ipKey: string, userKey: string, stream: string, window: number, ipLimit: number, userLimit: number, ...fields: string[]) => Promise<[0 | 1, number | string]>;
+
+/**
  * Fixed-window counters in Redis, shared by every gateway instance. All counters of a
  * check go in one pipeline, so a request costs one round trip. When Redis is down the
  * limiter lets requests through (and says so in the log) rather than failing the API.
@@ -26,10 +65,63 @@ export class RateLimiter {
   private readonly logger = new Logger(RateLimiter.name);
   private lastWarning = 0;
 
+  private readonly hitThenAppendScript: HitThenAppend;
+  private readonly hitThenGetScript: HitThenGet;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly naming: Naming,
-  ) {}
+  ) {
+    // ioredis sends EVALSHA and falls back to EVAL once when Redis does not know the script yet.
+    redis.defineCommand('flotillaHitThenAppend', { numberOfKeys: 3, lua: HIT_THEN_APPEND });
+    this.hitThenAppendScript = (redis as unknown as { flotillaHitThenAppend: HitThenAppend }).flotillaHitThenAppend.bind(redis);
+    redis.defineCommand('flotillaHitThenGet', { numberOfKeys: 3, lua: HIT_THEN_GET });
+    this.hitThenGetScript = (redis as unknown as { flotillaHitThenGet: HitThenGet }).flotillaHitThenGet.bind(redis);
+  }
+
+  /**
+   * One round trip for a request answered from a value in Redis: counts a hit on the
+   * per-IP and per-user counters (as {@link hit}) and, when both are within their limits,
+   * reads `key`. Rejects when Redis is unavailable.
+   */
+  async hitThenGet(ip: LimitCheck, user: LimitCheck, windowSeconds: number, key: string): Promise<LimitVerdict & { value?: string }> {
+    const [allowed, value] = await this.hitThenGetScript(
+      this.naming.key(`ratelimit:${ip.key}`),
+      this.naming.key(`ratelimit:${user.key}`),
+      key,
+      windowSeconds,
+      Math.max(0, ip.limit),
+      Math.max(0, user.limit),
+    );
+    if (allowed === 1) return { allowed: true, retryAfterSeconds: 0, ...(typeof value === 'string' ? { value } : {}) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.min(windowSeconds, Number(value))) };
+  }
+
+  /**
+   * One round trip for a request that writes a stream entry: counts a hit on the per-IP and
+   * per-user counters (as {@link hit}) and appends `fields` to `stream` only when both
+   * are within their limits. Unlike {@link hit} it rejects when Redis is unavailable,
+   * since the entry could not be written either.
+   */
+  async hitThenAppend(
+    ip: LimitCheck,
+    user: LimitCheck,
+    windowSeconds: number,
+    stream: string,
+    fields: string[],
+  ): Promise<LimitVerdict & { entryId?: string }> {
+    const [written, value] = await this.hitThenAppendScript(
+      this.naming.key(`ratelimit:${ip.key}`),
+      this.naming.key(`ratelimit:${user.key}`),
+      stream,
+      windowSeconds,
+      Math.max(0, ip.limit),
+      Math.max(0, user.limit),
+      ...fields,
+    );
+    if (written === 1) return { allowed: true, retryAfterSeconds: 0, entryId: String(value) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.min(windowSeconds, Number(value))) };
+  }
 
   /** Counts one hit on every counter and tells whether all are still within their limit. */
   async hit(checks: LimitCheck[], windowSeconds: number): Promise<LimitVerdict> {

@@ -5,6 +5,7 @@ import { DatasetEvents, DatasetProfiles, type DatasetDeletedData, type DatasetUp
 import { EventConsumer, NonRetryableEventError } from '@flotilla/messaging';
 import { ObjectStorage } from '@flotilla/storage';
 import { JobStore } from './job-store.js';
+import { StatusSnapshots } from './status-snapshots.js';
 import { ValidationRunner } from './validation-runner.js';
 
 class UploadedFileShape {
@@ -38,6 +39,7 @@ export class DatasetEventsConsumer implements OnModuleInit {
     private readonly runner: ValidationRunner,
     private readonly jobs: JobStore,
     private readonly storage: ObjectStorage,
+    private readonly snapshots: StatusSnapshots,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -49,6 +51,7 @@ export class DatasetEventsConsumer implements OnModuleInit {
     if (typeof data?.datasetId !== 'string') throw new NonRetryableEventError('dataset.deleted without a datasetId');
     this.runner.cancel(data.datasetId);
     await this.jobs.forgetDataset(data.datasetId);
+    await this.snapshots.forget(data.datasetId);
     // A report written by a job that finished just before the deletion.
     await this.storage.deletePrefix(`reports/${data.datasetId}/`);
   }

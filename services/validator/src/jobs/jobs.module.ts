@@ -5,6 +5,7 @@ import { AdminRpc } from './admin.rpc.js';
 import { DatasetEventsConsumer } from './dataset-events.consumer.js';
 import { JobStore } from './job-store.js';
 import { StatusRpc } from './status.rpc.js';
+import { StatusSnapshots } from './status-snapshots.js';
 import { ValidationRunner } from './validation-runner.js';
 
 /** `validation_queue_length`: datasets waiting in the validator's queue, read from the broker at scrape time. */
@@ -29,6 +30,6 @@ class QueueLengthMetric implements OnModuleInit {
 }
 
 @Module({
-  providers: [Outbox, JobStore, ValidationRunner, DatasetEventsConsumer, StatusRpc, AdminRpc, QueueLengthMetric],
+  providers: [Outbox, JobStore, ValidationRunner, DatasetEventsConsumer, StatusRpc, StatusSnapshots, AdminRpc, QueueLengthMetric],
 })
 export class JobsModule {}

@@ -1,11 +1,9 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { IsUUID } from 'class-validator';
-import { ENV } from '@flotilla/config';
 import { FINISHED_JOB_STATUSES, RpcError, ValidatorRpc, type ValidationStatus } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
-import { ObjectStorage } from '@flotilla/storage';
-import type { ValidatorEnv } from '../validator.env.js';
 import { JobStore } from './job-store.js';
+import { StatusSnapshots } from './status-snapshots.js';
 
 class StatusRequestDto {
   @IsUUID()
@@ -22,9 +20,8 @@ export interface StatusReply {
 export class StatusRpc implements OnModuleInit {
   constructor(
     private readonly jobs: JobStore,
-    private readonly storage: ObjectStorage,
     private readonly server: RpcServer,
-    @Inject(ENV) private readonly env: ValidatorEnv,
+    private readonly snapshots: StatusSnapshots,
   ) {}
 
   onModuleInit(): void {
@@ -40,9 +37,14 @@ export class StatusRpc implements OnModuleInit {
       throw new RpcError('NOT_FOUND', `No validation job for dataset ${datasetId}.`);
     }
     const status = await this.jobs.status(job);
+    let link: { url: string; expiresAt: number } | undefined;
     if (job.report_key && FINISHED_JOB_STATUSES.includes(job.status)) {
-      status.reportUrl = (await this.storage.presignGet(job.report_key, { expiresInSeconds: this.env.REPORT_URL_TTL_SECONDS })).url;
+      link = await this.snapshots.reportUrl(job.id, job.report_key);
+      status.reportUrl = link.url;
     }
-    return { status, version: `${job.id}.${job.version}` };
+    const version = `${job.id}.${job.version}`;
+    // The gateway answers the next polls of a settled job from this copy.
+    void this.snapshots.publish(job.team_id, version, status, link?.expiresAt);
+    return { status, version };
   }
 }

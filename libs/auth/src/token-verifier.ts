@@ -1,0 +1,124 @@
+import type { Provider } from '@nestjs/common';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims, type AuthUser } from './auth.types.js';
+import { ACTIVE_USER_CHECK, JWT_SECRET, type ActiveUserCheck } from './jwt.strategy.js';
+
+/** Verified tokens remembered at most; the least recently used goes first. */
+export const TOKEN_CACHE_SIZE = 10_000;
+
+interface Verified {
+  user: AuthUser;
+  /** When the token expires (ms since the epoch); never later than its `exp`. */
+  expiresAt: number;
+  /** When it last moved to the recent end of the map. */
+  touchedAt: number;
+}
+
+/** A hit moves its token to the recent end at most this often: re-inserting costs two hash lookups of a long key. */
+const TOUCH_EVERY_MS = 1000;
+
+/** The scheme and token of an `Authorization` header, as passport-jwt reads it. */
+const BEARER = /^(\S+)\s+(\S+)$/;
+
+/** The token of `Authorization: Bearer <token>` (scheme case-insensitive), or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = BEARER.exec(header);
+  return match && match[1]!.toLowerCase() === 'bearer' ? match[2] : undefined;
+}
+
+/**
+ * Verifies bearer tokens with exactly the rules of {@link JwtStrategy} (HS256 only, issuer,
+ * audience, expiry, a known role), for routes served outside Nest's guard chain. A client
+ * sends the same token for its whole lifetime, so tokens already verified are kept in a
+ * bounded LRU map keyed by the token string (recency kept to the second), each until its own `exp`: a repeated token
+ * costs a map lookup instead of an HMAC and two JSON parses. The active-user check still
+ * runs on every call (it has its own short memory), so a deleted user's cached tokens
+ * stop working as soon as that check says so.
+ */
+export class TokenVerifier {
+  private readonly key: KeyObject;
+  private readonly verified = new Map<string, Verified>();
+
+  constructor(
+    secret: string,
+    private readonly isActive?: ActiveUserCheck,
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries: number = TOKEN_CACHE_SIZE,
+  ) {
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
+
+  /** The caller of a token, or null when the token is not valid (now) or its user is gone. */
+  async verify(token: string): Promise<AuthUser | null> {
+    return this.verifyNow(token);
+  }
+
+  /**
+   * {@link verify}, synchronous when it can be: a remembered (or freshly verified) token
+   * whose user the active-user check already knows is answered without a promise.
+   */
+  verifyNow(token: string): AuthUser | null | Promise<AuthUser | null> {
+    const user = this.cached(token) ?? this.verifySignature(token);
+    if (!user) return null;
+    const isActive = this.isActive;
+    if (!isActive || isActive.knownActive?.(user.id)) return user;
+    return isActive(user.id).then((active) => {
+      if (active) return user;
+      this.verified.delete(token);
+      return null;
+    });
+  }
+
+  /** Tokens currently remembered (for tests and metrics). */
+  get size(): number {
+    return this.verified.size;
+  }
+
+  private cached(token: string): AuthUser | undefined {
+    const entry = this.verified.get(token);
+    if (!entry) return undefined;
+    const now = this.now();
+    if (entry.expiresAt <= now) {
+      this.verified.delete(token);
+      return undefined;
+    }
+    if (now - entry.touchedAt >= TOUCH_EVERY_MS) {
+      // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
+      this.verified.delete(token);
+      this.verified.set(token, entry);
+      entry.touchedAt = now;
+    }
+    return entry.user;
+  }
+
+  private verifySignature(token: string): AuthUser | null {
+    let claims: AccessTokenClaims & { exp?: number };
+    try {
+      claims = jwt.verify(token, this.key, {
+        algorithms: [JWT_ALGORITHM],
+        issuer: JWT_ISSUER,
+        audience: JWT_AUDIENCE,
+        ignoreExpiration: false,
+        clockTimestamp: Math.floor(this.now() / 1000),
+      }) as AccessTokenClaims & { exp?: number };
+    } catch {
+      return null;
+    }
+    if (typeof claims !== 'object' || typeof claims.sub !== 'string' || (claims.role !== 'admin' && claims.role !== 'member')) return null;
+    const user: AuthUser = { id: claims.sub, email: claims.email, role: claims.role, teamId: claims.teamId ?? null };
+    // A token without `exp` never expires for jsonwebtoken; it is still only remembered for an hour.
+    const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : this.now() + 3_600_000;
+    if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { user, expiresAt, touchedAt: this.now() });
+    return user;
+  }
+}
+
+/** `TokenVerifier` with the module's secret and, when the app provides one, its active-user check. */
+export const tokenVerifierProvider: Provider = {
+  provide: TokenVerifier,
+  inject: [JWT_SECRET, { token: ACTIVE_USER_CHECK, optional: true }],
+  useFactory: (secret: string, isActive?: ActiveUserCheck) => new TokenVerifier(secret, isActive),
+};
