@@ -16,6 +16,9 @@ import {
 import { RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 
+/** How long the gateway waits for `upload.complete`. */
+const COMPLETE_TIMEOUT_MS = 30_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const actorOf = (user: AuthUser): RpcActor => ({ userId: user.id, role: user.role, teamId: user.teamId });
@@ -35,8 +38,13 @@ export class DatasetsService {
     return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user) });
   }
 
+  /**
+   * Longer than the default RPC timeout: completing checks every object in S3 (and
+   * assembles multipart uploads), so its time grows with the files and with S3's load.
+   * A client that times out anyway may repeat it: a completed dataset answers its job.
+   */
   complete(input: CompleteUploadDto, user: AuthUser): Promise<CompleteUploadResult> {
-    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user) });
+    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: COMPLETE_TIMEOUT_MS });
   }
 
   list(user: AuthUser, cursor: string | undefined, limit: number | undefined, scope: 'team' | 'all' = 'team'): Promise<DatasetList> {
@@ -65,8 +73,9 @@ export class DatasetsService {
     checkId(datasetId);
     const [dataset, job] = await Promise.all([
       this.get(datasetId, user),
-      this.rpc.call<VersionedStatus>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) }).catch((error: unknown) => {
-        if (error instanceof RpcError && error.code === 'NOT_FOUND') return undefined;
+      // `null`: no job yet. A validator from before that answer says NOT_FOUND instead.
+      this.rpc.call<VersionedStatus | null>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) }).catch((error: unknown) => {
+        if (error instanceof RpcError && error.code === 'NOT_FOUND') return null;
         throw error;
       }),
     ]);
