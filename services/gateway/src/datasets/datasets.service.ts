@@ -16,8 +16,8 @@ import {
 import { RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 
-/** How long the gateway waits for `upload.complete`. */
-const COMPLETE_TIMEOUT_MS = 30_000;
+/** How long the gateway waits for `upload.start` and `upload.complete`, whose work grows with the dataset's files. */
+const UPLOAD_RPC_TIMEOUT_MS = 30_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,8 +34,14 @@ export interface VersionedStatus {
 export class DatasetsService {
   constructor(private readonly rpc: RpcClient) {}
 
+  /**
+   * Longer than the default RPC timeout, like {@link complete}: starting signs a URL per
+   * file (per part above the multipart threshold) and opens each multipart upload in S3,
+   * so its time grows with the files; a burst of teams starting at once queues behind the
+   * upload service's prefetch. A start the client gave up on stays `pending` and is purged.
+   */
   start(input: StartUploadDto, user: AuthUser): Promise<StartUploadResponse> {
-    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user) });
+    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user), timeoutMs: UPLOAD_RPC_TIMEOUT_MS });
   }
 
   /**
@@ -44,7 +50,7 @@ export class DatasetsService {
    * A client that times out anyway may repeat it: a completed dataset answers its job.
    */
   complete(input: CompleteUploadDto, user: AuthUser): Promise<CompleteUploadResult> {
-    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: COMPLETE_TIMEOUT_MS });
+    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: UPLOAD_RPC_TIMEOUT_MS });
   }
 
   list(user: AuthUser, cursor: string | undefined, limit: number | undefined, scope: 'team' | 'all' = 'team'): Promise<DatasetList> {
