@@ -174,6 +174,13 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the job to end in error', timeoutMs: 30_000 });
     expect(completedFor(event.data.jobId)[0]!.data.status).toBe('error');
     expect(await job(event.data.jobId)).toMatchObject({ status: 'error', attempts: 3 });
+    // Each failed attempt gave its lease up until its retry was due (VALIDATION_RETRY_DELAY_MS,
+    // 500 ms): the three attempts did not wait out two leases of 3 s between them.
+    const { rows: [span] } = await db.query<{ ms: number }>(
+      `SELECT EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000 AS ms FROM "${naming.schema('validation')}".jobs WHERE id = $1`,
+      [event.data.jobId],
+    );
+    expect(Number(span!.ms)).toBeLessThan(4500);
     const [dead] = await waitFor(async () => {
       const found = await deadLetters();
       return found.length > 0 ? found : undefined;

@@ -142,8 +142,18 @@ export class JobStore {
     return count === 1;
   }
 
-  async recordFailure(jobId: string, error: string): Promise<void> {
-    await this.dataSource.query(`UPDATE jobs SET last_error = $2, updated_at = clock_timestamp() WHERE id = $1`, [jobId, error]);
+  /**
+   * Records why an attempt failed, and gives up the job's lease: it now runs out when the
+   * retry is due (`retryInMs` from now), so the retried event claims the job at once
+   * instead of waiting out the whole lease of the failed attempt. The job stays
+   * `running`; should the retry never come, {@link expireAbandoned} still ends it.
+   */
+  async recordFailure(jobId: string, error: string, retryInMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE jobs SET last_error = $2, lease_until = clock_timestamp() + make_interval(secs => $3::double precision / 1000), updated_at = clock_timestamp()
+       WHERE id = $1`,
+      [jobId, error, retryInMs],
+    );
   }
 
   /**

@@ -76,12 +76,21 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
     const abort = new AbortController();
     this.running.set(job.dataset_id, abort);
     // The lease is renewed while the job runs, whatever the pace of its bytes.
+    let renewing: Promise<unknown> | undefined;
     const renewal = setInterval(() => {
-      this.jobs.renewLease(job.id, this.env.VALIDATION_LEASE_MS).then(
+      renewing = this.jobs.renewLease(job.id, this.env.VALIDATION_LEASE_MS).then(
         (held) => held || abort.abort(),
         (error: unknown) => this.logger.warn(`lease of job ${job.id} not renewed: ${String(error)}`),
       );
     }, Math.max(250, Math.floor(this.env.VALIDATION_LEASE_MS / 3)));
+    // A renewal landing after a failed attempt gave its lease up would hold the retry back for a whole lease.
+    const stopRenewal = async (): Promise<void> => {
+      clearInterval(renewal);
+      // Not for long, though: with Postgres away the failure is recorded (or not) all the same.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([renewing, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
+    };
     try {
       const outcome = await this.validate(job, abort.signal);
       if (await this.jobs.finish(job, outcome)) {
@@ -93,6 +102,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
         this.logger.log(`job ${job.id} stopped: dataset ${job.dataset_id} was deleted`);
         return;
       }
+      await stopRenewal();
       await this.onFailure(job, error, started);
     } finally {
       clearInterval(renewal);
@@ -175,7 +185,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (job.attempts < this.env.VALIDATION_MAX_ATTEMPTS) {
-      await this.jobs.recordFailure(job.id, reason).catch(() => undefined);
+      await this.jobs.recordFailure(job.id, reason, this.env.VALIDATION_RETRY_DELAY_MS).catch(() => undefined);
       this.logger.warn(`job ${job.id} attempt ${job.attempts} of ${this.env.VALIDATION_MAX_ATTEMPTS} failed, will retry: ${reason}`);
       throw error;
     }
