@@ -8,6 +8,7 @@ import { ObjectStorage } from '@flotilla/storage';
 import { profileFor, type FileFacts, type ProfileOptions } from '../profiles/index.js';
 import type { ValidatorEnv } from '../validator.env.js';
 import { JobStore, type FileResult, type JobRow } from './job-store.js';
+import { forEachBounded } from './bounded.js';
 import { readObject } from './object-reader.js';
 
 /** The dataset was deleted while its job ran: stop quietly, there is nobody to tell. */
@@ -128,41 +129,59 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
     this.running.get(datasetId)?.abort();
   }
 
+  /**
+   * Reads the job's files, `VALIDATION_FILE_CONCURRENCY` at a time (each streamed once,
+   * so memory stays bounded per file), and applies the profile to them in the job's file
+   * order, whatever order the reads finish in. Progress (files finished, bytes read) is
+   * written at most once per `VALIDATION_PROGRESS_INTERVAL_MS`, one write at a time: a
+   * short job makes no progress write at all, its verdict sets the totals.
+   */
   private async validate(job: JobRow, signal: AbortSignal): Promise<{ status: 'passed' | 'failed'; issues: ValidationIssue[]; files: FileResult[]; reportKey: string }> {
     const profile = profileFor(job.profile);
-    const facts: FileFacts[] = [];
+    const read: (FileFacts | undefined)[] = new Array<FileFacts | undefined>(job.files.length);
+    let filesChecked = 0;
     let bytesChecked = 0;
     let lastReport = performance.now();
-    const report = async (filesChecked: number): Promise<void> => {
-      lastReport = performance.now();
-      if (!(await this.jobs.progress(job.id, filesChecked, bytesChecked))) throw new JobCancelled();
-    };
-    for (const file of job.files) {
-      if (signal.aborted) throw new JobCancelled();
-      const stream = await this.storage.getStream(file.key, signal);
-      const wantBody = profile.wantsBody({ filename: file.filename, contentType: file.contentType, sizeBytes: file.sizeBytes });
-      // Progress is written while the bytes flow, one write at a time; its failure ends the read.
-      let pending: Promise<void> | undefined;
-      let progressError: unknown;
-      const fact = await readObject(stream, file, {
-        wantBody,
-        onBytes: (bytes) => {
-          bytesChecked += bytes;
-          if (progressError) throw progressError;
-          if (!pending && performance.now() - lastReport >= this.env.VALIDATION_PROGRESS_INTERVAL_MS) {
-            pending = report(facts.length)
-              .catch((error: unknown) => {
-                progressError = error;
-              })
-              .finally(() => (pending = undefined));
-          }
-        },
-      });
-      await pending;
+    let pending: Promise<void> | undefined;
+    let progressError: unknown;
+    // Called as bytes arrive and as files finish; a failed write (or a deleted job) ends the reads.
+    const progress = (): void => {
       if (progressError) throw progressError;
-      facts.push(profile.summarize(fact));
-      await report(facts.length);
-    }
+      if (pending || performance.now() - lastReport < this.env.VALIDATION_PROGRESS_INTERVAL_MS) return;
+      lastReport = performance.now();
+      pending = this.jobs
+        .progress(job.id, filesChecked, bytesChecked)
+        .then((held) => {
+          if (!held) throw new JobCancelled();
+        })
+        .catch((error: unknown) => {
+          progressError = error;
+        })
+        .finally(() => (pending = undefined));
+    };
+    if (signal.aborted) throw new JobCancelled();
+    await forEachBounded(
+      job.files,
+      this.env.VALIDATION_FILE_CONCURRENCY,
+      async (file, index, stop) => {
+        const stream = await this.storage.getStream(file.key, stop);
+        const wantBody = profile.wantsBody({ filename: file.filename, contentType: file.contentType, sizeBytes: file.sizeBytes });
+        const fact = await readObject(stream, file, {
+          wantBody,
+          onBytes: (bytes) => {
+            bytesChecked += bytes;
+            progress();
+          },
+        });
+        read[index] = profile.summarize(fact);
+        filesChecked++;
+        progress();
+      },
+      signal,
+    );
+    await pending;
+    if (progressError) throw progressError;
+    const facts = read as FileFacts[];
     const issues = profile.validate(facts, { ...this.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) });
     const status = issues.some((i) => i.severity === 'error') ? 'failed' : 'passed';
     const files = facts.map((f) => ({ fileId: f.fileId, filename: f.filename, sha256: f.sha256, md5: f.md5, sizeBytes: f.size }));
