@@ -210,6 +210,21 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     await waitFor(async () => completedFor(next.data.jobId).length > 0, { what: 'the next job' });
   });
 
+  it('ignores a dataset.uploaded that arrives after its dataset was deleted', async () => {
+    const image = { filename: 'late.png', contentType: 'image/png', content: png({ width: 72, height: 72 }) };
+    const datasetId = randomUUID();
+    publish({ id: randomUUID(), type: DatasetEvents.Deleted, occurredAt: new Date().toISOString(), source: 'upload', correlationId: randomUUID(), data: { datasetId, teamId: TEAM, deletedBy: randomUUID() } }, DatasetEvents.Deleted);
+    await waitFor(async () => ((await db.query(`SELECT 1 FROM "${naming.schema('validation')}".deleted_datasets WHERE dataset_id = $1`, [datasetId])).rowCount === 1 ? true : undefined), { what: 'the deletion' });
+    // A live dataset's job, and the same files announced for the deleted one.
+    const alongside = await uploaded([image, manifestFor(image)]);
+    publish({ ...alongside, id: randomUUID(), data: { ...alongside.data, datasetId, jobId: randomUUID() } });
+    await waitFor(async () => completedFor(alongside.data.jobId).length > 0, { what: 'the live dataset\'s job' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await db.query(`SELECT 1 FROM "${naming.schema('validation')}".jobs WHERE dataset_id = $1`, [datasetId])).rowCount).toBe(0);
+    expect(completed.filter((e) => e.data.datasetId === datasetId)).toEqual([]);
+    expect((await deadLetters()).filter((m) => m.content.toString().includes(datasetId))).toEqual([]);
+  });
+
   it('ends a job nobody holds any more (its lease long lapsed) in error, and says so', async () => {
     const jobId = randomUUID();
     await db.query(

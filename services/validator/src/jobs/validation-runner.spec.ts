@@ -82,7 +82,6 @@ class FakeJobs {
 
   constructor(private readonly job: JobRow) {}
 
-  register = async (): Promise<boolean> => true;
   claim = async (): Promise<{ kind: 'claimed'; job: JobRow }> => ({ kind: 'claimed', job: this.job });
   renewLease = async (): Promise<boolean> => true;
   expireAbandoned = async (): Promise<number> => 0;

@@ -70,8 +70,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   async run(data: DatasetUploadedData): Promise<void> {
     // The same event twice at once (a redelivery, or the outbox publishing again): the run in progress answers for both.
     if (this.running.has(data.datasetId)) return;
-    if (!(await this.jobs.register(data))) return;
-    const job = await this.claim(data.jobId);
+    const job = await this.claim(data);
     if (!job) return;
     const started = performance.now();
     const abort = new AbortController();
@@ -112,14 +111,15 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
-   * Claims the job; while another instance holds its lease, waits for that run to
-   * finish or for the lease to lapse (its instance died). `undefined`: nothing to do.
+   * Records and claims the job; while another instance holds its lease, waits for that
+   * run to finish or for the lease to lapse (its instance died). `undefined`: nothing to
+   * do (finished already, or its dataset was deleted).
    */
-  private async claim(jobId: string): Promise<JobRow | undefined> {
-    for (;;) {
-      const claim = await this.jobs.claim(jobId, this.env.VALIDATION_LEASE_MS);
+  private async claim(data: DatasetUploadedData): Promise<JobRow | undefined> {
+    for (let record = true; ; record = false) {
+      const claim = await this.jobs.claim(data, this.env.VALIDATION_LEASE_MS, { record });
       if (claim.kind === 'claimed') return claim.job;
-      if (claim.kind === 'finished') return undefined;
+      if (claim.kind === 'finished' || claim.kind === 'gone') return undefined;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, claim.forMs + 50)));
     }
   }
