@@ -82,6 +82,10 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toContain(problemType);
     expect(res.body.errors.map((e) => e.path).sort()).toEqual(['missing.png', 'short.png']);
+    expect(Object.fromEntries(res.body.errors.map((e) => [e.path, e.message]))).toEqual({
+      'missing.png': 'was not uploaded',
+      'short.png': `has 10 bytes, but ${files[2]!.content.length} were declared`,
+    });
     const detail = await platform.api.request<{ status: string; latestJob: unknown }>('GET', `/api/v1/datasets/${start.datasetId}`, { token: alpha });
     expect(detail.body).toMatchObject({ status: 'pending', latestJob: null });
     expect((await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha })).status).toBe(404);

@@ -82,6 +82,17 @@ describe('ObjectStorage against the embedded S3', () => {
     expect(read).toBeLessThan(body.length);
   });
 
+  it('lists exactly one prefix with sizes and ETags, page by page', async () => {
+    const keys = Array.from({ length: 1003 }, (_, i) => `l/1/${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => storage.putObject(key, key, 'text/plain')));
+    for (const key of ['l/10/c', 'q/l/1/d', 'l/1']) await storage.putObject(key, key, 'text/plain');
+    const listed = await storage.list('l/1/');
+    expect(listed.map((o) => o.key)).toEqual(keys);
+    expect(listed[1002]).toEqual({ key: 'l/1/1002', sizeBytes: 8, etag: `"${md5(Buffer.from('l/1/1002'))}"` });
+    expect(await storage.list('l/nothing/')).toEqual([]);
+    await storage.deletePrefix('l/');
+  });
+
   it('deletes exactly one prefix, page by page', async () => {
     const keys = Array.from({ length: 1005 }, (_, i) => `p/1/${String(i).padStart(4, '0')}`);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => storage.putObject(key, key, 'text/plain')));

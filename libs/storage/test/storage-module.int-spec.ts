@@ -85,6 +85,7 @@ describe('ObjectStorage when S3 is down', () => {
     ['getStream', () => storage.getStream('a/b')],
     ['putObject', () => storage.putObject('a/b', 'x', 'text/plain')],
     ['deletePrefix', () => storage.deletePrefix('a/')],
+    ['list', () => storage.list('a/')],
     ['createMultipartUpload', () => storage.createMultipartUpload('a/b', 'text/plain')],
     ['check', () => storage.check()],
   ])('%s throws StorageUnavailableError', async (_, call) => {

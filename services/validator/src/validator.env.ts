@@ -7,11 +7,25 @@ export class ValidatorEnv extends StorageEnv {
   @Max(65535)
   HTTP_PORT = 8083;
 
-  /** Validation jobs this instance runs at once (the prefetch of its event queue). */
+  /**
+   * Validation jobs this instance runs at once (the prefetch of its event queue). A job
+   * spends most of its time waiting on S3 and Postgres, not on CPU, so several run side by
+   * side. At most this times `VALIDATION_FILE_CONCURRENCY` downloads are open at once;
+   * beyond the S3 client's 50 sockets they wait for one.
+   */
   @IsInt()
   @Min(1)
   @Max(64)
-  VALIDATION_CONCURRENCY = 2;
+  VALIDATION_CONCURRENCY = 8;
+
+  /**
+   * Files of one job read at once. Each is streamed: what is held per file is its first
+   * 256 KiB, and the whole content only for a manifest or JSON document (up to 16 MiB).
+   */
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  VALIDATION_FILE_CONCURRENCY = 4;
 
   /** Attempts at a job before it ends `error` and its event is dead-lettered. */
   @IsInt()

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { BaseEnv, FlotillaConfigModule, loadEnv, Naming } from '@flotilla/config';
-import { DatasetEvents, ValidatorAdminRpc, type DatasetUploadedData, type EventEnvelope, type RpcActor } from '@flotilla/contracts';
+import { DatasetEvents, ValidatorAdminRpc, ValidatorRpc, type DatasetUploadedData, type EventEnvelope, type RpcActor } from '@flotilla/contracts';
 import { RabbitModule, RpcClient, topologyNames, topologyResources } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
 import { png } from '@flotilla/samples';
@@ -215,5 +215,15 @@ describe('validator: the admin patterns (list, counts)', () => {
     await expect(list({ status: 'done' })).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(list({ limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(list({ teamId: teams[0] })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('validator.status: the job to its team and administrators, null while a dataset has no job yet, NOT_FOUND to another team', async () => {
+    const status = (datasetId: string, actor: RpcActor | null) => rpc.call<{ status: { jobId: string; status: string } } | null>('validator', ValidatorRpc.Status, { datasetId }, actor ? { actor } : {});
+    const owner: RpcActor = { userId: randomUUID(), role: 'member', teamId: teams[0]! };
+    expect((await status(realJob.datasetId, owner))?.status).toMatchObject({ jobId: realJob.jobId, status: 'passed' });
+    expect((await status(realJob.datasetId, ADMIN))?.status).toMatchObject({ jobId: realJob.jobId });
+    expect(await status(randomUUID(), owner)).toBeNull();
+    await expect(status(realJob.datasetId, MEMBER)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(status(realJob.datasetId, null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -174,6 +174,13 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the job to end in error', timeoutMs: 30_000 });
     expect(completedFor(event.data.jobId)[0]!.data.status).toBe('error');
     expect(await job(event.data.jobId)).toMatchObject({ status: 'error', attempts: 3 });
+    // Each failed attempt gave its lease up until its retry was due (VALIDATION_RETRY_DELAY_MS,
+    // 500 ms): the three attempts did not wait out two leases of 3 s between them.
+    const { rows: [span] } = await db.query<{ ms: number }>(
+      `SELECT EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000 AS ms FROM "${naming.schema('validation')}".jobs WHERE id = $1`,
+      [event.data.jobId],
+    );
+    expect(Number(span!.ms)).toBeLessThan(4500);
     const [dead] = await waitFor(async () => {
       const found = await deadLetters();
       return found.length > 0 ? found : undefined;
@@ -201,6 +208,21 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     const image = { filename: 'd.png', contentType: 'image/png', content: png({ width: 66, height: 66 }) };
     const next = await uploaded([image, manifestFor(image)]);
     await waitFor(async () => completedFor(next.data.jobId).length > 0, { what: 'the next job' });
+  });
+
+  it('ignores a dataset.uploaded that arrives after its dataset was deleted', async () => {
+    const image = { filename: 'late.png', contentType: 'image/png', content: png({ width: 72, height: 72 }) };
+    const datasetId = randomUUID();
+    publish({ id: randomUUID(), type: DatasetEvents.Deleted, occurredAt: new Date().toISOString(), source: 'upload', correlationId: randomUUID(), data: { datasetId, teamId: TEAM, deletedBy: randomUUID() } }, DatasetEvents.Deleted);
+    await waitFor(async () => ((await db.query(`SELECT 1 FROM "${naming.schema('validation')}".deleted_datasets WHERE dataset_id = $1`, [datasetId])).rowCount === 1 ? true : undefined), { what: 'the deletion' });
+    // A live dataset's job, and the same files announced for the deleted one.
+    const alongside = await uploaded([image, manifestFor(image)]);
+    publish({ ...alongside, id: randomUUID(), data: { ...alongside.data, datasetId, jobId: randomUUID() } });
+    await waitFor(async () => completedFor(alongside.data.jobId).length > 0, { what: 'the live dataset\'s job' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await db.query(`SELECT 1 FROM "${naming.schema('validation')}".jobs WHERE dataset_id = $1`, [datasetId])).rowCount).toBe(0);
+    expect(completed.filter((e) => e.data.datasetId === datasetId)).toEqual([]);
+    expect((await deadLetters()).filter((m) => m.content.toString().includes(datasetId))).toEqual([]);
   });
 
   it('ends a job nobody holds any more (its lease long lapsed) in error, and says so', async () => {

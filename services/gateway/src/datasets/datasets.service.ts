@@ -21,6 +21,9 @@ import {
 import { REDIS, RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 
+/** How long the gateway waits for `upload.start` and `upload.complete`, whose work grows with the dataset's files. */
+const UPLOAD_RPC_TIMEOUT_MS = 30_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const actorOf = (user: AuthUser): RpcActor => ({ userId: user.id, role: user.role, teamId: user.teamId });
@@ -42,12 +45,23 @@ export class DatasetsService {
     private readonly naming: Naming,
   ) {}
 
+  /**
+   * Longer than the default RPC timeout, like {@link complete}: starting signs a URL per
+   * file (per part above the multipart threshold) and opens each multipart upload in S3,
+   * so its time grows with the files; a burst of teams starting at once queues behind the
+   * upload service's prefetch. A start the client gave up on stays `pending` and is purged.
+   */
   start(input: StartUploadDto, user: AuthUser): Promise<StartUploadResponse> {
-    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user) });
+    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user), timeoutMs: UPLOAD_RPC_TIMEOUT_MS });
   }
 
+  /**
+   * Longer than the default RPC timeout: completing checks every object in S3 (and
+   * assembles multipart uploads), so its time grows with the files and with S3's load.
+   * A client that times out anyway may repeat it: a completed dataset answers its job.
+   */
   complete(input: CompleteUploadDto, user: AuthUser): Promise<CompleteUploadResult> {
-    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user) });
+    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: UPLOAD_RPC_TIMEOUT_MS });
   }
 
   list(user: AuthUser, cursor: string | undefined, limit: number | undefined, scope: 'team' | 'all' = 'team'): Promise<DatasetList> {
@@ -81,8 +95,9 @@ export class DatasetsService {
     checkId(datasetId);
     const [dataset, job] = await Promise.all([
       this.get(datasetId, user),
-      this.rpc.call<VersionedStatus>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) }).catch((error: unknown) => {
-        if (error instanceof RpcError && error.code === 'NOT_FOUND') return undefined;
+      // `null`: no job yet. A validator from before that answer says NOT_FOUND instead.
+      this.rpc.call<VersionedStatus | null>('validator', ValidatorRpc.Status, { datasetId }, { actor: actorOf(user) }).catch((error: unknown) => {
+        if (error instanceof RpcError && error.code === 'NOT_FOUND') return null;
         throw error;
       }),
     ]);

@@ -71,37 +71,40 @@ export class JobStore {
   ) {}
 
   /**
-   * Records the job of a `dataset.uploaded` event, unless it exists already or the
-   * dataset was deleted meanwhile; returns whether the dataset still exists.
-   */
-  async register(data: DatasetUploadedData): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
-      const deleted = (await m.query(`SELECT 1 FROM deleted_datasets WHERE dataset_id = $1`, [data.datasetId])) as unknown[];
-      if (deleted.length > 0) return false;
-      await m.query(
-        `INSERT INTO jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-        [data.jobId, data.datasetId, data.teamId, data.profile, JSON.stringify(data.options ?? {}), JSON.stringify(data.files),
-          data.files.length, data.files.reduce((sum, f) => sum + f.sizeBytes, 0), data.queuedAt],
-      );
-      return true;
-    });
-  }
-
-  /**
-   * Takes the job to `running` for one more attempt, under a lease of `leaseMs`.
-   * Answers `finished` when it is `passed`/`failed` (a redelivered event is not
-   * validated twice) and `leased` while another instance holds a live lease on it. A
+   * Records the job of a `dataset.uploaded` event unless it exists already or its dataset
+   * was deleted, and takes it to `running` for one more attempt under a lease of
+   * `leaseMs` — in one transaction. Answers `gone` when the dataset was deleted (there is
+   * nothing to do), `finished` when the job is `passed`/`failed` (a redelivered event is
+   * not validated twice) and `leased` while another instance holds a live lease on it. A
    * job that ended in `error` starts again from its first attempt: that is a replay.
-   * The first start publishes `validation.started`.
+   * The first start publishes `validation.started`. With `record: false` the job is only
+   * claimed (an earlier call recorded it).
    */
-  async claim(jobId: string, leaseMs: number): Promise<{ kind: 'claimed'; job: JobRow } | { kind: 'finished' } | { kind: 'leased'; forMs: number }> {
+  async claim(
+    data: DatasetUploadedData,
+    leaseMs: number,
+    options: { record: boolean } = { record: true },
+  ): Promise<{ kind: 'claimed'; job: JobRow } | { kind: 'finished' } | { kind: 'gone' } | { kind: 'leased'; forMs: number }> {
+    const jobId = data.jobId;
     const claimed = await this.dataSource.transaction(async (m) => {
+      // Not again while waiting for another instance's lease: the job is recorded by then, and its file list may be long.
+      if (options.record) {
+        await m.query(
+          `INSERT INTO jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at)
+           SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::jsonb, $6::jsonb, 'queued', $7::int, $8::bigint, $9::timestamptz
+           WHERE NOT EXISTS (SELECT 1 FROM deleted_datasets WHERE dataset_id = $2::uuid)
+           ON CONFLICT (id) DO NOTHING`,
+          [jobId, data.datasetId, data.teamId, data.profile, JSON.stringify(data.options ?? {}), JSON.stringify(data.files),
+            data.files.length, data.files.reduce((sum, f) => sum + f.sizeBytes, 0), data.queuedAt],
+        );
+      }
       const [before] = (await m.query(
         `SELECT status, GREATEST(0, EXTRACT(EPOCH FROM (lease_until - clock_timestamp())) * 1000)::int AS lease_ms FROM jobs WHERE id = $1 FOR UPDATE`,
         [jobId],
       )) as { status: ValidationJobStatus; lease_ms: number | null }[];
-      if (!before || before.status === 'passed' || before.status === 'failed') return { kind: 'finished' as const };
+      // No row: the dataset was deleted, before this event or since (its jobs were forgotten).
+      if (!before) return { kind: 'gone' as const };
+      if (before.status === 'passed' || before.status === 'failed') return { kind: 'finished' as const };
       if (before.status === 'running' && (before.lease_ms ?? 0) > 0) return { kind: 'leased' as const, forMs: before.lease_ms! };
       const [[row]] = (await m.query(
         `UPDATE jobs SET status = 'running',
@@ -114,8 +117,8 @@ export class JobStore {
         [jobId, leaseMs],
       )) as [JobRow[], number];
       if (before.status === 'queued') {
-        const data: ValidationStartedData = { datasetId: row!.dataset_id, jobId, teamId: row!.team_id, startedAt: row!.started_at!.toISOString() };
-        await this.outbox.add(m, ValidationEvents.Started, data);
+        const started: ValidationStartedData = { datasetId: row!.dataset_id, jobId, teamId: row!.team_id, startedAt: row!.started_at!.toISOString() };
+        await this.outbox.add(m, ValidationEvents.Started, started);
       }
       return { kind: 'claimed' as const, job: row!, announced: before.status === 'queued' };
     });
@@ -142,8 +145,18 @@ export class JobStore {
     return count === 1;
   }
 
-  async recordFailure(jobId: string, error: string): Promise<void> {
-    await this.dataSource.query(`UPDATE jobs SET last_error = $2, updated_at = clock_timestamp() WHERE id = $1`, [jobId, error]);
+  /**
+   * Records why an attempt failed, and gives up the job's lease: it now runs out when the
+   * retry is due (`retryInMs` from now), so the retried event claims the job at once
+   * instead of waiting out the whole lease of the failed attempt. The job stays
+   * `running`; should the retry never come, {@link expireAbandoned} still ends it.
+   */
+  async recordFailure(jobId: string, error: string, retryInMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE jobs SET last_error = $2, lease_until = clock_timestamp() + make_interval(secs => $3::double precision / 1000), updated_at = clock_timestamp()
+       WHERE id = $1`,
+      [jobId, error, retryInMs],
+    );
   }
 
   /**

@@ -28,11 +28,16 @@ export class StatusRpc implements OnModuleInit {
     this.server.handle(ValidatorRpc.Status, (payload, meta) => this.status(payload, meta));
   }
 
-  /** The latest job of a dataset of the caller's team (any team for administrators). */
-  async status(payload: unknown, meta: RpcRequestMeta): Promise<StatusReply> {
+  /**
+   * The latest job of a dataset of the caller's team (any team for administrators);
+   * `null` while there is none yet — an ordinary answer between `upload/complete` and the
+   * job's registration, which clients polling early get many times.
+   */
+  async status(payload: unknown, meta: RpcRequestMeta): Promise<StatusReply | null> {
     const { datasetId } = await validatePayload(StatusRequestDto, payload);
     const job = await this.jobs.latest(datasetId);
     const actor = meta.actor;
+    if (!job && actor) return null;
     if (!job || !actor || (actor.role !== 'admin' && actor.teamId !== job.team_id)) {
       throw new RpcError('NOT_FOUND', `No validation job for dataset ${datasetId}.`);
     }

@@ -8,6 +8,7 @@ import { ObjectStorage } from '@flotilla/storage';
 import { profileFor, type FileFacts, type ProfileOptions } from '../profiles/index.js';
 import type { ValidatorEnv } from '../validator.env.js';
 import { JobStore, type FileResult, type JobRow } from './job-store.js';
+import { forEachBounded } from './bounded.js';
 import { readObject } from './object-reader.js';
 
 /** The dataset was deleted while its job ran: stop quietly, there is nobody to tell. */
@@ -69,19 +70,27 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   async run(data: DatasetUploadedData): Promise<void> {
     // The same event twice at once (a redelivery, or the outbox publishing again): the run in progress answers for both.
     if (this.running.has(data.datasetId)) return;
-    if (!(await this.jobs.register(data))) return;
-    const job = await this.claim(data.jobId);
+    const job = await this.claim(data);
     if (!job) return;
     const started = performance.now();
     const abort = new AbortController();
     this.running.set(job.dataset_id, abort);
     // The lease is renewed while the job runs, whatever the pace of its bytes.
+    let renewing: Promise<unknown> | undefined;
     const renewal = setInterval(() => {
-      this.jobs.renewLease(job.id, this.env.VALIDATION_LEASE_MS).then(
+      renewing = this.jobs.renewLease(job.id, this.env.VALIDATION_LEASE_MS).then(
         (held) => held || abort.abort(),
         (error: unknown) => this.logger.warn(`lease of job ${job.id} not renewed: ${String(error)}`),
       );
     }, Math.max(250, Math.floor(this.env.VALIDATION_LEASE_MS / 3)));
+    // A renewal landing after a failed attempt gave its lease up would hold the retry back for a whole lease.
+    const stopRenewal = async (): Promise<void> => {
+      clearInterval(renewal);
+      // Not for long, though: with Postgres away the failure is recorded (or not) all the same.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([renewing, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
+    };
     try {
       const outcome = await this.validate(job, abort.signal);
       if (await this.jobs.finish(job, outcome)) {
@@ -93,6 +102,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
         this.logger.log(`job ${job.id} stopped: dataset ${job.dataset_id} was deleted`);
         return;
       }
+      await stopRenewal();
       await this.onFailure(job, error, started);
     } finally {
       clearInterval(renewal);
@@ -101,14 +111,15 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
-   * Claims the job; while another instance holds its lease, waits for that run to
-   * finish or for the lease to lapse (its instance died). `undefined`: nothing to do.
+   * Records and claims the job; while another instance holds its lease, waits for that
+   * run to finish or for the lease to lapse (its instance died). `undefined`: nothing to
+   * do (finished already, or its dataset was deleted).
    */
-  private async claim(jobId: string): Promise<JobRow | undefined> {
-    for (;;) {
-      const claim = await this.jobs.claim(jobId, this.env.VALIDATION_LEASE_MS);
+  private async claim(data: DatasetUploadedData): Promise<JobRow | undefined> {
+    for (let record = true; ; record = false) {
+      const claim = await this.jobs.claim(data, this.env.VALIDATION_LEASE_MS, { record });
       if (claim.kind === 'claimed') return claim.job;
-      if (claim.kind === 'finished') return undefined;
+      if (claim.kind === 'finished' || claim.kind === 'gone') return undefined;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, claim.forMs + 50)));
     }
   }
@@ -118,41 +129,59 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
     this.running.get(datasetId)?.abort();
   }
 
+  /**
+   * Reads the job's files, `VALIDATION_FILE_CONCURRENCY` at a time (each streamed once,
+   * so memory stays bounded per file), and applies the profile to them in the job's file
+   * order, whatever order the reads finish in. Progress (files finished, bytes read) is
+   * written at most once per `VALIDATION_PROGRESS_INTERVAL_MS`, one write at a time: a
+   * short job makes no progress write at all, its verdict sets the totals.
+   */
   private async validate(job: JobRow, signal: AbortSignal): Promise<{ status: 'passed' | 'failed'; issues: ValidationIssue[]; files: FileResult[]; reportKey: string }> {
     const profile = profileFor(job.profile);
-    const facts: FileFacts[] = [];
+    const read: (FileFacts | undefined)[] = new Array<FileFacts | undefined>(job.files.length);
+    let filesChecked = 0;
     let bytesChecked = 0;
     let lastReport = performance.now();
-    const report = async (filesChecked: number): Promise<void> => {
-      lastReport = performance.now();
-      if (!(await this.jobs.progress(job.id, filesChecked, bytesChecked))) throw new JobCancelled();
-    };
-    for (const file of job.files) {
-      if (signal.aborted) throw new JobCancelled();
-      const stream = await this.storage.getStream(file.key, signal);
-      const wantBody = profile.wantsBody({ filename: file.filename, contentType: file.contentType, sizeBytes: file.sizeBytes });
-      // Progress is written while the bytes flow, one write at a time; its failure ends the read.
-      let pending: Promise<void> | undefined;
-      let progressError: unknown;
-      const fact = await readObject(stream, file, {
-        wantBody,
-        onBytes: (bytes) => {
-          bytesChecked += bytes;
-          if (progressError) throw progressError;
-          if (!pending && performance.now() - lastReport >= this.env.VALIDATION_PROGRESS_INTERVAL_MS) {
-            pending = report(facts.length)
-              .catch((error: unknown) => {
-                progressError = error;
-              })
-              .finally(() => (pending = undefined));
-          }
-        },
-      });
-      await pending;
+    let pending: Promise<void> | undefined;
+    let progressError: unknown;
+    // Called as bytes arrive and as files finish; a failed write (or a deleted job) ends the reads.
+    const progress = (): void => {
       if (progressError) throw progressError;
-      facts.push(profile.summarize(fact));
-      await report(facts.length);
-    }
+      if (pending || performance.now() - lastReport < this.env.VALIDATION_PROGRESS_INTERVAL_MS) return;
+      lastReport = performance.now();
+      pending = this.jobs
+        .progress(job.id, filesChecked, bytesChecked)
+        .then((held) => {
+          if (!held) throw new JobCancelled();
+        })
+        .catch((error: unknown) => {
+          progressError = error;
+        })
+        .finally(() => (pending = undefined));
+    };
+    if (signal.aborted) throw new JobCancelled();
+    await forEachBounded(
+      job.files,
+      this.env.VALIDATION_FILE_CONCURRENCY,
+      async (file, index, stop) => {
+        const stream = await this.storage.getStream(file.key, stop);
+        const wantBody = profile.wantsBody({ filename: file.filename, contentType: file.contentType, sizeBytes: file.sizeBytes });
+        const fact = await readObject(stream, file, {
+          wantBody,
+          onBytes: (bytes) => {
+            bytesChecked += bytes;
+            progress();
+          },
+        });
+        read[index] = profile.summarize(fact);
+        filesChecked++;
+        progress();
+      },
+      signal,
+    );
+    await pending;
+    if (progressError) throw progressError;
+    const facts = read as FileFacts[];
     const issues = profile.validate(facts, { ...this.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) });
     const status = issues.some((i) => i.severity === 'error') ? 'failed' : 'passed';
     const files = facts.map((f) => ({ fileId: f.fileId, filename: f.filename, sha256: f.sha256, md5: f.md5, sizeBytes: f.size }));
@@ -175,7 +204,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (job.attempts < this.env.VALIDATION_MAX_ATTEMPTS) {
-      await this.jobs.recordFailure(job.id, reason).catch(() => undefined);
+      await this.jobs.recordFailure(job.id, reason, this.env.VALIDATION_RETRY_DELAY_MS).catch(() => undefined);
       this.logger.warn(`job ${job.id} attempt ${job.attempts} of ${this.env.VALIDATION_MAX_ATTEMPTS} failed, will retry: ${reason}`);
       throw error;
     }
