@@ -246,6 +246,44 @@ describe('StreamConsumer against a real Redis', () => {
     expect(await c.lag()).toEqual({ lag: 2, pending: 0 });
   });
 
+  it('with lingerMs, handles entries that trickle in many per call, each once', async () => {
+    const stream = newStream();
+    const sizes: number[] = [];
+    const handled: string[] = [];
+    const c = consumer({ stream, lingerMs: 500, handler: async (entries) => {
+      sizes.push(entries.length);
+      handled.push(...entries.map((e) => e.fields.n!));
+    } });
+    await c.start();
+    for (let i = 0; i < 40; i++) {
+      await xadd(redis, stream, { n: String(i) });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await waitFor(() => handled.length === 40, { what: 'all 40 entries' });
+    expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+    // One entry per read without lingering; here the reads gathered what arrived meanwhile.
+    expect(sizes.length).toBeLessThanOrEqual(5);
+    expect(await c.lag()).toEqual({ lag: 0, pending: 0 });
+  });
+
+  it('with lingerMs, a backlog is read batch after batch without waiting, and stop() cuts a linger short', async () => {
+    const stream = newStream();
+    await addEntries(stream, 25);
+    const sizes: number[] = [];
+    const c = consumer({ stream, batchSize: 10, lingerMs: 60_000, handler: async (entries) => {
+      sizes.push(entries.length);
+    } });
+    await c.start();
+    await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 25, { what: 'the backlog of 25' });
+    expect(sizes).toEqual([10, 10, 5]);
+    // The last read was partial: the consumer now lingers for a minute, which stop() ends.
+    await addEntries(stream, 1);
+    const t0 = Date.now();
+    await c.stop();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(sizes).toEqual([10, 10, 5]);
+  });
+
   it('stop() returns at once from a blocked read', async () => {
     const stream = newStream();
     const c = consumer({ stream, blockMs: 30_000, handler: async () => undefined });

@@ -36,6 +36,16 @@ export class AdminEnv extends BaseEnv {
   @Max(3650)
   REQUEST_LOG_RETENTION_DAYS = 30;
 
+  /**
+   * After a read of the request stream that found less than a batch, wait this long
+   * before the next: under steady traffic, one insert per many requests rather than a
+   * few each. The console's request log is at most this much later.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  REQUEST_LOG_LINGER_MS = 500;
+
   /** The built web console (`vite build` output); empty: the one beside this service. */
   @IsString()
   CONSOLE_DIR = '';

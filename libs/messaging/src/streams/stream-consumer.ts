@@ -35,6 +35,13 @@ export interface StreamConsumerOptions {
   /** How long one read waits for new entries. Default 2000. */
   blockMs?: number;
   /**
+   * After a read that found fewer than `batchSize` entries (no backlog), wait this long
+   * before the next read, so entries arriving one by one are handled many per call
+   * (one transaction for many, rather than one each) at the cost of that much latency.
+   * A full read is followed at once by the next, as with 0. Default 0.
+   */
+  lingerMs?: number;
+  /**
    * Entries pending longer than this are taken over (XAUTOCLAIM) by whichever consumer
    * looks next: those of a crashed consumer, and failed ones (the retry delay). Must
    * exceed the longest handler call, or a slow batch is handled twice. Default 30000.
@@ -131,6 +138,7 @@ export class StreamConsumer {
   private readonly handler: StreamBatchHandler;
   private readonly batchSize: number;
   private readonly blockMs: number;
+  private readonly lingerMs: number;
   private readonly claimIdleMs: number;
   private readonly maxDeliveries: number;
   private readonly deadLetterStream: string;
@@ -142,6 +150,8 @@ export class StreamConsumer {
   private reader: Redis | undefined;
   private readerId: string | undefined;
   private reading = false;
+  /** When the last read that found entries, but fewer than a batch, returned. */
+  private partialReadAt = 0;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private groupReady = false;
@@ -163,6 +173,7 @@ export class StreamConsumer {
     this.handler = options.handler;
     this.batchSize = positive('batchSize', options.batchSize ?? 100);
     this.blockMs = positive('blockMs', options.blockMs ?? 2000);
+    this.lingerMs = Math.max(0, options.lingerMs ?? 0);
     this.claimIdleMs = positive('claimIdleMs', options.claimIdleMs ?? 30_000);
     this.maxDeliveries = positive('maxDeliveries', options.maxDeliveries ?? 5);
     this.deadLetterStream = options.deadLetterStream ?? `${options.stream}:dead`;
@@ -300,8 +311,13 @@ export class StreamConsumer {
           ahead = undefined;
           batch = await next;
         }
-        if (batch.length === 0 && !this.stopping) batch = await this.read(reader);
-        if (batch.length > 0 && !ahead && !this.stopping) {
+        if (batch.length === 0 && !this.stopping) {
+          await this.linger();
+          if (!this.stopping) batch = await this.read(reader);
+        }
+        // Reading ahead would cut lingering short; with a backlog there is nothing to wait for.
+        const readAhead = this.lingerMs === 0 || batch.length >= this.batchSize;
+        if (batch.length > 0 && readAhead && !ahead && !this.stopping) {
           ahead = this.read(reader);
           // Awaited on the next turn; until then a rejection must not count as unhandled.
           ahead.catch(() => undefined);
@@ -366,6 +382,7 @@ export class StreamConsumer {
       this.reading = false;
     }
     const entries = reply?.[0]?.[1] ?? [];
+    if (entries.length > 0 && entries.length < this.batchSize) this.partialReadAt = Date.now();
     return entries.map(([id, flat]) => ({ id, fields: fieldsToRecord(flat), deliveries: 1 }));
   }
 
@@ -546,6 +563,14 @@ export class StreamConsumer {
   }
 
   /** Waits `ms`, or less when stop() is called. */
+  /** Waits out the rest of `lingerMs` after a partial read (not at all after a full or an empty one). */
+  private linger(): Promise<void> {
+    if (this.lingerMs === 0 || this.partialReadAt === 0) return Promise.resolve();
+    const left = this.partialReadAt + this.lingerMs - Date.now();
+    this.partialReadAt = 0;
+    return left > 0 ? this.pause(left) : Promise.resolve();
+  }
+
   private pause(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {

@@ -60,6 +60,7 @@ export class RequestLog implements OnApplicationBootstrap, BeforeApplicationShut
       handler: (entries) => this.store(entries),
       batchSize: 500,
       blockMs: 1000,
+      lingerMs: env.REQUEST_LOG_LINGER_MS,
     });
   }
 
