@@ -29,6 +29,16 @@ export class VoteConsumerEnv extends BaseEnv {
   VOTE_BLOCK_MS = 2000;
 
   /**
+   * After a read that found less than a batch, wait this long before the next, so votes
+   * arriving steadily are committed many per transaction rather than a few each; results
+   * show a vote at most this much later. A backlog is read without waiting.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  VOTE_LINGER_MS = 100;
+
+  /**
    * Votes pending this long (their consumer died, or their batch failed) are taken
    * over by another consumer. Must exceed the slowest batch, or a batch runs twice
    * (harmless, the writes are idempotent, but wasted).

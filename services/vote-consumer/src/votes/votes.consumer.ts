@@ -48,6 +48,7 @@ export class VotesConsumer implements OnApplicationBootstrap, BeforeApplicationS
           consumer: `${defaultConsumerName()}-${i}`,
           batchSize: env.VOTE_BATCH_SIZE,
           blockMs: env.VOTE_BLOCK_MS,
+          lingerMs: env.VOTE_LINGER_MS,
           claimIdleMs: env.VOTE_CLAIM_IDLE_MS,
           maxDeliveries: env.VOTE_MAX_DELIVERIES,
           // Trimming works for the whole group; one consumer doing it is enough.
