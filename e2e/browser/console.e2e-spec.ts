@@ -91,12 +91,14 @@ describe('admin console in a browser', () => {
   it(`moves the dashboard's live figures when ${VOTERS} votes are cast through the API`, async () => {
     const votesBefore = (await ui.figure('figure-votes'))!;
     const requestsBefore = (await ui.figure('figure-requests-last-hour'))!;
+    const usersBefore = (await ui.figure('figure-users'))!;
     const voters: string[] = [];
     for (let i = 0; i < VOTERS; i++) {
       const email = `voter${i}@console.test`;
       expect((await api('POST', '/admin/users', admin, { email, password: 'voter-password-123', teamId, role: 'member' })).status).toBe(201);
       voters.push(await platform.api.login(email, 'voter-password-123'));
     }
+    await waitFor(async () => (await ui.figure('figure-users')) === usersBefore + VOTERS, { what: `the users figure to count the ${VOTERS} new voters`, timeoutMs: 30_000 });
     for (const token of voters) expect((await api('POST', '/polls/cats-vs-dogs/votes', token, { option: 'cats' })).status).toBe(202);
 
     // No reload: the figures arrive on the event stream.

@@ -43,6 +43,7 @@ export function Dashboard() {
           />
           <Figure label="Requests" value={formatNumber(stats.requests.lastHour)} testId="figure-requests-last-hour" hint="last hour" />
           <Figure label="Votes" value={formatNumber(stats.votes.total)} testId="figure-votes" hint={`${formatNumber(stats.votes.polls)} poll${stats.votes.polls === 1 ? '' : 's'}`} />
+          <Figure label="Users" value={formatNumber(stats.users)} testId="figure-users" hint={`${formatNumber(stats.teams)} team${stats.teams === 1 ? '' : 's'}`} />
         </dl>
       </section>
       <section aria-labelledby="queues-heading">
