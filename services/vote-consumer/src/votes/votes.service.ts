@@ -88,7 +88,7 @@ export class VotesService {
       // Keyed by schema too: test runs (and installations) share the database.
       await runner.query(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/votes/' || $1, 0))`, [pollId]);
     }
-    const [row] = (await runner.query(RECORD_BATCH, [JSON.stringify(records)])) as BatchRow[];
+    const [row] = (await runner.query(RECORD_BATCH, [JSON.stringify(records.map(toRow))])) as BatchRow[];
     const result = row!;
     // Every option has its tally row from the poll's creation; a missing one is a bug, not a vote to drop.
     if (result.tallies !== result.deltas) {
@@ -121,6 +121,14 @@ function pollIdsOf(records: readonly VoteRecord[]): Set<string> {
   return ids;
 }
 
+/**
+ * A record as one element of {@link RECORD_BATCH}'s JSON array, its columns by position:
+ * Postgres reads an array of arrays faster than objects with names, and it is smaller.
+ */
+function toRow(r: VoteRecord): (string | null)[] {
+  return [r.streamId, r.voteId, r.pollId, r.option, r.voterId, r.ip, r.userAgent, r.requestId, r.at, r.problem];
+}
+
 /** What {@link RECORD_BATCH} answers: counts, and the new entries not counted by reason. */
 interface BatchRow {
   /** New audit rows (the rest were recorded by an earlier delivery). */
@@ -138,8 +146,8 @@ const streamOrder = (id: string, direction = ''): string =>
   `split_part(${id}, '-', 1)::numeric ${direction}, split_part(${id}, '-', 2)::numeric ${direction}`;
 
 /**
- * One batch (the {@link VoteRecord}s as one JSON array) in one statement, run under the
- * locks of its polls:
+ * One batch (its {@link VoteRecord}s as a JSON array of {@link toRow} arrays) in one
+ * statement, run under the locks of its polls:
  * - `audit`: every entry into `vote_events`, once per stream id; an entry seen before is
  *   skipped, and only new entries go further, so a redelivered batch changes nothing;
  * - `newest`: of the new countable entries, the last of each voter (by stream id);
@@ -152,12 +160,12 @@ const streamOrder = (id: string, direction = ''): string =>
  */
 const RECORD_BATCH = `
   WITH batch AS (
-    SELECT * FROM json_to_recordset($1::json) AS r(
-      "streamId" text, "voteId" uuid, "pollId" text, option text, "voterId" text,
-      ip text, "userAgent" text, "requestId" text, at timestamptz, problem text)
+    SELECT e->>0 AS stream_id, (e->>1)::uuid AS vote_id, e->>2 AS poll_id, e->>3 AS option, e->>4 AS voter_id,
+           e->>5 AS ip, e->>6 AS user_agent, e->>7 AS request_id, (e->>8)::timestamptz AS at, e->>9 AS problem
+    FROM jsonb_array_elements($1::jsonb) AS e
   ), audit AS (
     INSERT INTO vote_events (stream_id, vote_id, poll_id, option, voter_id, ip, user_agent, request_id, at, rejected_reason)
-    SELECT "streamId", "voteId", "pollId", option, "voterId", ip, "userAgent", "requestId", at, problem FROM batch
+    SELECT stream_id, vote_id, poll_id, option, voter_id, ip, user_agent, request_id, at, problem FROM batch
     ON CONFLICT (stream_id) DO NOTHING
     RETURNING stream_id, vote_id, poll_id, option, voter_id, at, rejected_reason
   ), newest AS (
