@@ -25,8 +25,27 @@ function clean(value: string | undefined, max: number): string | null {
   return text.length > max ? text.slice(0, max) : text;
 }
 
-/** The entry's `at` when it is a valid instant, else the time of its stream id; as Postgres reads it. */
+/** `Date#toISOString`'s form, as the gateway writes `at`: `2026-11-23T09:00:00.000Z`. */
+const CANONICAL_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+const digits = (s: string, from: number, to: number): number => Number(s.slice(from, to));
+
+/** Whether `at`, in {@link CANONICAL_ISO} form, names a day that exists (not 2026-02-30). */
+function dayExists(at: string): boolean {
+  const day = digits(at, 8, 10);
+  if (day <= 28) return true;
+  const month = digits(at, 5, 7);
+  if (month === 2) {
+    const year = digits(at, 0, 4);
+    return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  }
+  return day <= 30 || [1, 3, 5, 7, 8, 10, 12].includes(month);
+}
+
+/** The entry's `at` when it is a valid instant, else the time of its stream id; as `Date#toISOString` writes it. */
 function instantOf(at: string | undefined, streamId: string): string {
+  // What the gateway writes is already in that form: passed on without parsing.
+  if (at !== undefined && CANONICAL_ISO.test(at) && dayExists(at)) return at;
   const parsed = at ? Date.parse(at) : Number.NaN;
   // Normalised, not passed on: Date.parse takes days Postgres refuses (2026-02-30 is 2026-03-02).
   return new Date(Number.isFinite(parsed) ? parsed : Number(parseStreamId(streamId).ms)).toISOString();
