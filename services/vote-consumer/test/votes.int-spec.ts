@@ -21,8 +21,9 @@ const MEMBER: RpcActor = { userId: randomUUID(), role: 'member', teamId: randomU
 describe('vote-consumer in process, against real Postgres, Redis and RabbitMQ', () => {
   const ns = uniqueNamespace();
   const stream = votesStream(ns);
-  // Trimming on demand only, so the redelivery test can replay the whole stream.
-  const env = testEnv(ns, { VOTE_BLOCK_MS: '200', VOTE_CLAIM_IDLE_MS: '1000', VOTE_TRIM_INTERVAL_MS: '3600000' });
+  // Trimming on demand only, so the redelivery test can replay the whole stream. Batches of
+  // 500, so the floods below take many.
+  const env = testEnv(ns, { VOTE_BLOCK_MS: '200', VOTE_CLAIM_IDLE_MS: '1000', VOTE_TRIM_INTERVAL_MS: '3600000', VOTE_BATCH_SIZE: '500' });
   const savedEnv = { ...process.env };
   let app: INestApplicationContext;
   let caller: INestApplicationContext;
@@ -164,6 +165,55 @@ describe('vote-consumer in process, against real Postgres, Redis and RabbitMQ', 
     await app.get(VotesService).record([entry('9-5', 'blue')]);
     expect(await db.tallies('order')).toEqual({ red: 1, green: 0, blue: 0, yellow: 0 });
     console.log(`redelivery: ${length} entries delivered again, all ${length} skipped as duplicates, tallies unchanged`);
+  });
+
+  it('one batch: the last vote of each voter counts, a switch moves the tally, every entry is audited once', async () => {
+    const service = app.get(VotesService);
+    await app.get(PollsService).create({ id: 'batch', question: 'Batch?', options: [...COLOURS] });
+    const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
+    const entry = (id: string, voterId: string, option: string, pollId = 'batch') => ({
+      id,
+      fields: { pollId, voterId, option, voteId: randomUUID(), at: '2026-11-23T09:00:00.000Z' },
+    });
+    const ballotOf = async (voterId: string) =>
+      (await db.rows<{ option: string; stream_id: string }>(`SELECT option, stream_id FROM ballots WHERE poll_id = 'batch' AND voter_id = $1`, [voterId]))[0];
+    const audited = (ids: string[]) => db.scalar(`SELECT count(*) AS n FROM vote_events WHERE stream_id = ANY($1::text[])`, [ids]);
+
+    // Out of order within the batch, and compared as numbers ("99-50" is older than "100-10", "100-2" than "100-10").
+    const first = [
+      entry('100-2', alice, 'red'),
+      entry('100-10', alice, 'blue'),
+      entry('99-50', alice, 'green'),
+      entry('100-3', bob, 'green'),
+      entry('90-0', carol, 'yellow'),
+      entry('100-0', carol, 'red'),
+      entry('100-4', bob, 'purple'),
+      entry('100-5', randomUUID(), 'red', 'no-such-poll'),
+    ];
+    expect(await service.record(first)).toEqual({ received: 8, duplicates: 0, persisted: 6, rejected: 2, ballots: 3 });
+    expect(await db.tallies('batch')).toEqual({ red: 1, green: 1, blue: 1, yellow: 0 });
+    expect(await ballotOf(alice)).toEqual({ option: 'blue', stream_id: '100-10' });
+    expect(await ballotOf(bob)).toEqual({ option: 'green', stream_id: '100-3' });
+    expect(await ballotOf(carol)).toEqual({ option: 'red', stream_id: '100-0' });
+    expect(await audited(first.map((e) => e.id))).toBe(8);
+
+    // Alice switches (within the batch too), Bob votes again for what he holds, Carol's vote is older than her ballot.
+    const second = [entry('200-0', alice, 'green'), entry('200-1', alice, 'yellow'), entry('200-2', bob, 'green'), entry('50-0', carol, 'blue')];
+    expect(await service.record(second)).toEqual({ received: 4, duplicates: 0, persisted: 4, rejected: 0, ballots: 2 });
+    expect(await db.tallies('batch')).toEqual({ red: 1, green: 1, blue: 0, yellow: 1 });
+    expect(await ballotOf(alice)).toEqual({ option: 'yellow', stream_id: '200-1' });
+    expect(await ballotOf(bob)).toEqual({ option: 'green', stream_id: '200-2' });
+    expect(await ballotOf(carol)).toEqual({ option: 'red', stream_id: '100-0' });
+
+    // Delivered again, whole or mixed with new entries: only the new ones do anything.
+    expect(await service.record(second)).toEqual({ received: 4, duplicates: 4, persisted: 0, rejected: 0, ballots: 0 });
+    expect(await service.record(first)).toEqual({ received: 8, duplicates: 8, persisted: 0, rejected: 0, ballots: 0 });
+    const mixed = [...second, entry('300-0', carol, 'blue'), ...first];
+    expect(await service.record(mixed)).toEqual({ received: 13, duplicates: 12, persisted: 1, rejected: 0, ballots: 1 });
+    expect(await db.tallies('batch')).toEqual({ red: 0, green: 1, blue: 1, yellow: 1 });
+    expect(await db.ballots('batch', COLOURS)).toEqual(await db.tallies('batch'));
+    expect(await audited(mixed.map((e) => e.id))).toBe(13);
+    expect(await db.scalar(`SELECT count(*) AS n FROM vote_events WHERE rejected_reason IS NOT NULL AND stream_id = ANY($1::text[])`, [mixed.map((e) => e.id)])).toBe(2);
   });
 
   it('trims the votes every group has acknowledged, nothing else', async () => {
