@@ -6,6 +6,9 @@
  */
 export const SERVICE_NODE_FLAGS = Object.freeze({
   default: ['--max-semi-space-size=2'],
+  // Every vote allocates a few kilobytes that die young: at 2 MB the gateway spent a third
+  // of its CPU collecting them under load, at 8 MB a seventh.
+  gateway: ['--max-semi-space-size=8'],
 });
 
 /**
