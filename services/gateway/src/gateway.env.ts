@@ -70,6 +70,16 @@ export class GatewayEnv extends BaseEnv {
   @Max(64 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /**
+   * How long `upload/start` and `upload/complete` wait for the upload service: their work
+   * grows with the dataset's files (a URL signed per file; the objects listed), and under
+   * many teams at once they queue. Repeating a complete is safe.
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  UPLOAD_RPC_TIMEOUT_MS = 30_000;
+
   /** Window of the per-IP and per-user request limits. */
   @IsInt()
   @Min(1)

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { Naming } from '@flotilla/config';
+import { ENV, Naming } from '@flotilla/config';
 import {
   RpcError,
   STATUS_SNAPSHOT_DELETED,
@@ -20,9 +20,7 @@ import {
 } from '@flotilla/contracts';
 import { REDIS, RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
-
-/** How long the gateway waits for `upload.start` and `upload.complete`, whose work grows with the dataset's files. */
-const UPLOAD_RPC_TIMEOUT_MS = 30_000;
+import type { GatewayEnv } from '../gateway.env.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,6 +41,7 @@ export class DatasetsService {
     private readonly rpc: RpcClient,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly naming: Naming,
+    @Inject(ENV) private readonly env: GatewayEnv,
   ) {}
 
   /**
@@ -52,7 +51,7 @@ export class DatasetsService {
    * upload service's prefetch. A start the client gave up on stays `pending` and is purged.
    */
   start(input: StartUploadDto, user: AuthUser): Promise<StartUploadResponse> {
-    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user), timeoutMs: UPLOAD_RPC_TIMEOUT_MS });
+    return this.rpc.call('upload', UploadRpc.Start, input, { actor: actorOf(user), timeoutMs: this.env.UPLOAD_RPC_TIMEOUT_MS });
   }
 
   /**
@@ -61,7 +60,7 @@ export class DatasetsService {
    * A client that times out anyway may repeat it: a completed dataset answers its job.
    */
   complete(input: CompleteUploadDto, user: AuthUser): Promise<CompleteUploadResult> {
-    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: UPLOAD_RPC_TIMEOUT_MS });
+    return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: this.env.UPLOAD_RPC_TIMEOUT_MS });
   }
 
   list(user: AuthUser, cursor: string | undefined, limit: number | undefined, scope: 'team' | 'all' = 'team'): Promise<DatasetList> {

@@ -6,7 +6,7 @@ import { decodeStatusSnapshot, statusSnapshotKey } from '@flotilla/contracts';
 import { ProblemDetailsFilter } from '@flotilla/observability';
 import type { GatewayEnv } from '../gateway.env.js';
 import { authenticate, hostOf, takeOverRoute } from '../http/fast-route.js';
-import { RateLimiter, type LimitVerdict } from '../rate-limit/rate-limiter.service.js';
+import { RateLimiter, userLimits, type LimitVerdict } from '../rate-limit/rate-limiter.service.js';
 import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import { DatasetsService, isDatasetId } from './datasets.service.js';
 import { notModified, statusHeaders } from './validation.controller.js';
@@ -43,8 +43,7 @@ export class StatusRoute {
       const user = authenticated instanceof Promise ? await authenticated : authenticated;
       const { datasetId } = request.params as { datasetId: string };
       const ifNoneMatch = request.headers['if-none-match'];
-      const ip = { key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP };
-      const member = { key: `user:${user.id}`, limit: this.env.RATE_LIMIT_PER_USER };
+      const [ip, member] = userLimits(this.env, request.ip, user.id);
       let verdict: LimitVerdict & { value?: string };
       if (!isDatasetId(datasetId)) verdict = await this.limiter.hit([ip, member], this.env.RATE_LIMIT_WINDOW_SECONDS);
       else {

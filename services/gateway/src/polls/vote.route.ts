@@ -6,7 +6,7 @@ import { TokenVerifier } from '@flotilla/auth';
 import { correlationId, createValidationPipe, ProblemDetailsFilter } from '@flotilla/observability';
 import type { GatewayEnv } from '../gateway.env.js';
 import { authenticate, hostOf, takeOverRoute } from '../http/fast-route.js';
-import { RateLimiter, type LimitCheck } from '../rate-limit/rate-limiter.service.js';
+import { RateLimiter, userLimits, type LimitCheck } from '../rate-limit/rate-limiter.service.js';
 import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import { VoteDto } from './dto/polls.dto.js';
 import { PollsService, VOTES_UNAVAILABLE } from './polls.service.js';
@@ -64,8 +64,7 @@ export class VoteRoute {
       const authenticated = authenticate(this.tokens, request);
       const user = authenticated instanceof Promise ? await authenticated : authenticated;
       const { pollId } = request.params as { pollId: string };
-      const ip = { key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP };
-      const member = { key: `user:${user.id}`, limit: this.env.RATE_LIMIT_PER_USER };
+      const [ip, member] = userLimits(this.env, request.ip, user.id);
       let option = plainVote(request.body);
       try {
         option ??= ((await this.pipe.transform(request.body, { type: 'body', metatype: VoteDto })) as VoteDto).option;

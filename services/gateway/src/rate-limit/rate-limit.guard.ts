@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { ENV } from '@flotilla/config';
 import type { AuthUser } from '@flotilla/auth';
 import type { GatewayEnv } from '../gateway.env.js';
-import { RateLimiter } from './rate-limiter.service.js';
+import { ipLimit, RateLimiter, userLimits } from './rate-limiter.service.js';
 import { TooManyRequestsException } from './too-many-requests.exception.js';
 
 /**
@@ -21,9 +21,7 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<{ ip: string; user?: AuthUser; url: string }>();
     if (/^\/(health(\/|$|\?)|metrics($|\?))/.test(request.url)) return true;
-    const checks = [{ key: `ip:${request.ip}`, limit: this.env.RATE_LIMIT_PER_IP }];
-    if (request.user) checks.push({ key: `user:${request.user.id}`, limit: this.env.RATE_LIMIT_PER_USER });
-    const verdict = await this.limiter.hit(checks, this.env.RATE_LIMIT_WINDOW_SECONDS);
+    const verdict = await this.limiter.hit(request.user ? userLimits(this.env, request.ip, request.user.id) : [ipLimit(this.env, request.ip)], this.env.RATE_LIMIT_WINDOW_SECONDS);
     if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
     return true;
   }

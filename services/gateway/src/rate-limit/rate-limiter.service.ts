@@ -10,6 +10,17 @@ export interface LimitCheck {
   limit: number;
 }
 
+type LimitSettings = { RATE_LIMIT_PER_IP: number; RATE_LIMIT_PER_USER: number };
+
+/** The counter every request is held to: its address's. */
+export const ipLimit = (env: LimitSettings, ip: string): LimitCheck => ({ key: `ip:${ip}`, limit: env.RATE_LIMIT_PER_IP });
+
+/** The counters a signed-in user's request is held to: its address's, then its user's. */
+export const userLimits = (env: LimitSettings, ip: string, userId: string): [LimitCheck, LimitCheck] => [
+  ipLimit(env, ip),
+  { key: `user:${userId}`, limit: env.RATE_LIMIT_PER_USER },
+];
+
 export interface LimitVerdict {
   allowed: boolean;
   /** Seconds until the window of the exhausted counter ends. */
