@@ -60,7 +60,13 @@ describe('vote-consumer as a process: SIGKILL and SIGTERM during a flood', () =>
       await addVotes(redis, stream, chunk);
       sent.push(...chunk);
       if (kills.length < killAt.length && sent.length >= killAt[kills.length]!) {
-        // Kill it with batches in hand: read from the stream, not yet committed and acked.
+        // Kill it with batches in hand: read from the stream, not yet committed and acked. A
+        // backlog of several batches first, so one is being handled and the next read ahead
+        // whenever the kill lands (a lone batch commits in a few milliseconds).
+        const backlog = flood.slice(i + 500, i + 2500);
+        await addVotes(redis, stream, backlog);
+        sent.push(...backlog);
+        i += backlog.length;
         await waitFor(async () => (await pendingVotes(redis, stream)) > 0, { intervalMs: 5, what: 'a batch in flight' });
         await service.kill();
         kills.push({ pendingAtKill: await pendingVotes(redis, stream), persistedAtKill: await persisted() });
