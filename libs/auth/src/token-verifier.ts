@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims, type AuthUser } from './auth.types.js';
+import { JWT_VERIFY_OPTIONS, userOfClaims, type AuthUser } from './auth.types.js';
 import { ACTIVE_USER_CHECK, JWT_SECRET, type ActiveUserCheck } from './jwt.strategy.js';
 
 /** Verified tokens remembered at most; the least recently used goes first. */
@@ -94,20 +94,18 @@ export class TokenVerifier {
   }
 
   private verifySignature(token: string): AuthUser | null {
-    let claims: AccessTokenClaims & { exp?: number };
+    let claims: { exp?: number };
     try {
       claims = jwt.verify(token, this.key, {
-        algorithms: [JWT_ALGORITHM],
-        issuer: JWT_ISSUER,
-        audience: JWT_AUDIENCE,
-        ignoreExpiration: false,
+        ...JWT_VERIFY_OPTIONS,
+        algorithms: [...JWT_VERIFY_OPTIONS.algorithms],
         clockTimestamp: Math.floor(this.now() / 1000),
-      }) as AccessTokenClaims & { exp?: number };
+      }) as { exp?: number };
     } catch {
       return null;
     }
-    if (typeof claims !== 'object' || typeof claims.sub !== 'string' || (claims.role !== 'admin' && claims.role !== 'member')) return null;
-    const user: AuthUser = { id: claims.sub, email: claims.email, role: claims.role, teamId: claims.teamId ?? null };
+    const user = userOfClaims(claims);
+    if (!user) return null;
     // A token without `exp` never expires for jsonwebtoken; it is still only remembered for an hour.
     const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : this.now() + 3_600_000;
     if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
