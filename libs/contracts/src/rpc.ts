@@ -54,3 +54,8 @@ export interface RpcActor {
   role: 'admin' | 'member';
   teamId: string | null;
 }
+
+/** Whether `actor` may reach what belongs to team `teamId`: administrators everything, members their own team's. */
+export function mayAccessTeam(actor: Pick<RpcActor, 'role' | 'teamId'>, teamId: string): boolean {
+  return actor.role === 'admin' || actor.teamId === teamId;
+}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ENV } from '@flotilla/config';
 import {
+  mayAccessTeam,
   RolloutStrategies,
   RpcError,
   StoreEventTypes,
@@ -212,7 +213,7 @@ export class StoresService {
   /** The store if the caller may see it; another team's id is simply not found. */
   private async findScoped(storeId: string, actor: RpcActor): Promise<StoreRow> {
     const row = await this.repo.find(storeId);
-    if (!row || (actor.role !== 'admin' && row.team_id !== actor.teamId)) throw new RpcError('NOT_FOUND', `Store ${storeId} does not exist.`);
+    if (!row || !mayAccessTeam(actor, row.team_id)) throw new RpcError('NOT_FOUND', `Store ${storeId} does not exist.`);
     return row;
   }
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { ENV } from '@flotilla/config';
 import {
+  mayAccessTeam,
   DatasetEvents,
   decodePageCursor,
   encodePageCursor,
@@ -513,7 +514,7 @@ export class DatasetsService {
   /** The dataset if the caller may see it; another team's id is simply not found. */
   private async findScoped(datasetId: string, actor: RpcActor, runner: SqlRunner | EntityManager = this.dataSource): Promise<DatasetRow> {
     const [row] = (await runner.query(`SELECT * FROM datasets WHERE id = $1`, [datasetId])) as DatasetRow[];
-    if (!row || (actor.role !== 'admin' && row.team_id !== actor.teamId)) throw new RpcError('NOT_FOUND', `Dataset ${datasetId} does not exist.`);
+    if (!row || !mayAccessTeam(actor, row.team_id)) throw new RpcError('NOT_FOUND', `Dataset ${datasetId} does not exist.`);
     return row;
   }
 

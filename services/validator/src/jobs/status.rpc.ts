@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { IsUUID } from 'class-validator';
-import { FINISHED_JOB_STATUSES, RpcError, ValidatorRpc, type ValidationStatus } from '@flotilla/contracts';
+import { FINISHED_JOB_STATUSES, mayAccessTeam, RpcError, ValidatorRpc, type ValidationStatus } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { JobStore } from './job-store.js';
 import { StatusSnapshots } from './status-snapshots.js';
@@ -38,7 +38,7 @@ export class StatusRpc implements OnModuleInit {
     const job = await this.jobs.latest(datasetId);
     const actor = meta.actor;
     if (!job && actor) return null;
-    if (!job || !actor || (actor.role !== 'admin' && actor.teamId !== job.team_id)) {
+    if (!job || !actor || !mayAccessTeam(actor, job.team_id)) {
       throw new RpcError('NOT_FOUND', `No validation job for dataset ${datasetId}.`);
     }
     const status = await this.jobs.status(job);
