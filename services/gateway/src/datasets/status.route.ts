@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ENV, Naming } from '@flotilla/config';
 import { TokenVerifier, type AuthUser } from '@flotilla/auth';
-import { decodeStatusSnapshot, statusSnapshotKey } from '@flotilla/contracts';
-import { ProblemDetailsFilter } from '@flotilla/observability';
+import { decodeStatusSnapshot, mayAccessTeam, statusSnapshotKey } from '@flotilla/contracts';
 import type { GatewayEnv } from '../gateway.env.js';
-import { authenticate, hostOf, takeOverRoute } from '../http/fast-route.js';
+import { FastRoute } from '../http/fast-route.js';
 import { RateLimiter, userLimits, type LimitVerdict } from '../rate-limit/rate-limiter.service.js';
 import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import { DatasetsService, isDatasetId } from './datasets.service.js';
@@ -21,59 +20,43 @@ import { notModified, statusHeaders } from './validation.controller.js';
  * 404, 200 with ETag, Cache-Control and Retry-After while running, 304 on If-None-Match.
  */
 @Injectable()
-export class StatusRoute {
-  private readonly filter = new ProblemDetailsFilter();
-
+export class StatusRoute extends FastRoute {
   constructor(
-    private readonly tokens: TokenVerifier,
+    tokens: TokenVerifier,
     private readonly datasets: DatasetsService,
     private readonly limiter: RateLimiter,
     private readonly naming: Naming,
     @Inject(ENV) private readonly env: GatewayEnv,
-  ) {}
-
-  /** Takes over the handler of `url` (GET) when it is registered; call before the app initialises. */
-  install(fastify: FastifyInstance, url: string): void {
-    takeOverRoute(fastify, 'GET', url, (request, reply) => this.handle(request, reply));
+  ) {
+    super('GET', tokens);
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    try {
-      const authenticated = authenticate(this.tokens, request);
-      const user = authenticated instanceof Promise ? await authenticated : authenticated;
-      const { datasetId } = request.params as { datasetId: string };
-      const ifNoneMatch = request.headers['if-none-match'];
-      const [ip, member] = userLimits(this.env, request.ip, user.id);
-      let verdict: LimitVerdict & { value?: string };
-      if (!isDatasetId(datasetId)) verdict = await this.limiter.hit([ip, member], this.env.RATE_LIMIT_WINDOW_SECONDS);
-      else {
-        try {
-          verdict = await this.limiter.hitThenGet(ip, member, this.env.RATE_LIMIT_WINDOW_SECONDS, this.naming.key(statusSnapshotKey(datasetId)));
-        } catch {
-          // Redis is down: limits are not enforced (as RateLimiter.hit), the services answer.
-          verdict = { allowed: true, retryAfterSeconds: 0 };
-        }
+  protected async serve(request: FastifyRequest, reply: FastifyReply, user: AuthUser): Promise<void> {
+    const { datasetId } = request.params as { datasetId: string };
+    const ifNoneMatch = request.headers['if-none-match'];
+    const [ip, member] = userLimits(this.env, request.ip, user.id);
+    let verdict: LimitVerdict & { value?: string };
+    if (!isDatasetId(datasetId)) verdict = await this.limiter.hit([ip, member], this.env.RATE_LIMIT_WINDOW_SECONDS);
+    else {
+      try {
+        verdict = await this.limiter.hitThenGet(ip, member, this.env.RATE_LIMIT_WINDOW_SECONDS, this.naming.key(statusSnapshotKey(datasetId)));
+      } catch {
+        // Redis is down: limits are not enforced (as RateLimiter.hit), the services answer.
+        verdict = { allowed: true, retryAfterSeconds: 0 };
       }
-      if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
-      const snapshot = verdict.value === undefined ? undefined : decodeStatusSnapshot(verdict.value);
-      if (snapshot && mayRead(user, snapshot.teamId)) {
-        void reply.headers(statusHeaders({ status: snapshot.jobStatus }, snapshot.version));
-        if (notModified(ifNoneMatch, snapshot.version)) void reply.code(304).send();
-        // The JSON as the validator wrote it: what serialising the parsed status would give.
-        else void reply.type('application/json; charset=utf-8').send(snapshot.statusJson);
-        return;
-      }
-      const versioned = await this.datasets.status(datasetId, user);
-      void reply.headers(statusHeaders(versioned.status, versioned.version));
-      if (notModified(ifNoneMatch, versioned.version)) void reply.code(304).send();
-      else void reply.send(versioned.status);
-    } catch (error) {
-      this.filter.catch(error, hostOf(request, reply));
     }
+    if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
+    const snapshot = verdict.value === undefined ? undefined : decodeStatusSnapshot(verdict.value);
+    if (snapshot && mayAccessTeam(user, snapshot.teamId)) {
+      void reply.headers(statusHeaders({ status: snapshot.jobStatus }, snapshot.version));
+      if (notModified(ifNoneMatch, snapshot.version)) void reply.code(304).send();
+      // The JSON as the validator wrote it: what serialising the parsed status would give.
+      else void reply.type('application/json; charset=utf-8').send(snapshot.statusJson);
+      return;
+    }
+    const versioned = await this.datasets.status(datasetId, user);
+    void reply.headers(statusHeaders(versioned.status, versioned.version));
+    if (notModified(ifNoneMatch, versioned.version)) void reply.code(304).send();
+    else void reply.send(versioned.status);
   }
-}
-
-/** Administrators read every team's datasets; members their own team's. */
-function mayRead(user: AuthUser, teamId: string): boolean {
-  return user.role === 'admin' || (user.teamId !== null && user.teamId === teamId);
 }

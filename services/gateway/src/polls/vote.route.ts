@@ -1,11 +1,11 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '@flotilla/config';
-import { TokenVerifier } from '@flotilla/auth';
-import { correlationId, createValidationPipe, ProblemDetailsFilter } from '@flotilla/observability';
+import { TokenVerifier, type AuthUser } from '@flotilla/auth';
+import { correlationId, createValidationPipe } from '@flotilla/observability';
 import type { GatewayEnv } from '../gateway.env.js';
-import { authenticate, hostOf, takeOverRoute } from '../http/fast-route.js';
+import { FastRoute } from '../http/fast-route.js';
 import { RateLimiter, userLimits, type LimitCheck } from '../rate-limit/rate-limiter.service.js';
 import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import { VoteDto } from './dto/polls.dto.js';
@@ -42,54 +42,44 @@ export function plainVote(body: unknown): string | undefined {
  * per-user counters and the XADD in one script.
  */
 @Injectable()
-export class VoteRoute {
-  private readonly filter = new ProblemDetailsFilter();
+export class VoteRoute extends FastRoute {
   private readonly pipe = createValidationPipe();
 
   constructor(
-    private readonly tokens: TokenVerifier,
+    tokens: TokenVerifier,
     private readonly polls: PollsService,
     private readonly limiter: RateLimiter,
     @Inject(ENV) private readonly env: GatewayEnv,
-  ) {}
-
-  /** Takes over the handler of `url` (POST) when it is registered; call before the app initialises. */
-  install(fastify: FastifyInstance, url: string): void {
-    takeOverRoute(fastify, 'POST', url, (request, reply) => this.handle(request, reply));
+  ) {
+    super('POST', tokens);
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  protected async serve(request: FastifyRequest, reply: FastifyReply, user: AuthUser): Promise<void> {
+    // Awaits only what cannot be answered at once: a poll not yet known, a body that is not a plain vote.
+    const { pollId } = request.params as { pollId: string };
+    const [ip, member] = userLimits(this.env, request.ip, user.id);
+    let option = plainVote(request.body);
     try {
-      // Awaits only what cannot be answered at once: a token or poll not yet known, a body that is not a plain vote.
-      const authenticated = authenticate(this.tokens, request);
-      const user = authenticated instanceof Promise ? await authenticated : authenticated;
-      const { pollId } = request.params as { pollId: string };
-      const [ip, member] = userLimits(this.env, request.ip, user.id);
-      let option = plainVote(request.body);
-      try {
-        option ??= ((await this.pipe.transform(request.body, { type: 'body', metatype: VoteDto })) as VoteDto).option;
-        const checking = this.polls.checkVote(pollId, option);
-        if (checking) await checking;
-      } catch (error) {
-        // Refused votes count against the limits too, and a caller past them hears 429 first.
-        await this.limit([ip, member]);
-        throw error;
-      }
-      const voteId = randomUUID();
-      const requestId = (request as { correlationId?: string }).correlationId ?? correlationId();
-      const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
-      let verdict;
-      try {
-        verdict = await this.limiter.hitThenAppend(ip, member, this.env.RATE_LIMIT_WINDOW_SECONDS, this.polls.votesStream, this.polls.voteEntry(voteId, pollId, option, user, origin, requestId));
-      } catch {
-        throw new ServiceUnavailableException(VOTES_UNAVAILABLE);
-      }
-      if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
-      this.polls.accepted();
-      void reply.code(202).send({ voteId, pollId, option });
+      option ??= ((await this.pipe.transform(request.body, { type: 'body', metatype: VoteDto })) as VoteDto).option;
+      const checking = this.polls.checkVote(pollId, option);
+      if (checking) await checking;
     } catch (error) {
-      this.filter.catch(error, hostOf(request, reply));
+      // Refused votes count against the limits too, and a caller past them hears 429 first.
+      await this.limit([ip, member]);
+      throw error;
     }
+    const voteId = randomUUID();
+    const requestId = (request as { correlationId?: string }).correlationId ?? correlationId();
+    const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
+    let verdict;
+    try {
+      verdict = await this.limiter.hitThenAppend(ip, member, this.env.RATE_LIMIT_WINDOW_SECONDS, this.polls.votesStream, this.polls.voteEntry(voteId, pollId, option, user, origin, requestId));
+    } catch {
+      throw new ServiceUnavailableException(VOTES_UNAVAILABLE);
+    }
+    if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
+    this.polls.accepted();
+    void reply.code(202).send({ voteId, pollId, option });
   }
 
   private async limit(checks: LimitCheck[]): Promise<void> {

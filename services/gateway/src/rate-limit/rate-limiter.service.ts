@@ -63,6 +63,12 @@ const HIT_THEN_APPEND = hitThen(`return { 1, redis.call('XADD', KEYS[3], '*', un
 /** …then reads the string KEYS[3]: `{1, value}`, or `{1}` when there is none. */
 const HIT_THEN_GET = hitThen(`return { 1, redis.call('GET', KEYS[3]) }`);
 
+/** A `hitThen` script's `{0, seconds}`: refused, with the counters' remaining window (1 s to the whole window). */
+const refused = (windowSeconds: number, ttl: number | string | undefined): LimitVerdict => ({
+  allowed: false,
+  retryAfterSeconds: Math.max(1, Math.min(windowSeconds, Number(ttl))),
+});
+
 type HitThenGet = (ipKey: string, userKey: string, key: string, window: number, ipLimit: number, userLimit: number) => Promise<[0 | 1, (number | string)?]>;
 type HitThenAppend = (ipKey: string, userKey: string, stream: string, window: number, ipLimit: number, userLimit: number, ...fields: string[]) => Promise<[0 | 1, number | string]>;
 
@@ -96,16 +102,9 @@ export class RateLimiter {
    * reads `key`. Rejects when Redis is unavailable.
    */
   async hitThenGet(ip: LimitCheck, user: LimitCheck, windowSeconds: number, key: string): Promise<LimitVerdict & { value?: string }> {
-    const [allowed, value] = await this.hitThenGetScript(
-      this.naming.key(`ratelimit:${ip.key}`),
-      this.naming.key(`ratelimit:${user.key}`),
-      key,
-      windowSeconds,
-      Math.max(0, ip.limit),
-      Math.max(0, user.limit),
-    );
+    const [allowed, value] = await this.hitThenGetScript(...this.scriptArgs(ip, user, key, windowSeconds));
     if (allowed === 1) return { allowed: true, retryAfterSeconds: 0, ...(typeof value === 'string' ? { value } : {}) };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.min(windowSeconds, Number(value))) };
+    return refused(windowSeconds, value);
   }
 
   /**
@@ -121,17 +120,26 @@ export class RateLimiter {
     stream: string,
     fields: string[],
   ): Promise<LimitVerdict & { entryId?: string }> {
-    const [written, value] = await this.hitThenAppendScript(
-      this.naming.key(`ratelimit:${ip.key}`),
-      this.naming.key(`ratelimit:${user.key}`),
-      stream,
+    const [written, value] = await this.hitThenAppendScript(...this.scriptArgs(ip, user, stream, windowSeconds), ...fields);
+    if (written === 1) return { allowed: true, retryAfterSeconds: 0, entryId: String(value) };
+    return refused(windowSeconds, value);
+  }
+
+  /** The Redis key of the counter named `name` (e.g. `ip:1.2.3.4`). */
+  private counter(name: string): string {
+    return this.naming.key(`ratelimit:${name}`);
+  }
+
+  /** The arguments every `hitThen` script starts with: the two counters, the key it goes on to, the window, the limits. */
+  private scriptArgs(ip: LimitCheck, user: LimitCheck, key: string, windowSeconds: number): [string, string, string, number, number, number] {
+    return [
+      this.counter(ip.key),
+      this.counter(user.key),
+      key,
       windowSeconds,
       Math.max(0, ip.limit),
       Math.max(0, user.limit),
-      ...fields,
-    );
-    if (written === 1) return { allowed: true, retryAfterSeconds: 0, entryId: String(value) };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.min(windowSeconds, Number(value))) };
+    ];
   }
 
   /** Counts one hit on every counter and tells whether all are still within their limit. */
@@ -140,7 +148,7 @@ export class RateLimiter {
     if (active.length === 0) return { allowed: true, retryAfterSeconds: 0 };
     const pipeline = this.redis.pipeline();
     for (const c of active) {
-      const key = this.naming.key(`ratelimit:${c.key}`);
+      const key = this.counter(c.key);
       pipeline.incr(key).expire(key, windowSeconds, 'NX');
     }
     try {
@@ -161,7 +169,7 @@ export class RateLimiter {
   /** Reads counters without counting a hit. */
   async exceeded(checks: LimitCheck[], windowSeconds: number): Promise<LimitVerdict> {
     try {
-      const keys = checks.map((c) => this.naming.key(`ratelimit:${c.key}`));
+      const keys = checks.map((c) => this.counter(c.key));
       const counts = await this.redis.mget(...keys);
       const over = checks.some((c, i) => c.limit > 0 && Number(counts[i] ?? 0) >= c.limit);
       return over ? { allowed: false, retryAfterSeconds: await this.remaining(checks, windowSeconds) } : { allowed: true, retryAfterSeconds: 0 };
@@ -172,11 +180,11 @@ export class RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.naming.key(`ratelimit:${key}`)).catch((error: unknown) => this.warnUnavailable(error));
+    await this.redis.del(this.counter(key)).catch((error: unknown) => this.warnUnavailable(error));
   }
 
   private async remaining(checks: LimitCheck[], windowSeconds: number): Promise<number> {
-    const ttls = await Promise.all(checks.map((c) => this.redis.ttl(this.naming.key(`ratelimit:${c.key}`))));
+    const ttls = await Promise.all(checks.map((c) => this.redis.ttl(this.counter(c.key))));
     return Math.max(1, Math.min(windowSeconds, Math.max(...ttls.map((t) => (t > 0 ? t : 1)))));
   }
 
