@@ -1,7 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
-import { JWT_SECRET, JwtStrategy } from './jwt.strategy.js';
-import { TokenVerifier, tokenVerifierProvider } from './token-verifier.js';
+import { JWT_SECRET, TokenVerifier, tokenVerifierProvider } from './token-verifier.js';
 
 export interface AuthModuleOptions {
   /** Provider (or factory) of the HMAC secret. */
@@ -22,11 +20,10 @@ export class AuthModule {
   static forRoot(options: AuthModuleOptions): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PassportModule, ...(options.imports ?? [])],
+      imports: options.imports ?? [],
       providers: [
         { provide: JWT_SECRET, ...options.secret } as Provider,
         ...(options.providers ?? []),
-        JwtStrategy,
         tokenVerifierProvider,
       ],
       exports: [JWT_SECRET, TokenVerifier],

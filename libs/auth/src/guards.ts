@@ -1,25 +1,27 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser, Role } from './auth.types.js';
 import { ROLES } from './decorators.js';
-import { currentContext, IS_PUBLIC } from '@flotilla/observability';
+import { IS_PUBLIC } from '@flotilla/observability';
+import { authenticate, TokenVerifier } from './token-verifier.js';
 
-/** Requires a valid bearer token on every route not marked `@Public()`. */
+/**
+ * Requires a valid bearer token on every route not marked `@Public()`; the caller becomes
+ * `request.user`. Verified with the same cached {@link TokenVerifier} as the routes
+ * served outside Nest's chain, so a repeated token costs no signature check anywhere.
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenVerifier,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const ok = (await super.canActivate(context)) as boolean;
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
-    const ctx = currentContext();
-    if (ok && user && ctx) ctx.userId = user.id;
-    return ok;
+    await authenticate(this.tokens, context.switchToHttp().getRequest<{ headers: { authorization?: string }; user?: AuthUser }>());
+    return true;
   }
 }
 

@@ -1,6 +1,5 @@
 export * from './auth.types.js';
 export * from './decorators.js';
-export * from './jwt.strategy.js';
 export * from './guards.js';
 export * from './auth.module.js';
 export * from './token-verifier.js';

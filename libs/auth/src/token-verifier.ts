@@ -1,8 +1,20 @@
-import type { Provider } from '@nestjs/common';
+import { UnauthorizedException, type Provider } from '@nestjs/common';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { currentContext } from '@flotilla/observability';
 import { JWT_VERIFY_OPTIONS, userOfClaims, type AuthUser } from './auth.types.js';
-import { ACTIVE_USER_CHECK, JWT_SECRET, type ActiveUserCheck } from './jwt.strategy.js';
+
+export const JWT_SECRET = Symbol('JWT_SECRET');
+
+/**
+ * Optional check that a token's user still exists and is active; a service that owns
+ * users provides it so tokens of deleted users stop working.
+ */
+export const ACTIVE_USER_CHECK = Symbol('ACTIVE_USER_CHECK');
+export type ActiveUserCheck = ((userId: string) => Promise<boolean>) & {
+  /** Optional: true when the check would answer true right now without any I/O (lets a caller skip the await). */
+  knownActive?: (userId: string) => boolean;
+};
 
 /** Verified tokens remembered at most; the least recently used goes first. */
 export const TOKEN_CACHE_SIZE = 10_000;
@@ -29,8 +41,8 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Verifies bearer tokens with exactly the rules of {@link JwtStrategy} (HS256 only, issuer,
- * audience, expiry, a known role), for routes served outside Nest's guard chain. A client
+ * Verifies bearer tokens (HS256 only, issuer, audience, expiry, a known role) for
+ * JwtAuthGuard and for routes served outside Nest's guard chain. A client
  * sends the same token for its whole lifetime, so tokens already verified are kept in a
  * bounded LRU map keyed by the token string (recency kept to the second), each until its own `exp`: a repeated token
  * costs a map lookup instead of an HMAC and two JSON parses. The active-user check still
@@ -120,3 +132,26 @@ export const tokenVerifierProvider: Provider = {
   inject: [JWT_SECRET, { token: ACTIVE_USER_CHECK, optional: true }],
   useFactory: (secret: string, isActive?: ActiveUserCheck) => new TokenVerifier(secret, isActive),
 };
+
+/**
+ * The caller of a request's bearer token, also set as `request.user` (for the request
+ * log and the roles guard) and in the log context; else 401. Synchronous when the
+ * verifier can answer without I/O (the usual case), so a hot path allocates no promise.
+ */
+export function authenticate(
+  tokens: TokenVerifier,
+  request: { headers: { authorization?: string }; user?: AuthUser },
+): AuthUser | Promise<AuthUser> {
+  const token = bearerToken(request.headers.authorization);
+  if (!token) throw new UnauthorizedException();
+  const found = tokens.verifyNow(token);
+  return found instanceof Promise ? found.then((user) => admit(request, user)) : admit(request, found);
+}
+
+function admit(request: { user?: AuthUser }, user: AuthUser | null): AuthUser {
+  if (!user) throw new UnauthorizedException();
+  request.user = user;
+  const context = currentContext();
+  if (context) context.userId = user.id;
+  return user;
+}

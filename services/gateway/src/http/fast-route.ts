@@ -1,7 +1,7 @@
-import { UnauthorizedException, type ArgumentsHost } from '@nestjs/common';
+import type { ArgumentsHost } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { bearerToken, type AuthUser, type TokenVerifier } from '@flotilla/auth';
-import { currentContext, ProblemDetailsFilter } from '@flotilla/observability';
+import { authenticate, type AuthUser, type TokenVerifier } from '@flotilla/auth';
+import { ProblemDetailsFilter } from '@flotilla/observability';
 
 /**
  * Replaces the handler of the route `method url` when Nest registers it: the route stays
@@ -14,27 +14,6 @@ export function takeOverRoute(fastify: FastifyInstance, method: string, url: str
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (route.url === url && methods.includes(method)) route.handler = handler;
   });
-}
-
-/**
- * What JwtAuthGuard does, with the cached verifier: the caller (also set as
- * `request.user` for the request log and in the log context), or the same 401.
- * Synchronous when the verifier can answer without I/O (the usual case), so the hot
- * path allocates no promise for it.
- */
-export function authenticate(tokens: TokenVerifier, request: FastifyRequest): AuthUser | Promise<AuthUser> {
-  const token = bearerToken(request.headers.authorization);
-  if (!token) throw new UnauthorizedException();
-  const found = tokens.verifyNow(token);
-  return found instanceof Promise ? found.then((user) => admit(request, user)) : admit(request, found);
-}
-
-function admit(request: FastifyRequest, user: AuthUser | null): AuthUser {
-  if (!user) throw new UnauthorizedException();
-  (request as FastifyRequest & { user?: AuthUser }).user = user;
-  const context = currentContext();
-  if (context) context.userId = user.id;
-  return user;
 }
 
 /** The ArgumentsHost an exception filter needs, for errors of a route served outside Nest. */
