@@ -49,8 +49,8 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
     secrets.set(`${name} (secret half)`, token.split('.')[1] ?? token);
   };
 
-  beforeAll(async () => {
-    await platform.start();
+  /** Every path that handles a secret, once. */
+  const exercise = async (): Promise<void> => {
     for (const [name, value] of [
       ['ADMIN_PASSWORD', ADMIN.password],
       ['a member password', MEMBER_PASSWORD],
@@ -111,6 +111,17 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
     await json('POST', '/api/v1/polls/cats-vs-dogs/votes', { option: 'hamsters' }, memberToken);
     // Let the request log and the audit catch up.
     await new Promise((r) => setTimeout(r, 1500));
+  };
+
+  beforeAll(async () => {
+    await platform.start();
+    try {
+      await exercise();
+    } catch (error) {
+      // What the services were doing when a step failed (they log at trace level here).
+      const tails = platform.recordedServices.map((svc) => `--- ${svc.name} (last 4000 characters) ---\n${svc.allOutput().slice(-4000)}`);
+      throw new Error(`${(error as Error).message}\n${tails.join('\n')}`);
+    }
   }, 180_000);
 
   afterAll(() => platform.stop());
