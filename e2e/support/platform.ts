@@ -95,7 +95,7 @@ export class Platform {
     const ports = new Map<ServiceName, number>();
     for (const name of this.names) ports.set(name, await freePort());
     // The gateway forwards the console to the admin service.
-    const adminUrl = ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')}` } : {};
+    const adminUrl: Record<string, string> = ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')}` } : {};
     for (const name of this.names) {
       const svc = new ServiceProcess(name, ports.get(name)!, this.env(name === 'gateway' ? adminUrl : {}));
       this.byName.set(name, svc);

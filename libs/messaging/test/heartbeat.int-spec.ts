@@ -130,7 +130,7 @@ describe('service heartbeats on the bus', () => {
     const otherId = other.get(Heartbeat).instanceId;
     await waitFor(() => beatsOf(otherId).some((b) => b.envelope.data.ready), { what: 'a ready beat', timeoutMs: 5000 });
     await other.close();
-    const last = await waitFor(() => beatsOf(otherId).at(-1)?.envelope.data.ready === false && beatsOf(otherId).at(-1), {
+    const last = await waitFor(() => (beatsOf(otherId).at(-1)?.envelope.data.ready === false ? beatsOf(otherId).at(-1) : undefined), {
       what: 'the final not-ready beat',
       timeoutMs: 5000,
     });

@@ -132,7 +132,7 @@ describe('StreamConsumer against a real Redis', () => {
 
   it('dead-letters a poison entry after maxDeliveries and processes the others once', async () => {
     const stream = newStream();
-    const ids = await addEntries(stream, 10, (i) => (i === 4 ? { poison: 'yes' } : {}));
+    const ids = await addEntries(stream, 10, (i): Record<string, string> => (i === 4 ? { poison: 'yes' } : {}));
     const poisonId = ids[4]!;
     const committed = new Map<string, number>();
     const attemptsOnPoison: number[] = [];

@@ -102,5 +102,5 @@ export async function resignWithSdk(
     },
     { signingDate, expiresIn: Number(q.get('X-Amz-Expires')), signableHeaders: signedHeaders },
   );
-  return String(signed.query['X-Amz-Signature']);
+  return String(signed.query?.['X-Amz-Signature']);
 }

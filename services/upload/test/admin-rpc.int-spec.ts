@@ -183,7 +183,7 @@ describe('upload: the admin patterns (purge, counts, every team\'s list)', () =>
   });
 
   it('purges more datasets than one round takes, each once', async () => {
-    const ids = Array.from({ length: 250 }, () => randomUUID());
+    const ids: string[] = Array.from({ length: 250 }, () => randomUUID());
     await db.query(
       `INSERT INTO "${schema}".datasets (id, team_id, created_by, name, profile, status, file_count, total_bytes, upload_expires_at, created_at)
        SELECT u.id, $2, $3, 'bulk', 'xray', 'passed', 1, 10, now(), now() - interval '30 days' - make_interval(secs => u.n)

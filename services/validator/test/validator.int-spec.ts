@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type Message } from 'amqplib';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,7 +79,7 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     return envelope;
   }
 
-  function publish(envelope: unknown, type = DatasetEvents.Uploaded): void {
+  function publish(envelope: unknown, type: string = DatasetEvents.Uploaded): void {
     channel.publish(names.eventsExchange, type, Buffer.from(JSON.stringify(envelope)), { persistent: true, contentType: 'application/json' });
   }
 
@@ -88,15 +88,15 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
   const completedFor = (jobId: string) => completed.filter((e) => e.data.jobId === jobId);
 
   /** Dead letters taken so far (unacknowledged until a test acks them): each call adds the new ones. */
-  const taken: ConsumeMessage[] = [];
-  async function deadLetters(): Promise<ConsumeMessage[]> {
+  const taken: Message[] = [];
+  async function deadLetters(): Promise<Message[]> {
     for (;;) {
       const message = await channel.get(names.deadLetterQueue, { noAck: false });
       if (!message) return [...taken];
       taken.push(message);
     }
   }
-  function settle(messages: ConsumeMessage[]): void {
+  function settle(messages: Message[]): void {
     for (const m of messages) {
       channel.ack(m);
       taken.splice(taken.indexOf(m), 1);
