@@ -221,7 +221,7 @@ describe('security: tokens, tenancy, admin routes, presigned URLs', () => {
       const file = { filename: 'scope.png', contentType: 'image/png', sizeBytes: 4096 };
       const big = { filename: 'volume.nii', contentType: 'application/octet-stream', sizeBytes: 6 * MiB };
       const before = Date.now();
-      const start = await platform.api.request<{ datasetId: string; expiresIn: number; files: { fileId: string; filename: string; method?: string; uploadUrl?: string; headers?: Record<string, string>; expiresAt: string; multipart?: { uploadId: string; parts: { partNumber: number; uploadUrl: string }[] } }[] }>(
+      const start = await platform.api.request<{ datasetId: string; expiresIn: number; files: { fileId: string; filename: string; method?: string; uploadUrl?: string; headers?: Record<string, string>; expiresAt: string; multipart?: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; sizeBytes: number; uploadUrl: string }[] } }[] }>(
         'POST',
         '/api/v1/upload/start',
         { token: alpha.token, body: { datasetName: 'scoped', profile: 'xray', files: [file, big] } },
@@ -265,22 +265,26 @@ describe('security: tokens, tenancy, admin routes, presigned URLs', () => {
       figures.push(...attempts.map(([what, ok]) => `${what}: ${ok ? 'accepted' : 'refused'}`));
       expect(attempts).toEqual(attempts.map(([what], i) => [what, i === 0]));
 
-      // Multipart: each part URL is one PUT of one part number of this upload of this key.
+      // Multipart: each part URL is one PUT of one part number, of its part's length, of this upload of this key.
       const multi = start.body.files.find((f) => f.filename === big.filename)!;
-      expect(multi.multipart!.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+      const partSize = multi.multipart!.partSizeBytes;
+      expect(multi.multipart!.parts.map((p) => [p.partNumber, p.sizeBytes])).toEqual([[1, partSize], [2, big.sizeBytes - partSize]]);
       for (const part of multi.multipart!.parts) {
+        const length = { 'content-length': String(part.sizeBytes) };
         const pu = new URL(part.uploadUrl);
         expect(decodeURIComponent(pu.pathname)).toBe(`/flotilla-${platform.namespace}/datasets/${datasetId}/${multi.fileId}/${big.filename}`);
         expect(pu.searchParams.get('partNumber')).toBe(String(part.partNumber));
         expect(pu.searchParams.get('uploadId')).toBe(multi.multipart!.uploadId);
         expect(Number(pu.searchParams.get('X-Amz-Expires'))).toBe(UPLOAD_URL_TTL_SECONDS);
-        expect(signatureAccepts({ method: 'PUT', url: pu, headers: {} }, secret)).toBe(true);
+        expect(signatureAccepts({ method: 'PUT', url: pu, headers: length }, secret)).toBe(true);
+        expect(signatureAccepts({ method: 'PUT', url: pu, headers: { 'content-length': String(part.sizeBytes + 1) } }, secret)).toBe(false);
+        expect(signatureAccepts({ method: 'PUT', url: pu, headers: { 'content-length': String(5 * 1024 * MiB) } }, secret)).toBe(false);
         const otherPart = new URL(pu);
         otherPart.searchParams.set('partNumber', String(part.partNumber + 2));
-        expect(signatureAccepts({ method: 'PUT', url: otherPart, headers: {} }, secret)).toBe(false);
-        expect(signatureAccepts({ method: 'GET', url: pu, headers: {} }, secret)).toBe(false);
+        expect(signatureAccepts({ method: 'PUT', url: otherPart, headers: length }, secret)).toBe(false);
+        expect(signatureAccepts({ method: 'GET', url: pu, headers: length }, secret)).toBe(false);
       }
-      figures.push(`multipart: ${multi.multipart!.parts.length} part URLs, each bound to its part number, upload id, key and PUT`);
+      figures.push(`multipart: ${multi.multipart!.parts.length} part URLs, each bound to its part number, length, upload id, key and PUT`);
 
       // The download link: one GET of one key, short-lived.
       const link = await platform.api.request<{ url: string; expiresAt: string }>('GET', `/api/v1/datasets/${alphaOwns.datasetId}/files/${alphaOwns.fileId}/download`, { token: alpha.token });

@@ -27,7 +27,7 @@ export interface StartBody {
     method?: 'PUT';
     uploadUrl?: string;
     headers?: Record<string, string>;
-    multipart?: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; uploadUrl: string }[] };
+    multipart?: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; sizeBytes: number; uploadUrl: string }[] };
   }[];
 }
 
@@ -64,7 +64,7 @@ export async function putFiles(start: StartBody, files: LocalFile[]): Promise<{ 
       const parts: { partNumber: number; etag: string }[] = [];
       for (const part of target.multipart.parts) {
         const from = (part.partNumber - 1) * target.multipart.partSizeBytes;
-        const res = await fetch(part.uploadUrl, { method: 'PUT', body: file.content.subarray(from, from + target.multipart.partSizeBytes) });
+        const res = await fetch(part.uploadUrl, { method: 'PUT', body: file.content.subarray(from, from + part.sizeBytes) });
         if (res.status !== 200) throw new Error(`part ${part.partNumber} of ${file.filename}: ${res.status} ${await res.text()}`);
         parts.push({ partNumber: part.partNumber, etag: res.headers.get('etag')! });
       }

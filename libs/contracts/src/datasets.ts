@@ -83,7 +83,8 @@ export interface SinglePutTarget {
 export interface MultipartTarget {
   fileId: string;
   filename: string;
-  multipart: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; uploadUrl: string }[] };
+  /** Every part is `partSizeBytes` long but the last, which holds the rest; each URL takes exactly its part's `sizeBytes`. */
+  multipart: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; sizeBytes: number; uploadUrl: string }[] };
   expiresAt: string;
 }
 

@@ -129,15 +129,18 @@ export class ObjectStorage {
   }
 
   /**
-   * Signs (no request) a URL for one PUT of part `partNumber` (1-10,000) of the upload:
-   * the key, upload id and part number are in the signed query. The part's size is not
-   * signed; S3 wants at least 5 MiB for every part but the last. The client reads the
-   * part's ETag from the response, and needs CORS to expose `ETag` in a browser.
+   * Signs (no request) a URL for one PUT of part `partNumber` (1-10,000) of the upload,
+   * exactly `contentLength` bytes long: the key, upload id and part number are in the
+   * signed query, the length is a signed header (S3 wants at least 5 MiB for every part
+   * but the last). The client reads the part's ETag from the response, and needs CORS to
+   * expose `ETag` in a browser.
    */
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.public, new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), {
-      expiresIn: expiresInSeconds,
-    });
+  async presignUploadPart(
+    key: string,
+    part: { uploadId: string; partNumber: number; contentLength: number; expiresInSeconds: number },
+  ): Promise<string> {
+    const command = new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: part.uploadId, PartNumber: part.partNumber, ContentLength: part.contentLength });
+    return getSignedUrl(this.public, command, { expiresIn: part.expiresInSeconds, signableHeaders: new Set(['content-length']) });
   }
 
   /**

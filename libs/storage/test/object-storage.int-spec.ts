@@ -44,8 +44,9 @@ describe('ObjectStorage against the embedded S3', () => {
     const uploadId = await storage.createMultipartUpload(key, 'application/octet-stream');
     const parts: { partNumber: number; etag: string }[] = [];
     for (let n = 1; (n - 1) * part < body.length; n++) {
-      const url = await storage.presignUploadPart(key, uploadId, n, 60);
-      const res = await fetch(url, { method: 'PUT', body: body.subarray((n - 1) * part, n * part) });
+      const chunk = body.subarray((n - 1) * part, n * part);
+      const url = await storage.presignUploadPart(key, { uploadId, partNumber: n, contentLength: chunk.length, expiresInSeconds: 60 });
+      const res = await fetch(url, { method: 'PUT', body: chunk });
       expect(res.status).toBe(200);
       parts.push({ partNumber: n, etag: res.headers.get('etag')! });
     }
@@ -178,19 +179,22 @@ describe('ObjectStorage against the embedded S3', () => {
       const sent = (): Sent => ({ method: 'PUT', url, headers: { 'content-length': String(5 * MiB) } });
 
       beforeAll(async () => {
-        url = await storage.presignUploadPart('datasets/ds/f/big.nii', 'upload-1', 7, 600);
+        url = await storage.presignUploadPart('datasets/ds/f/big.nii', { uploadId: 'upload-1', partNumber: 7, contentLength: 5 * MiB, expiresInSeconds: 600 });
       });
 
-      it('holds one part of one upload of one key, by PUT', async () => {
+      it('holds one part, of its length, of one upload of one key, by PUT', async () => {
         expect(await accepted(sent())).toBe(true);
         expect(params(url).get('partNumber')).toBe('7');
         expect(params(url).get('uploadId')).toBe('upload-1');
         expect(params(url).get('X-Amz-Expires')).toBe('600');
+        expect(params(url).get('X-Amz-SignedHeaders')!.split(';').sort()).toEqual(['content-length', 'host']);
         expect(checksumParams(url)).toEqual([]);
       });
 
       it.each<[string, (r: Sent) => Sent]>([
         ['another method', (r) => ({ ...r, method: 'GET' })],
+        ['one more byte', (r) => ({ ...r, headers: { 'content-length': String(5 * MiB + 1) } })],
+        ['5 GiB', (r) => ({ ...r, headers: { 'content-length': String(5 * 1024 * MiB) } })],
         ['another part number', (r) => ({ ...r, url: r.url.replace('partNumber=7', 'partNumber=8') })],
         ['another upload', (r) => ({ ...r, url: r.url.replace('uploadId=upload-1', 'uploadId=upload-2') })],
         ['another key', (r) => ({ ...r, url: r.url.replace('big.nii', 'other.nii') })],
@@ -230,7 +234,7 @@ describe('ObjectStorage against the embedded S3', () => {
         loadEnv(StorageEnv, { S3_ENDPOINT: s3.endpoint, S3_PUBLIC_ENDPOINT: 'https://files.example.com', S3_BUCKET: 'storage-test', S3_SECRET_ACCESS_KEY: SECRET }),
       );
       const put = await split.presignPut('k.png', { contentLength: 10, contentType: 'image/png', expiresInSeconds: 60 });
-      const part = await split.presignUploadPart('k.bin', 'u', 1, 60);
+      const part = await split.presignUploadPart('k.bin', { uploadId: 'u', partNumber: 1, contentLength: 10, expiresInSeconds: 60 });
       const get = (await split.presignGet('k.png', { expiresInSeconds: 60 })).url;
       for (const url of [put.url, part, get]) expect(new URL(url).origin).toBe('https://files.example.com');
       const request = { method: 'PUT', url: put.url, headers: { ...put.headers, 'content-length': '10' } };

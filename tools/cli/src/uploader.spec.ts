@@ -10,10 +10,19 @@ import { makeFolder, noise, removeFolder } from './test/folders.js';
 
 const file = (filename: string, sizeBytes: number): FolderFile => ({ filename, path: join('/data', filename), sizeBytes, contentType: 'application/dicom' });
 const expiresAt = '2030-01-01T00:00:00Z';
-const multipart = (fileId: string, filename: string, partSizeBytes: number, count: number): FileTarget => ({
+/** Parts listed last first; each signed for its share of a file of `fileSize` bytes. */
+const multipart = (fileId: string, filename: string, partSizeBytes: number, count: number, fileSize = partSizeBytes * count): FileTarget => ({
   fileId,
   filename,
-  multipart: { uploadId: 'u', partSizeBytes, parts: Array.from({ length: count }, (_, i) => ({ partNumber: count - i, uploadUrl: `http://s/${count - i}` })) },
+  multipart: {
+    uploadId: 'u',
+    partSizeBytes,
+    parts: Array.from({ length: count }, (_, i) => count - i).map((n) => ({
+      partNumber: n,
+      sizeBytes: Math.min(partSizeBytes, fileSize - (n - 1) * partSizeBytes),
+      uploadUrl: `http://s/${n}`,
+    })),
+  },
   expiresAt,
 });
 
@@ -21,7 +30,7 @@ describe('planUploads', () => {
   it('cuts a multipart file into its parts, in part order, and keeps the signed headers of a single PUT', () => {
     const plan = planUploads(
       [file('a.dcm', 250), file('b.dcm', 10)],
-      [multipart('f1', 'a.dcm', 100, 3), { fileId: 'f2', filename: 'b.dcm', method: 'PUT', uploadUrl: 'http://s/b', headers: { 'Content-Type': 'application/dicom', 'x-amz-meta-k': 'v' }, expiresAt }],
+      [multipart('f1', 'a.dcm', 100, 3, 250), { fileId: 'f2', filename: 'b.dcm', method: 'PUT', uploadUrl: 'http://s/b', headers: { 'Content-Type': 'application/dicom', 'x-amz-meta-k': 'v' }, expiresAt }],
     );
     expect(plan.multipartFileIds).toEqual(['f1']);
     expect(plan.units.map((u) => [u.fileId, u.partNumber, u.start, u.length, u.url])).toEqual([
@@ -36,6 +45,7 @@ describe('planUploads', () => {
   it('refuses targets that do not match the files', () => {
     expect(() => planUploads([file('a.dcm', 250)], [multipart('f1', 'a.dcm', 100, 2)])).toThrow(ProtocolError);
     expect(() => planUploads([file('a.dcm', 250)], [multipart('f1', 'a.dcm', 0, 1)])).toThrow(/expected parts 1 to/);
+    expect(() => planUploads([file('a.dcm', 250)], [multipart('f1', 'a.dcm', 100, 3)])).toThrow(/signed part 3 of "a.dcm" for 100 bytes; that part holds 50/);
     expect(() => planUploads([file('a.dcm', 1)], [])).toThrow(/no target for "a.dcm"/);
     expect(() => planUploads([], [multipart('f1', 'x.dcm', 100, 1)])).toThrow(/which was not declared/);
     expect(() => planUploads([file('a.dcm', 1)], [multipart('f1', 'a.dcm', 100, 1), multipart('f2', 'a.dcm', 100, 1)])).toThrow(/two targets/);

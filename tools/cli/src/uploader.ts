@@ -92,13 +92,18 @@ export function planUploads(files: readonly FolderFile[], targets: readonly File
       multipartFileIds.push(target.fileId);
       for (const part of sorted) {
         const start = (part.partNumber - 1) * partSizeBytes;
+        const length = Math.min(partSizeBytes, file.sizeBytes - start);
+        // Each part URL is signed for its length: a part cut otherwise would be refused by S3.
+        if (part.sizeBytes !== length) {
+          throw new ProtocolError(`upload/start signed part ${part.partNumber} of "${file.filename}" for ${part.sizeBytes} bytes; that part holds ${length}.`);
+        }
         units.push({
           file,
           fileId: target.fileId,
           url: part.uploadUrl,
           headers: {},
           start,
-          length: Math.min(partSizeBytes, file.sizeBytes - start),
+          length,
           partNumber: part.partNumber,
         });
       }

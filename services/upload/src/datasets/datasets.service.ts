@@ -143,10 +143,11 @@ export class DatasetsService {
           const partSize = this.env.UPLOAD_PART_SIZE_BYTES;
           const count = Math.ceil(file.sizeBytes / partSize);
           const parts = await Promise.all(
-            Array.from({ length: count }, async (_, i) => ({
-              partNumber: i + 1,
-              uploadUrl: await this.storage.presignUploadPart(file.key, file.uploadId!, i + 1, ttl),
-            })),
+            Array.from({ length: count }, async (_, i) => {
+              const part = { partNumber: i + 1, sizeBytes: Math.min(partSize, file.sizeBytes - i * partSize) };
+              const uploadUrl = await this.storage.presignUploadPart(file.key, { uploadId: file.uploadId!, partNumber: part.partNumber, contentLength: part.sizeBytes, expiresInSeconds: ttl });
+              return { ...part, uploadUrl };
+            }),
           );
           targets.push({
             fileId: file.id,

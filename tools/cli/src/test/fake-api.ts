@@ -49,6 +49,8 @@ interface FakeFile {
   contentType: string;
   sizeBytes: number;
   uploadId?: string;
+  /** Each part's signed length, by part number. */
+  partSizes?: Map<number, number>;
   attempts: Map<number, number>;
   stored: Map<number, Buffer>;
   etags: Map<number, string>;
@@ -164,6 +166,7 @@ export class FakeApi {
       if (f.sizeBytes > threshold) {
         file.uploadId = `upload-${file.fileId}`;
         const count = Math.ceil(f.sizeBytes / partSize);
+        file.partSizes = new Map(Array.from({ length: count }, (_, i) => [i + 1, Math.min(partSize, f.sizeBytes - i * partSize)]));
         return {
           fileId: file.fileId,
           filename: f.filename,
@@ -172,6 +175,7 @@ export class FakeApi {
             partSizeBytes: partSize,
             parts: Array.from({ length: count }, (_, i) => ({
               partNumber: i + 1,
+              sizeBytes: file.partSizes!.get(i + 1)!,
               uploadUrl: `${this.url}/storage/${file.fileId}?uploadId=${file.uploadId}&partNumber=${i + 1}&X-Amz-Signature=sig`,
             })),
           },
@@ -197,12 +201,16 @@ export class FakeApi {
       record(failWith);
       return xmlError(res, failWith, 'InternalError', 'We encountered an internal error. Please try again.');
     }
-    // What S3 checks of a presigned PUT: the signed length and, for a whole object, the signed type.
+    // What S3 checks of a presigned PUT: the signed length (of the object or the part) and, for a whole object, the signed type.
     if (req.headers['content-length'] !== String(bytes.length) || req.headers['transfer-encoding']) {
       record(411);
       return xmlError(res, 411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     }
     if (partNumber === undefined && (req.headers['content-length'] !== String(file.sizeBytes) || req.headers['content-type'] !== file.contentType)) {
+      record(403);
+      return xmlError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    }
+    if (partNumber !== undefined && req.headers['content-length'] !== String(file.partSizes?.get(partNumber))) {
       record(403);
       return xmlError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
     }
