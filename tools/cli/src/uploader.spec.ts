@@ -48,7 +48,7 @@ describe('planUploads', () => {
     expect(() => planUploads([file('a.dcm', 250)], [multipart('f1', 'a.dcm', 100, 3)])).toThrow(/signed part 3 of "a.dcm" for 100 bytes; that part holds 50/);
     expect(() => planUploads([file('a.dcm', 1)], [])).toThrow(/no target for "a.dcm"/);
     expect(() => planUploads([], [multipart('f1', 'x.dcm', 100, 1)])).toThrow(/which was not declared/);
-    expect(() => planUploads([file('a.dcm', 1)], [multipart('f1', 'a.dcm', 100, 1), multipart('f2', 'a.dcm', 100, 1)])).toThrow(/two targets/);
+    expect(() => planUploads([file('a.dcm', 1)], [multipart('f1', 'a.dcm', 100, 1, 1), multipart('f2', 'a.dcm', 100, 1, 1)])).toThrow(/two targets/);
   });
 });
 
