@@ -35,6 +35,10 @@ const subscriptions = {
     await events.subscribe(['flaky.*'], async (envelope) => {
       if (countAttempt(envelope.id) === 1) throw new Error('transient failure');
     });
+    // Its database is away for its first five attempts, more than the consumer's three.
+    await events.subscribe(['outage.*'], async (envelope) => {
+      if (countAttempt(envelope.id) <= 5) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    });
     await events.subscribe(['poison.#'], async (envelope) => {
       countAttempt(envelope.id);
       throw new Error('cannot process poison');
@@ -104,6 +108,16 @@ describe('RabbitMQ events', () => {
       what: 'empty queues',
     });
     expect(attempts.get(envelope.id)).toBe(2);
+  });
+
+  it('retries an event whose dependency is not reachable without counting attempts, for as long as it takes', async () => {
+    const envelope = await publisher.publish('outage.db', { n: 1 });
+    await waitFor(() => attempts.get(envelope.id) === 6, { what: 'the sixth attempt, once the database is back' });
+    await waitFor(async () => (await probe.depth(validatorQueues.retryQueue)) === 0 && (await probe.depth(validatorQueues.eventsQueue)) === 0, {
+      what: 'empty queues',
+    });
+    expect(attempts.get(envelope.id)).toBe(6);
+    expect(await probe.takeAll(validatorQueues.deadLetterQueue)).toEqual([]);
   });
 
   it('dead-letters an event that fails every attempt, with the error recorded', async () => {

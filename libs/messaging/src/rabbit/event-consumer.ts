@@ -11,6 +11,7 @@ import { acceptCorrelationId, MetricsService, runWithContext } from '@flotilla/o
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
 import type { Counter } from 'prom-client';
+import { isDependencyUnavailable } from './dependency-errors.js';
 import { ackOn, publishConfirmed, QueueConsumer, rejectOn } from './queue-consumer.js';
 import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
@@ -49,6 +50,8 @@ const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-deat
  * in `x-last-error`), from where it comes back to this queue only after the retry
  * delay; after `maxAttempts` attempts it goes to `<service>.events.dlq` through
  * `flotilla.dlx` with the error in `x-error`, counted in `dead_letters_total{queue}`.
+ * A failure because a dependency is not reachable is retried the same way but not
+ * counted, for as long as the outage lasts.
  * Drains on shutdown like the RPC server.
  */
 @Injectable()
@@ -210,10 +213,13 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
 
   private async onFailure(channel: ConfirmChannel, message: ConsumeMessage, envelope: EventEnvelope, error: unknown): Promise<void> {
     const retries = retryCount(message.properties.headers);
-    const attempt = retries + 1;
+    // A dependency that is down (the service's database, say) is no fault of the event: the
+    // retry is not counted as an attempt, so an outage of any length dead-letters nothing.
+    const waiting = isDependencyUnavailable(error) && !(error instanceof NonRetryableEventError);
+    const attempt = waiting ? retries : retries + 1;
     const reason = errorMessage(error);
     const headers = republishHeaders(message);
-    if (attempt < this.options.maxAttempts && !(error instanceof NonRetryableEventError)) {
+    if (waiting || (attempt < this.options.maxAttempts && !(error instanceof NonRetryableEventError))) {
       try {
         await publishConfirmed(channel, '', this.names.retryQueue, message.content, {
           ...copiedProperties(message),
@@ -227,7 +233,9 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       ackOn(channel, message);
       this.handled.inc({ queue: this.queue, outcome: 'retry' });
       this.logger.warn(
-        `${envelope.type} ${envelope.id} failed (attempt ${attempt} of ${this.options.maxAttempts}), retrying in ${this.options.retryDelayMs} ms: ${reason}`,
+        waiting
+          ? `${envelope.type} ${envelope.id} waits for a dependency that is not reachable; retrying in ${this.options.retryDelayMs} ms, not counted as an attempt: ${reason}`
+          : `${envelope.type} ${envelope.id} failed (attempt ${attempt} of ${this.options.maxAttempts}), retrying in ${this.options.retryDelayMs} ms: ${reason}`,
       );
       return;
     }

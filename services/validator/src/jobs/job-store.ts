@@ -205,6 +205,11 @@ export class JobStore {
     return done;
   }
 
+  /** Resolves when Postgres answers. */
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
   /**
    * Jobs still `running` whose lease lapsed more than `graceMs` ago have nobody working
    * on them (their last attempt could not even record its failure, say while Postgres was

@@ -22,7 +22,8 @@ export const reportKey = (datasetId: string, jobId: string): string => `reports/
  * Runs validation jobs: streams each object once, applies the profile, stores the
  * report in S3 and records the verdict. A failure (S3 or Postgres away) is thrown so
  * the event is retried after a delay; the last allowed attempt ends the job `error`
- * and dead-letters the event, from where an operator can replay it.
+ * and dead-letters the event, from where an operator can replay it. While Postgres is
+ * away no job can be claimed, and the event's retries are not counted (EventConsumer).
  */
 @Injectable()
 export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -50,13 +51,24 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
     };
   }
 
-  /** Every few seconds, jobs nobody holds any more end `error` (see {@link JobStore.expireAbandoned}). */
+  /**
+   * Every few seconds, jobs nobody holds any more end `error` (see {@link JobStore.expireAbandoned}).
+   * Not in the first `grace` after start or after Postgres was away: events that waited
+   * (a redelivery, or a retry held back by the outage) come back within a retry delay and
+   * take up their jobs, whose leases lapsed meanwhile.
+   */
   onApplicationBootstrap(): void {
-    const grace = Math.max(10_000, this.env.VALIDATION_LEASE_MS);
+    const grace = Math.max(10_000, this.env.VALIDATION_LEASE_MS, 2 * this.env.VALIDATION_RETRY_DELAY_MS);
+    let reachableSince: number | undefined = Date.now();
     this.sweeper = setInterval(() => {
-      this.jobs.expireAbandoned(grace).then(
-        (n) => n > 0 && this.logger.warn(`${n} abandoned validation job(s) ended in error`),
-        () => undefined, // Postgres away: the next sweep tries again
+      const now = Date.now();
+      const settled = reachableSince !== undefined && now - reachableSince >= grace;
+      (settled ? this.jobs.expireAbandoned(grace) : this.jobs.ping().then(() => 0)).then(
+        (n) => {
+          reachableSince ??= now;
+          if (n > 0) this.logger.warn(`${n} abandoned validation job(s) ended in error`);
+        },
+        () => (reachableSince = undefined), // Postgres away: the next sweep tries again
       );
     }, 5000);
     this.sweeper.unref();
