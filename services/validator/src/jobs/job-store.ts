@@ -212,9 +212,9 @@ export class JobStore {
 
   /**
    * Jobs still `running` whose lease lapsed more than `graceMs` ago have nobody working
-   * on them (their last attempt could not even record its failure, say while Postgres was
-   * away): they end `error`, announced like any verdict. A replay of their event runs
-   * them again.
+   * on them and no event coming back for them (say, the last attempt was dead-lettered
+   * but could not record the verdict): they end `error`, announced like any verdict. A
+   * replay of their event runs them again.
    */
   async expireAbandoned(graceMs: number): Promise<number> {
     const expired = await this.dataSource.transaction(async (m) => {
