@@ -19,9 +19,12 @@ const slowQueues = topologyNames(naming, 'admin');
 
 const received: { envelope: EventEnvelope; contextId: string | undefined }[] = [];
 const attempts = new Map<string, number>();
+/** When each attempt of an event began. */
+const attemptTimes = new Map<string, number[]>();
 const countAttempt = (id: string): number => {
   const n = (attempts.get(id) ?? 0) + 1;
   attempts.set(id, n);
+  attemptTimes.set(id, [...(attemptTimes.get(id) ?? []), performance.now()]);
   return n;
 };
 
@@ -65,6 +68,13 @@ describe('RabbitMQ events', () => {
       { what },
     )) as GetMessage;
 
+  /** Events waiting in any retry tier. */
+  const retrying = async (): Promise<number> => {
+    let waiting = 0;
+    for (const queue of validatorQueues.retryQueues) waiting += await probe.depth(queue);
+    return waiting;
+  };
+
   beforeAll(async () => {
     probe = await BrokerProbe.open();
     consumerApp = await startService(namespace, { service: 'validator', maxAttempts: 3, retryDelayMs: 100 }, [subscriptions]);
@@ -104,7 +114,7 @@ describe('RabbitMQ events', () => {
   it('retries a failed event after the delay and then succeeds', async () => {
     const envelope = await publisher.publish('flaky.once', { n: 1 });
     await waitFor(() => attempts.get(envelope.id) === 2, { what: 'the second attempt' });
-    await waitFor(async () => (await probe.depth(validatorQueues.retryQueue)) === 0 && (await probe.depth(validatorQueues.eventsQueue)) === 0, {
+    await waitFor(async () => (await retrying()) === 0 && (await probe.depth(validatorQueues.eventsQueue)) === 0, {
       what: 'empty queues',
     });
     expect(attempts.get(envelope.id)).toBe(2);
@@ -113,7 +123,7 @@ describe('RabbitMQ events', () => {
   it('retries an event whose dependency is not reachable without counting attempts, for as long as it takes', async () => {
     const envelope = await publisher.publish('outage.db', { n: 1 });
     await waitFor(() => attempts.get(envelope.id) === 6, { what: 'the sixth attempt, once the database is back' });
-    await waitFor(async () => (await probe.depth(validatorQueues.retryQueue)) === 0 && (await probe.depth(validatorQueues.eventsQueue)) === 0, {
+    await waitFor(async () => (await retrying()) === 0 && (await probe.depth(validatorQueues.eventsQueue)) === 0, {
       what: 'empty queues',
     });
     expect(attempts.get(envelope.id)).toBe(6);
@@ -124,6 +134,10 @@ describe('RabbitMQ events', () => {
     const envelope = await publisher.publish('poison.pill', { bad: true });
     const dead = await deadLetterOf((m) => JSON.parse(m.content.toString()).id === envelope.id, 'the dead letter');
     expect(attempts.get(envelope.id)).toBe(3);
+    // Backoff: the first retry waited one retry delay (100 ms), the second two.
+    const [first, second, third] = attemptTimes.get(envelope.id)!;
+    expect(second! - first!).toBeGreaterThanOrEqual(95);
+    expect(third! - second!).toBeGreaterThanOrEqual(195);
     expect(JSON.parse(dead.content.toString())).toEqual(envelope);
     const headers = dead.properties.headers ?? {};
     expect(String(headers['x-error'])).toContain('cannot process poison');
@@ -131,7 +145,7 @@ describe('RabbitMQ events', () => {
     expect(headers['x-original-routing-key']).toBe('poison.pill');
     expect(dead.properties.messageId).toBe(envelope.id);
     // Not retried again after it was dead-lettered.
-    expect(await probe.depth(validatorQueues.retryQueue)).toBe(0);
+    expect(await retrying()).toBe(0);
     // The dead letter is confirmed before the counter moves, so wait for the counter.
     const line = `dead_letters_total{queue="${validatorQueues.eventsQueue}"} 1`;
     const metric = await waitFor(

@@ -16,7 +16,7 @@ import { ackOn, publishConfirmed, QueueConsumer, rejectOn } from './queue-consum
 import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { assertBindingKey, topicMatches } from './routing-key.js';
-import { declareTopology, topologyNames, type TopologyNames } from './topology.js';
+import { declareTopology, retryDelay, retryTier, topologyNames, type TopologyNames } from './topology.js';
 import { AmqpHeaders, decodeEnvelope, errorMessage } from './wire.js';
 
 /**
@@ -46,12 +46,12 @@ const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-deat
 /**
  * Consumes the service's own queue `<service>.events`, bound to the keys it
  * subscribes to. Each message is acked after its handlers resolved. On failure it
- * is republished to `<service>.events.retry` with `x-retry-count` + 1 (and the error
- * in `x-last-error`), from where it comes back to this queue only after the retry
- * delay; after `maxAttempts` attempts it goes to `<service>.events.dlq` through
+ * is republished to a retry queue with `x-retry-count` + 1 (and the error in
+ * `x-last-error`), from where it comes back to this queue after 1, 2, 4, then 8 retry
+ * delays (see {@link retryDelay}); after `maxAttempts` attempts it goes to `<service>.events.dlq` through
  * `flotilla.dlx` with the error in `x-error`, counted in `dead_letters_total{queue}`.
- * A failure because a dependency is not reachable is retried the same way but not
- * counted, for as long as the outage lasts.
+ * A failure because a dependency is not reachable is retried after one retry delay and
+ * not counted, for as long as the outage lasts.
  * Drains on shutdown like the RPC server.
  */
 @Injectable()
@@ -220,8 +220,11 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     const reason = errorMessage(error);
     const headers = republishHeaders(message);
     if (waiting || (attempt < this.options.maxAttempts && !(error instanceof NonRetryableEventError))) {
+      // Waiting out an outage keeps the first tier, so the work resumes soon after the dependency is back.
+      const retry = waiting ? 1 : attempt;
+      const delayMs = retryDelay(this.options.retryDelayMs, retry);
       try {
-        await publishConfirmed(channel, '', this.names.retryQueue, message.content, {
+        await publishConfirmed(channel, '', this.names.retryQueues[retryTier(retry)]!, message.content, {
           ...copiedProperties(message),
           headers: { ...headers, [AmqpHeaders.RetryCount]: attempt, [AmqpHeaders.LastError]: reason },
         });
@@ -234,8 +237,8 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       this.handled.inc({ queue: this.queue, outcome: 'retry' });
       this.logger.warn(
         waiting
-          ? `${envelope.type} ${envelope.id} waits for a dependency that is not reachable; retrying in ${this.options.retryDelayMs} ms, not counted as an attempt: ${reason}`
-          : `${envelope.type} ${envelope.id} failed (attempt ${attempt} of ${this.options.maxAttempts}), retrying in ${this.options.retryDelayMs} ms: ${reason}`,
+          ? `${envelope.type} ${envelope.id} waits for a dependency that is not reachable; retrying in ${delayMs} ms, not counted as an attempt: ${reason}`
+          : `${envelope.type} ${envelope.id} failed (attempt ${attempt} of ${this.options.maxAttempts}), retrying in ${delayMs} ms: ${reason}`,
       );
       return;
     }

@@ -12,8 +12,13 @@ export interface TopologyNames {
   rpcQueue?: string;
   /** `<service>.events`: the service's own event queue, bound to the keys it subscribes to. */
   eventsQueue: string;
-  /** `<service>.events.retry`: failed events wait here, then dead-letter back to `eventsQueue`. */
-  retryQueue: string;
+  /**
+   * Failed events wait in one of these, then dead-letter back to `eventsQueue`: tier k
+   * (`<service>.events.retry`, then `.retry.2x`, `.retry.4x`, `.retry.8x`) holds them for
+   * 2^k retry delays. One queue per delay, because RabbitMQ expires messages only at a
+   * queue's head: a long wait would hold up a short one behind it in a shared queue.
+   */
+  retryQueues: string[];
   /** `<service>.events.dlq`: events that failed every attempt. */
   deadLetterQueue: string;
 }
@@ -27,6 +32,19 @@ export interface TopologySpec {
   events?: { routingKeys: readonly string[]; retryDelayMs: number };
 }
 
+/** Retry tiers: an event's n-th retry waits 1, 2, 4, then 8 retry delays for every later one. */
+export const RETRY_TIERS = 4;
+
+/** The tier (0-based) of an event's `retry`-th retry (1-based). */
+export function retryTier(retry: number): number {
+  return Math.min(Math.max(Math.floor(retry), 1), RETRY_TIERS) - 1;
+}
+
+/** How long an event's `retry`-th retry (1-based) waits, with `baseMs` the service's retry delay. */
+export function retryDelay(baseMs: number, retry: number): number {
+  return baseMs * 2 ** retryTier(retry);
+}
+
 /** The names for a service; pure, so tests can compute what to delete. */
 export function topologyNames(naming: Naming, service: string, serve?: RpcService): TopologyNames {
   const eventsQueue = naming.amqp(`${service}.events`);
@@ -35,7 +53,7 @@ export function topologyNames(naming: Naming, service: string, serve?: RpcServic
     deadLetterExchange: naming.amqp('flotilla.dlx'),
     ...(serve ? { rpcQueue: naming.amqp(`${serve}.rpc`) } : {}),
     eventsQueue,
-    retryQueue: `${eventsQueue}.retry`,
+    retryQueues: Array.from({ length: RETRY_TIERS }, (_, tier) => (tier === 0 ? `${eventsQueue}.retry` : `${eventsQueue}.retry.${2 ** tier}x`)),
     deadLetterQueue: `${eventsQueue}.dlq`,
   };
 }
@@ -44,7 +62,7 @@ export function topologyNames(naming: Naming, service: string, serve?: RpcServic
 export function topologyResources(naming: Naming, service: string, serve?: RpcService): { queues: string[]; exchanges: string[] } {
   const names = topologyNames(naming, service, serve);
   return {
-    queues: [...(names.rpcQueue ? [names.rpcQueue] : []), names.eventsQueue, names.retryQueue, names.deadLetterQueue],
+    queues: [...(names.rpcQueue ? [names.rpcQueue] : []), names.eventsQueue, ...names.retryQueues, names.deadLetterQueue],
     exchanges: [names.eventsExchange, names.deadLetterExchange],
   };
 }
@@ -54,8 +72,9 @@ export function topologyResources(naming: Naming, service: string, serve?: RpcSe
  * - exchanges `flotilla.events` (topic) and `flotilla.dlx` (direct), both durable;
  * - with `serve`: the durable RPC queue `<serve>.rpc`;
  * - with `events`: `<service>.events` (dead-lettering to `flotilla.dlx` → `.dlq`) bound to
- *   each routing key, `<service>.events.retry` (TTL = retry delay, dead-lettering back to
- *   the main queue through the default exchange) and `<service>.events.dlq`.
+ *   each routing key, the retry tiers `<service>.events.retry[.2x|.4x|.8x]` (TTL = 1, 2, 4
+ *   and 8 retry delays, dead-lettering back to the main queue through the default
+ *   exchange) and `<service>.events.dlq`.
  *
  * This is the only place queue arguments are written. RabbitMQ refuses
  * (`PRECONDITION_FAILED`, closing the channel) to redeclare a queue with other
@@ -76,14 +95,16 @@ export async function declareTopology(channel: Channel, naming: Naming, spec: To
       deadLetterExchange: names.deadLetterExchange,
       deadLetterRoutingKey: names.deadLetterQueue,
     });
-    await channel.assertQueue(names.retryQueue, {
-      durable: true,
-      messageTtl: spec.events.retryDelayMs,
-      // '' is the default exchange: expired messages go straight back to the main queue only,
-      // not to every subscriber of the topic as a republish to flotilla.events would.
-      deadLetterExchange: '',
-      deadLetterRoutingKey: names.eventsQueue,
-    });
+    for (const [tier, queue] of names.retryQueues.entries()) {
+      await channel.assertQueue(queue, {
+        durable: true,
+        messageTtl: spec.events.retryDelayMs * 2 ** tier,
+        // '' is the default exchange: expired messages go straight back to the main queue only,
+        // not to every subscriber of the topic as a republish to flotilla.events would.
+        deadLetterExchange: '',
+        deadLetterRoutingKey: names.eventsQueue,
+      });
+    }
     for (const key of new Set(spec.events.routingKeys)) {
       await channel.bindQueue(names.eventsQueue, names.eventsExchange, key);
     }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { Histogram } from 'prom-client';
 import { ENV } from '@flotilla/config';
 import type { DatasetUploadedData, ValidationIssue } from '@flotilla/contracts';
-import { NonRetryableEventError } from '@flotilla/messaging';
+import { NonRetryableEventError, RETRY_TIERS, retryDelay } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { ObjectStorage } from '@flotilla/storage';
 import { profileFor, type FileFacts, type ProfileOptions } from '../profiles/index.js';
@@ -58,7 +58,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
    * take up their jobs, whose leases lapsed meanwhile.
    */
   onApplicationBootstrap(): void {
-    const grace = Math.max(10_000, this.env.VALIDATION_LEASE_MS, 2 * this.env.VALIDATION_RETRY_DELAY_MS);
+    const grace = Math.max(10_000, this.env.VALIDATION_LEASE_MS, 2 * retryDelay(this.env.VALIDATION_RETRY_DELAY_MS, RETRY_TIERS));
     let reachableSince: number | undefined = Date.now();
     this.sweeper = setInterval(() => {
       const now = Date.now();
@@ -216,7 +216,8 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (job.attempts < this.env.VALIDATION_MAX_ATTEMPTS) {
-      await this.jobs.recordFailure(job.id, reason, this.env.VALIDATION_RETRY_DELAY_MS).catch(() => undefined);
+      // The event's retry after this attempt waits 1, 2, 4 or 8 retry delays (EventConsumer).
+      await this.jobs.recordFailure(job.id, reason, retryDelay(this.env.VALIDATION_RETRY_DELAY_MS, job.attempts)).catch(() => undefined);
       this.logger.warn(`job ${job.id} attempt ${job.attempts} of ${this.env.VALIDATION_MAX_ATTEMPTS} failed, will retry: ${reason}`);
       throw error;
     }
