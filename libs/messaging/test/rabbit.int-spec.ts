@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { INestApplicationContext } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { Naming } from '@flotilla/config';
 import { RpcError, type RpcActor } from '@flotilla/contracts';
 import { currentContext, HealthRegistry, MetricsService, runWithContext } from '@flotilla/observability';
@@ -178,6 +178,27 @@ describe('RabbitMQ RPC', () => {
       const check = new Map(app.get(HealthRegistry).entries()).get('rabbitmq');
       expect(check).toBeDefined();
       await expect(check?.()).resolves.toBeUndefined();
+    }
+  });
+
+  it('logs a handler still running after slowHandlerWarnMs, once, and answers when it ends', async () => {
+    const slowServer = await startService(namespace, { service: 'admin', serve: 'admin', slowHandlerWarnMs: 100 }, [handlers]);
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const call = runWithContext({ correlationId: 'slow-corr-7' }, () => rpc.call('admin', 'test.wait', { key: 'slow' }, { timeoutMs: 30_000 }));
+      await waitFor(() => started.has('slow'), { what: 'the handler to start' });
+      const slowLines = (): string[] => warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('test.wait still running'));
+      await waitFor(() => slowLines().length > 0, { what: 'the slow-handler warning' });
+      expect(slowLines()).toEqual(['test.wait still running after 100 ms (correlation slow-corr-7)']);
+      gateFor('slow').open();
+      await expect(call).resolves.toEqual({ finished: 'slow' });
+      // A quick handler says nothing.
+      await rpc.call('admin', 'test.echo', 'quick');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(slowLines()).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+      await slowServer.close();
     }
   });
 

@@ -18,6 +18,8 @@ export interface RabbitModuleOptions {
   retryDelayMs?: number;
   /** How long start-up waits for the broker before going on without it (readiness then says so). Default 10000. */
   connectTimeoutMs?: number;
+  /** An RPC handler still running after this long is logged (warn), once, with its correlation id. Default 10000. */
+  slowHandlerWarnMs?: number;
 }
 
 /** {@link RabbitModuleOptions} with every default applied. */
@@ -43,5 +45,6 @@ export function resolveRabbitOptions(options: RabbitModuleOptions): ResolvedRabb
     maxAttempts: positiveInt('maxAttempts', options.maxAttempts ?? 5),
     retryDelayMs: positiveInt('retryDelayMs', options.retryDelayMs ?? 5000),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
+    slowHandlerWarnMs: positiveInt('slowHandlerWarnMs', options.slowHandlerWarnMs ?? 10_000),
   };
 }

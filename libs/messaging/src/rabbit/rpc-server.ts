@@ -48,6 +48,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly consumer: QueueConsumer;
   private readonly duration: Histogram<'pattern' | 'outcome'>;
   readonly queue: string;
+  private readonly slowHandlerWarnMs: number;
 
   constructor(
     connection: RabbitConnection,
@@ -59,6 +60,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     const serve = options.serve;
     if (!serve) throw new Error('RpcServer needs RabbitModule.forRoot({ serve })');
     this.queue = topologyNames(naming, options.service, serve).rpcQueue as string;
+    this.slowHandlerWarnMs = options.slowHandlerWarnMs;
     this.duration = metrics.histogram({
       name: 'rpc_server_duration_seconds',
       help: 'Time to handle an RPC request, by pattern and outcome (ok or the error code)',
@@ -131,11 +133,18 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     const meta: RpcRequestMeta = { correlationId, ...(request.actor ? { actor: request.actor } : {}) };
     // The actor's user joins the log context of everything the handler does.
     const context = { correlationId, ...(request.actor ? { userId: request.actor.userId } : {}) };
+    // A caller gives up after its timeout and sees only that; this says which handler was still busy.
+    const slow = setTimeout(() => {
+      this.logger.warn(`${request.pattern} still running after ${this.slowHandlerWarnMs} ms (correlation ${correlationId})`);
+    }, this.slowHandlerWarnMs);
+    slow.unref();
     try {
       const data = await runWithContext(context, () => handler(request.payload, meta));
       reply = { ok: true, data: data ?? null };
     } catch (error) {
       reply = { ok: false, error: this.toErrorBody(error, request.pattern) };
+    } finally {
+      clearTimeout(slow);
     }
     const outcome = reply.ok ? 'ok' : reply.error.code.toLowerCase();
     this.duration.observe({ pattern: request.pattern, outcome }, (performance.now() - started) / 1000);
