@@ -70,3 +70,18 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, params);
   }
 }
+
+/**
+ * A warning for a condition that repeats while it lasts (a dependency that is down, say):
+ * logged at most once per `intervalMs`, so an outage is a line every few seconds, not one
+ * per request.
+ */
+export function throttledWarning(logger: Pick<LoggerService, 'warn'>, intervalMs = 10_000): (message: string) => void {
+  let last = -Infinity;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    logger.warn(message);
+  };
+}

@@ -80,4 +80,12 @@ describe('RateLimiter.hitThenAppend and hitThenGet', () => {
     await expect(offline.hitThenAppend({ key: 'ip:x', limit: 1 }, { key: 'user:x', limit: 1 }, 60, stream, ['voteId', 'x'])).rejects.toThrow();
     down.disconnect();
   });
+
+  it('hitThenGet lets the request through without a value when Redis is unavailable, as hit does', async () => {
+    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const offline = new RateLimiter(down, naming);
+    expect(await offline.hitThenGet({ key: 'ip:x', limit: 1 }, { key: 'user:x', limit: 1 }, 60, naming.key('validation-status:x'))).toEqual({ allowed: true, retryAfterSeconds: 0 });
+    expect(await offline.hit([{ key: 'ip:x', limit: 1 }], 60)).toEqual({ allowed: true, retryAfterSeconds: 0 });
+    down.disconnect();
+  });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Naming } from '@flotilla/config';
 import { REDIS } from '@flotilla/messaging';
+import { throttledWarning } from '@flotilla/observability';
 import type { Redis } from 'ioredis';
 
 export interface LimitCheck {
@@ -79,8 +80,7 @@ type HitThenAppend = (ipKey: string, userKey: string, stream: string, window: nu
  */
 @Injectable()
 export class RateLimiter {
-  private readonly logger = new Logger(RateLimiter.name);
-  private lastWarning = 0;
+  private readonly warn = throttledWarning(new Logger(RateLimiter.name));
 
   private readonly hitThenAppendScript: HitThenAppend;
   private readonly hitThenGetScript: HitThenGet;
@@ -99,10 +99,18 @@ export class RateLimiter {
   /**
    * One round trip for a request answered from a value in Redis: counts a hit on the
    * per-IP and per-user counters (as {@link hit}) and, when both are within their limits,
-   * reads `key`. Rejects when Redis is unavailable.
+   * reads `key`. When Redis is unavailable it lets the request through without a value,
+   * as {@link hit} does, for the caller to answer another way.
    */
   async hitThenGet(ip: LimitCheck, user: LimitCheck, windowSeconds: number, key: string): Promise<LimitVerdict & { value?: string }> {
-    const [allowed, value] = await this.hitThenGetScript(...this.scriptArgs(ip, user, key, windowSeconds));
+    let answer: [0 | 1, (number | string)?];
+    try {
+      answer = await this.hitThenGetScript(...this.scriptArgs(ip, user, key, windowSeconds));
+    } catch (error) {
+      this.warnUnavailable(error);
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+    const [allowed, value] = answer;
     if (allowed === 1) return { allowed: true, retryAfterSeconds: 0, ...(typeof value === 'string' ? { value } : {}) };
     return refused(windowSeconds, value);
   }
@@ -189,8 +197,6 @@ export class RateLimiter {
   }
 
   private warnUnavailable(error: unknown): void {
-    if (Date.now() - this.lastWarning < 10_000) return;
-    this.lastWarning = Date.now();
-    this.logger.warn(`rate limits not enforced: Redis unavailable (${error instanceof Error ? error.message : String(error)})`);
+    this.warn(`rate limits not enforced: Redis unavailable (${error instanceof Error ? error.message : String(error)})`);
   }
 }

@@ -10,6 +10,7 @@ import {
   type ValidationStatus,
 } from '@flotilla/contracts';
 import { createRedisClient } from '@flotilla/messaging';
+import { throttledWarning } from '@flotilla/observability';
 import { ObjectStorage } from '@flotilla/storage';
 import type { ValidatorEnv } from '../validator.env.js';
 
@@ -44,11 +45,10 @@ type SetUnlessDeleted = (key: string, value: string, deleted: string, ttlSeconds
  */
 @Injectable()
 export class StatusSnapshots implements OnApplicationShutdown {
-  private readonly logger = new Logger(StatusSnapshots.name);
+  private readonly warning = throttledWarning(new Logger(StatusSnapshots.name));
   private readonly redis: Redis;
   private readonly setUnlessDeleted: SetUnlessDeleted;
   private readonly links = new Map<string, { url: string; expiresAt: number }>();
-  private lastWarning = 0;
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -109,8 +109,6 @@ export class StatusSnapshots implements OnApplicationShutdown {
   }
 
   private warn(what: string, error: unknown): void {
-    if (Date.now() - this.lastWarning < 10_000) return;
-    this.lastWarning = Date.now();
-    this.logger.warn(`status snapshot ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    this.warning(`status snapshot ${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
