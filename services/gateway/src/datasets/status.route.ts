@@ -2,13 +2,30 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ENV, Naming } from '@flotilla/config';
 import { TokenVerifier, type AuthUser } from '@flotilla/auth';
-import { decodeStatusSnapshot, mayAccessTeam, statusSnapshotKey } from '@flotilla/contracts';
+import { decodeStatusSnapshot, FINISHED_JOB_STATUSES, mayAccessTeam, statusSnapshotKey, type ValidationStatus } from '@flotilla/contracts';
 import type { GatewayEnv } from '../gateway.env.js';
 import { FastRoute } from '../http/fast-route.js';
 import { RateLimiter, userLimits, type LimitVerdict } from '../rate-limit/rate-limiter.service.js';
 import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import { DatasetsService, isDatasetId } from './datasets.service.js';
-import { notModified, statusHeaders } from './validation.controller.js';
+
+/** Seconds a client should wait before asking again: soon while queued, a little longer while running. */
+function retryAfter(status: Pick<ValidationStatus, 'status'>): number {
+  return status.status === 'queued' ? 1 : 2;
+}
+
+/** The headers of a status answer: its ETag, no shared caching, and Retry-After while the job is not finished. */
+function statusHeaders(status: Pick<ValidationStatus, 'status'>, version: string): Record<string, string> {
+  const headers: Record<string, string> = { ETag: `"${version}"`, 'Cache-Control': 'private, no-cache' };
+  if (!FINISHED_JOB_STATUSES.includes(status.status)) headers['Retry-After'] = String(retryAfter(status));
+  return headers;
+}
+
+/** Whether `If-None-Match` names the current ETag (weak or strong), so 304 answers it. */
+function notModified(ifNoneMatch: string | undefined, version: string): boolean {
+  const etag = `"${version}"`;
+  return !!ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === `W/${etag}`);
+}
 
 /**
  * `GET /api/v1/validation/:datasetId/status` without Nest's per-request chain, answering
@@ -35,16 +52,10 @@ export class StatusRoute extends FastRoute {
     const { datasetId } = request.params as { datasetId: string };
     const ifNoneMatch = request.headers['if-none-match'];
     const [ip, member] = userLimits(this.env, request.ip, user.id);
-    let verdict: LimitVerdict & { value?: string };
-    if (!isDatasetId(datasetId)) verdict = await this.limiter.hit([ip, member], this.env.RATE_LIMIT_WINDOW_SECONDS);
-    else {
-      try {
-        verdict = await this.limiter.hitThenGet(ip, member, this.env.RATE_LIMIT_WINDOW_SECONDS, this.naming.key(statusSnapshotKey(datasetId)));
-      } catch {
-        // Redis is down: limits are not enforced (as RateLimiter.hit), the services answer.
-        verdict = { allowed: true, retryAfterSeconds: 0 };
-      }
-    }
+    // Redis down: limits are not enforced and there is no snapshot; the services answer.
+    const verdict: LimitVerdict & { value?: string } = isDatasetId(datasetId)
+      ? await this.limiter.hitThenGet(ip, member, this.env.RATE_LIMIT_WINDOW_SECONDS, this.naming.key(statusSnapshotKey(datasetId)))
+      : await this.limiter.hit([ip, member], this.env.RATE_LIMIT_WINDOW_SECONDS);
     if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
     const snapshot = verdict.value === undefined ? undefined : decodeStatusSnapshot(verdict.value);
     if (snapshot && mayAccessTeam(user, snapshot.teamId)) {

@@ -4,30 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
 import { FINISHED_JOB_STATUSES, type ValidationStatus } from '@flotilla/contracts';
 import { openEventStream } from '../http/event-stream.js';
+import { servedByFastRoute } from '../http/fast-route.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { DatasetsService, type VersionedStatus } from './datasets.service.js';
 
 /** How often the event stream looks for a change, and how long it lives at most. */
 const EVENTS_POLL_MS = 500;
 const EVENTS_MAX_MS = 30 * 60_000;
-
-/** Seconds a client should wait before asking again: soon while queued, a little longer while running. */
-function retryAfter(status: Pick<ValidationStatus, 'status'>): number {
-  return status.status === 'queued' ? 1 : 2;
-}
-
-/** The headers of a status answer: its ETag, no shared caching, and Retry-After while the job is not finished. */
-export function statusHeaders(status: Pick<ValidationStatus, 'status'>, version: string): Record<string, string> {
-  const headers: Record<string, string> = { ETag: `"${version}"`, 'Cache-Control': 'private, no-cache' };
-  if (!FINISHED_JOB_STATUSES.includes(status.status)) headers['Retry-After'] = String(retryAfter(status));
-  return headers;
-}
-
-/** Whether `If-None-Match` names the current ETag (weak or strong), so 304 answers it. */
-export function notModified(ifNoneMatch: string | undefined, version: string): boolean {
-  const etag = `"${version}"`;
-  return !!ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === `W/${etag}`);
-}
 
 @ApiTags('datasets')
 @ApiBearerAuth()
@@ -40,22 +23,11 @@ export class ValidationController {
     private readonly requestLog: RequestLogService,
   ) {}
 
+  /** Served by StatusRoute, outside Nest's per-request chain; declared here for the router and the OpenAPI document. */
   @Get(':datasetId/status')
   @ApiOkResponse({ description: 'The latest validation job; ETag, 304 on If-None-Match, Retry-After while not finished' })
-  async status(
-    @Param('datasetId') datasetId: string,
-    @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @CurrentUser() user: AuthUser,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ValidationStatus | undefined> {
-    // Served by StatusRoute (same answers); this handler documents the route.
-    const versioned = await this.datasets.status(datasetId, user);
-    void reply.headers(statusHeaders(versioned.status, versioned.version));
-    if (notModified(ifNoneMatch, versioned.version)) {
-      void reply.status(304);
-      return undefined;
-    }
-    return versioned.status;
+  status(@Param('datasetId') _datasetId: string, @Headers('if-none-match') _ifNoneMatch: string | undefined): Promise<ValidationStatus> {
+    return servedByFastRoute('StatusRoute');
   }
 
   /**

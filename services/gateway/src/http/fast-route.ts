@@ -16,6 +16,14 @@ export function takeOverRoute(fastify: FastifyInstance, method: string, url: str
   });
 }
 
+/**
+ * The body of a controller method whose route a {@link FastRoute} serves: the method only
+ * declares the route (for the router and the OpenAPI document) and never runs.
+ */
+export function servedByFastRoute(route: string): never {
+  throw new Error(`${route} serves this route; its controller method only declares it`);
+}
+
 /** The ArgumentsHost an exception filter needs, for errors of a route served outside Nest. */
 export function hostOf(request: FastifyRequest, reply: FastifyReply): ArgumentsHost {
   return { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply, getNext: () => undefined }) } as unknown as ArgumentsHost;

@@ -1,25 +1,19 @@
-import { Inject, Injectable, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { Naming } from '@flotilla/config';
 import { POLL_ID_PATTERN, Streams, VotesRpc, type CreatePollRequest, type Poll, type PollList, type PollResults, type RpcActor } from '@flotilla/contracts';
-import { REDIS, RpcClient } from '@flotilla/messaging';
-import { correlationId, MetricsService } from '@flotilla/observability';
+import { RpcClient } from '@flotilla/messaging';
+import { MetricsService } from '@flotilla/observability';
 import type { AuthUser } from '@flotilla/auth';
 import { PollCache } from './poll-cache.js';
-import type { VoteAcceptedDto } from './dto/polls.dto.js';
 
 export interface VoteOrigin {
   ip: string;
   userAgent: string;
 }
 
-/** The 503 detail when the votes stream cannot be written. */
-export const VOTES_UNAVAILABLE = 'Votes cannot be accepted right now; try again shortly.';
-
 const actorOf = (user: AuthUser): RpcActor => ({ userId: user.id, role: user.role, teamId: user.teamId });
 
-/** Polls are owned by `vote-consumer`; votes enter through the `votes` stream. */
+/** Polls are owned by `vote-consumer`; votes enter through the `votes` stream (written by VoteRoute). */
 @Injectable()
 export class PollsService {
   private readonly stream: string;
@@ -28,7 +22,6 @@ export class PollsService {
   constructor(
     private readonly rpc: RpcClient,
     private readonly cache: PollCache,
-    @Inject(REDIS) private readonly redis: Redis,
     naming: Naming,
     metrics: MetricsService,
   ) {
@@ -44,19 +37,6 @@ export class PollsService {
     const poll = await this.rpc.call<Poll>('votes', VotesRpc.CreatePoll, input, { actor: actorOf(user) });
     this.cache.remember(poll);
     return poll;
-  }
-
-  /** Checks poll and option, then appends the vote to the stream; 503 at once when Redis is down. */
-  async vote(pollId: string, option: string, user: AuthUser, origin: VoteOrigin): Promise<VoteAcceptedDto> {
-    await this.checkVote(pollId, option);
-    const voteId = randomUUID();
-    try {
-      await this.redis.xadd(this.stream, '*', ...this.voteEntry(voteId, pollId, option, user, origin, correlationId()));
-    } catch {
-      throw new ServiceUnavailableException(VOTES_UNAVAILABLE);
-    }
-    this.accepted();
-    return { voteId, pollId, option };
   }
 
   /**

@@ -9,8 +9,10 @@ import { FastRoute } from '../http/fast-route.js';
 import { RateLimiter, userLimits, type LimitCheck } from '../rate-limit/rate-limiter.service.js';
 import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import { VoteDto } from './dto/polls.dto.js';
-import { PollsService, VOTES_UNAVAILABLE } from './polls.service.js';
+import { PollsService } from './polls.service.js';
 
+/** The 503 detail when the votes stream cannot be written. */
+const VOTES_UNAVAILABLE = 'Votes cannot be accepted right now; try again shortly.';
 /** Longest option class-validator's `@Length(1, 100)` accepts; see {@link plainVote}. */
 const MAX_OPTION = 100;
 /** Characters validator.js does not count in a length (variation selectors, surrogate halves). */
