@@ -562,7 +562,6 @@ export class StreamConsumer {
     }
   }
 
-  /** Waits `ms`, or less when stop() is called. */
   /** Waits out the rest of `lingerMs` after a partial read (not at all after a full or an empty one). */
   private linger(): Promise<void> {
     if (this.lingerMs === 0 || this.partialReadAt === 0) return Promise.resolve();
@@ -571,6 +570,7 @@ export class StreamConsumer {
     return left > 0 ? this.pause(left) : Promise.resolve();
   }
 
+  /** Waits `ms`, or less when stop() is called. */
   private pause(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
