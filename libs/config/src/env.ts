@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
 
+/** Default of `REDIS_COMMAND_TIMEOUT_MS`, also for clients made without an environment. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 3000;
+
 /** Thrown at boot when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -62,6 +65,37 @@ export class BaseEnv {
   @Min(0)
   @Max(300_000)
   SHUTDOWN_GRACE_MS = 10_000;
+
+  /**
+   * Longest a Redis command may wait for its reply before it fails (a hung server
+   * becomes an error, not a wait for ever). Blocking reads wait their own block time
+   * on top; BullMQ's connections are not bound by it.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  REDIS_COMMAND_TIMEOUT_MS = DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+
+  /** Postgres cancels a statement running longer (`statement_timeout`); 0: no limit. */
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
+
+  /**
+   * Postgres ends a session left idle inside a transaction this long
+   * (`idle_in_transaction_session_timeout`), releasing its locks; 0: no limit.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+  /** `statement_timeout` of migrations, which may rewrite large tables; 0: no limit. */
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS = 600_000;
 
   @IsString()
   SERVICE_VERSION = '0.1.0';

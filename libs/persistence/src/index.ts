@@ -1,1 +1,3 @@
+export * from './data-source-options.js';
+export * from './schema-migrations.js';
 export * from './persistence.module.js';

@@ -1,56 +1,10 @@
 import { type DynamicModule, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ENV, Naming, type BaseEnv } from '@flotilla/config';
-import { createLogger, HealthRegistry } from '@flotilla/observability';
-import pg from 'pg';
-import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
-
-export interface PersistenceOptions {
-  /** The owning service; its schema is `Naming.schema(owner)`. */
-  owner: string;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities: MixedList<Function | string | EntitySchema>;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  migrations: MixedList<Function | string>;
-  /** Connections in the pool. */
-  poolSize?: number;
-}
-
-/** Creates the schema if needed; TypeORM does not create the schema it runs migrations in. */
-export async function ensureSchema(databaseUrl: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * TypeORM options for a service's own schema. The pool's `search_path` is the schema,
- * so migrations and raw SQL name tables without qualifying them.
- */
-export function dataSourceOptions(databaseUrl: string, schema: string, options: PersistenceOptions): DataSourceOptions {
-  if (!/^[a-z][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  return {
-    type: 'postgres',
-    url: databaseUrl,
-    schema,
-    entities: options.entities,
-    migrations: options.migrations,
-    migrationsRun: true,
-    migrationsTransactionMode: 'each',
-    migrationsTableName: 'migrations',
-    synchronize: false,
-    logging: ['error'],
-    extra: {
-      max: options.poolSize ?? 10,
-      options: `-c search_path=${schema}`,
-      connectionTimeoutMillis: 3000,
-    },
-  };
-}
+import { HealthRegistry } from '@flotilla/observability';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { dataSourceOptions, migrationTimeouts, serviceTimeouts, type PersistenceOptions, type PostgresTimeouts } from './data-source-options.js';
+import { migrateSchema } from './schema-migrations.js';
 
 @Injectable()
 class PostgresHealth implements OnModuleInit {
@@ -65,55 +19,36 @@ class PostgresHealth implements OnModuleInit {
 }
 
 /**
- * Runs a service's pending migrations in its schema (creating the schema first) and
- * returns their names: what a deployment's migration job does, with `MIGRATE_ONLY=true`.
- */
-export async function runMigrations(env: BaseEnv, options: PersistenceOptions): Promise<string[]> {
-  const schema = new Naming(env.NAMESPACE).schema(options.owner);
-  await ensureSchema(env.DATABASE_URL, schema);
-  const dataSource = new DataSource({ ...dataSourceOptions(env.DATABASE_URL, schema, options), migrationsRun: false });
-  await dataSource.initialize();
-  try {
-    return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
-/**
- * With `MIGRATE_ONLY=true`, runs the migrations, reports them and resolves true (the
- * caller exits instead of starting); otherwise resolves false at once.
- */
-export async function migrateOnlyIfAsked(env: BaseEnv, options: PersistenceOptions): Promise<boolean> {
-  if (!env.MIGRATE_ONLY) return false;
-  const ran = await runMigrations(env, options);
-  createLogger(options.owner, env.LOG_LEVEL).info({ migrations: ran }, ran.length ? `schema ${options.owner} migrated: ${ran.join(', ')}` : `schema ${options.owner} is up to date`);
-  return true;
-}
-
-/**
  * Connects a service to its own Postgres schema, creates the schema and runs the
- * service's migrations at start, and reports Postgres in readiness.
+ * service's migrations at start (under an advisory lock, see {@link migrateSchema}),
+ * and reports Postgres in readiness. Every connection carries the statement and
+ * idle-in-transaction timeouts of the environment.
  */
 @Module({})
 export class PersistenceModule {
   static forRoot(options: PersistenceOptions): DynamicModule {
+    // Set by the options factory (which sees the environment), read by the data source factory (which does not).
+    let migrationLimits: PostgresTimeouts | undefined;
     return {
       module: PersistenceModule,
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [ENV, Naming],
-          useFactory: (env: BaseEnv, naming: Naming) => ({
-            ...dataSourceOptions(env.DATABASE_URL, naming.schema(options.owner), options),
-            retryAttempts: 10,
-            retryDelay: 2000,
-          }),
+          useFactory: (env: BaseEnv, naming: Naming) => {
+            migrationLimits = migrationTimeouts(env);
+            return {
+              ...dataSourceOptions(env.DATABASE_URL, naming.schema(options.owner), options, serviceTimeouts(env)),
+              retryAttempts: 10,
+              retryDelay: 2000,
+            };
+          },
+          // Retried by TypeOrmModule as a whole, migrations included, while Postgres is not there yet.
           dataSourceFactory: async (dsOptions?: DataSourceOptions) => {
-            if (!dsOptions) throw new Error('no data source options');
-            const schema = (dsOptions as { schema: string }).schema;
-            await ensureSchema((dsOptions as { url: string }).url, schema);
+            if (!dsOptions || !migrationLimits) throw new Error('no data source options');
+            const { url, schema } = dsOptions as { url: string; schema: string };
+            const ran = await migrateSchema(url, schema, options, migrationLimits);
             const ds = await new DataSource(dsOptions).initialize();
-            new Logger('Persistence').log(`schema ${schema} migrated`);
+            new Logger('Persistence').log(ran.length ? `schema ${schema} migrated: ${ran.join(', ')}` : `schema ${schema} is up to date`);
             return ds;
           },
         }),
@@ -123,5 +58,3 @@ export class PersistenceModule {
     };
   }
 }
-
-
