@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '@flotilla/config';
 import { Redis } from 'ioredis';
 
 export interface RedisClientOptions {
@@ -14,6 +15,13 @@ export interface RedisClientOptions {
    * edge (one XADD per request); never on a connection used for blocking reads.
    */
   autoPipelining?: boolean;
+  /**
+   * A command without a reply this long rejects ("Command timed out", which
+   * {@link isRedisUnavailable} counts as an outage), so a hung server is never waited
+   * for. Applies to every command, blocking ones too: read with {@link blockingReader}.
+   * Default `REDIS_COMMAND_TIMEOUT_MS`'s default.
+   */
+  commandTimeoutMs?: number;
 }
 
 const logger = new Logger('Redis');
@@ -21,8 +29,9 @@ const logger = new Logger('Redis');
 /**
  * An ioredis client that fails fast and heals by itself: commands issued while
  * disconnected reject at once (no offline queue, so an HTTP edge can answer 503
- * immediately instead of hanging), and the connection is retried forever in the
- * background with a capped backoff. Connection errors are logged once per outage.
+ * immediately instead of hanging), a command a connected but hung server does not
+ * answer rejects after the command timeout, and the connection is retried forever in
+ * the background with a capped backoff. Connection errors are logged once per outage.
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
   const client = new Redis(url, {
@@ -33,9 +42,20 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     connectionName: options.connectionName,
     enableAutoPipelining: options.autoPipelining ?? false,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   });
   watchConnection(client, options.connectionName ?? 'redis');
   return client;
+}
+
+/**
+ * A duplicate of `client` for blocking reads (`XREADGROUP ... BLOCK blockMs`): its
+ * command timeout is the block time plus the client's own, so a read that waits its
+ * whole block on a quiet stream is not cut short, while a hung server still fails it.
+ */
+export function blockingReader(client: Redis, blockMs: number, connectionName: string): Redis {
+  const base = client.options.commandTimeout ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+  return client.duplicate({ connectionName, commandTimeout: blockMs + base });
 }
 
 /**

@@ -63,6 +63,7 @@ export class RedisModule {
             const client = createRedisClient(env.REDIS_URL, {
               connectionName: options.connectionName ?? 'flotilla',
               autoPipelining: options.autoPipelining,
+              commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
             });
             // Give the first connection a moment so the first requests after start do not
             // fail, but never block start-up on it: readiness tells the orchestrator.

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { acceptCorrelationId, runWithContext } from '@flotilla/observability';
-import { waitUntilReady, watchConnection } from '../redis/redis-client.js';
+import { blockingReader, waitUntilReady, watchConnection } from '../redis/redis-client.js';
 import {
   compareStreamIds,
   deadLetterToFields,
@@ -208,7 +208,7 @@ export class StreamConsumer {
   async start(): Promise<void> {
     if (this.loop) return;
     this.stopping = false;
-    const reader = this.redis.duplicate({ connectionName: `${this.consumer}:reader` });
+    const reader = blockingReader(this.redis, this.blockMs, `${this.consumer}:reader`);
     watchConnection(reader, `${this.stream} reader`);
     // CLIENT UNBLOCK needs the reader's id, which changes with every reconnection.
     reader.on('ready', () => {
