@@ -20,6 +20,11 @@ export interface RabbitModuleOptions {
   connectTimeoutMs?: number;
   /** An RPC handler still running after this long is logged (warn), once, with its correlation id. Default 10000. */
   slowHandlerWarnMs?: number;
+  /**
+   * How long an RPC request without a caller's deadline (header `x-deadline`, from an older
+   * publisher) may run before it is abandoned; counted from its delivery. Default 30000.
+   */
+  defaultDeadlineMs?: number;
 }
 
 /** {@link RabbitModuleOptions} with every default applied. */
@@ -46,5 +51,6 @@ export function resolveRabbitOptions(options: RabbitModuleOptions): ResolvedRabb
     retryDelayMs: positiveInt('retryDelayMs', options.retryDelayMs ?? 5000),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
     slowHandlerWarnMs: positiveInt('slowHandlerWarnMs', options.slowHandlerWarnMs ?? 10_000),
+    defaultDeadlineMs: positiveInt('defaultDeadlineMs', options.defaultDeadlineMs ?? 30_000),
   };
 }

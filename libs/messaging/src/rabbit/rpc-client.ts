@@ -11,7 +11,10 @@ import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js'
 import { AmqpHeaders, decodeRpcReply, DIRECT_REPLY_TO, type RpcRequestMessage } from './wire.js';
 
 export interface RpcCallOptions {
-  /** How long to wait for the reply; also the request's TTL on the broker. Default `RPC_TIMEOUT_MS`. */
+  /**
+   * How long to wait for the reply; also the request's TTL on the broker and, as header
+   * `x-deadline`, the time the server abandons it. Default `RPC_TIMEOUT_MS`.
+   */
   timeoutMs?: number;
   /** On whose behalf the call runs; the handler receives it in `meta.actor`. */
   actor?: RpcActor;
@@ -106,6 +109,8 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
     const content = Buffer.from(JSON.stringify(request));
     // Matches the reply to this call; unique per call, unlike the shared correlation id of the work.
     const requestId = randomUUID();
+    // The server abandons the request at this time, when this call stops waiting for it.
+    const deadline = Date.now() + timeoutMs;
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
@@ -123,7 +128,7 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
           type: pattern,
           appId: this.options.service,
           timestamp: Math.floor(Date.now() / 1000),
-          headers: { [AmqpHeaders.CorrelationId]: correlationId() },
+          headers: { [AmqpHeaders.CorrelationId]: correlationId(), [AmqpHeaders.Deadline]: deadline },
         });
       } catch (error) {
         // The channel closed between the check above and the write.

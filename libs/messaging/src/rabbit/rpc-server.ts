@@ -9,12 +9,13 @@ import { BaseEnv, ENV, Naming } from '@flotilla/config';
 import { RpcError, type RpcActor, type RpcErrorBody, type RpcReply } from '@flotilla/contracts';
 import { acceptCorrelationId, MetricsService, runWithContext } from '@flotilla/observability';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import { ackOn, QueueConsumer } from './queue-consumer.js';
 import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { declareTopology, topologyNames } from './topology.js';
 import { isDependencyUnavailable } from './dependency-errors.js';
+import { PAST_DEADLINE, raceDeadline, requestDeadline } from './rpc-deadline.js';
 import { AmqpHeaders, decodeRpcRequest, errorMessage } from './wire.js';
 
 /** What a handler learns about the call besides its payload. */
@@ -23,6 +24,11 @@ export interface RpcRequestMeta {
   correlationId: string;
   /** On whose behalf the call runs, when the caller said so. */
   actor?: RpcActor;
+  /**
+   * Aborted when the caller's deadline passes: the server has stopped waiting for the
+   * handler and will send no reply, so work still to do can be skipped.
+   */
+  signal: AbortSignal;
 }
 
 /**
@@ -40,6 +46,12 @@ const GENERIC_INTERNAL_MESSAGE = 'An internal error occurred.';
  * Register handlers before bootstrap (e.g. in `onModuleInit`); consuming starts in
  * `onApplicationBootstrap` and stops in `beforeApplicationShutdown`, after the
  * requests in flight were answered (bounded by `SHUTDOWN_GRACE_MS`).
+ *
+ * Every request carries its caller's deadline (see {@link requestDeadline}). A request
+ * already past it when taken off the queue is not run; a handler still running at it is
+ * abandoned: nobody waits for its reply any more, so none is sent, and the request is
+ * acked so its prefetch slot serves the next one instead of a handler that may never end.
+ * Both are logged and counted in `rpc_server_abandoned_total{pattern,reason}`.
  */
 @Injectable()
 export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -47,8 +59,10 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly handlers = new Map<string, RpcHandler>();
   private readonly consumer: QueueConsumer;
   private readonly duration: Histogram<'pattern' | 'outcome'>;
+  private readonly abandoned: Counter<'pattern' | 'reason'>;
   readonly queue: string;
   private readonly slowHandlerWarnMs: number;
+  private readonly defaultDeadlineMs: number;
 
   constructor(
     connection: RabbitConnection,
@@ -61,6 +75,12 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!serve) throw new Error('RpcServer needs RabbitModule.forRoot({ serve })');
     this.queue = topologyNames(naming, options.service, serve).rpcQueue as string;
     this.slowHandlerWarnMs = options.slowHandlerWarnMs;
+    this.defaultDeadlineMs = options.defaultDeadlineMs;
+    this.abandoned = metrics.counter({
+      name: 'rpc_server_abandoned_total',
+      help: 'RPC requests given up because their caller had stopped waiting: expired (before running) or deadline (while running)',
+      labelNames: ['pattern', 'reason'],
+    });
     this.duration = metrics.histogram({
       name: 'rpc_server_duration_seconds',
       help: 'Time to handle an RPC request, by pattern and outcome (ok or the error code)',
@@ -105,9 +125,27 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async onMessage(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    const receivedAt = Date.now();
     const correlationId = acceptCorrelationId(message.properties.headers?.[AmqpHeaders.CorrelationId]);
     const { replyTo, correlationId: requestId } = message.properties as { replyTo?: unknown; correlationId?: unknown };
-    const reply = await runWithContext({ correlationId }, () => this.execute(message, correlationId));
+    const deadline = requestDeadline(message.properties, receivedAt, this.defaultDeadlineMs);
+    if (deadline <= receivedAt) {
+      this.abandon(message, 'expired', correlationId, `its caller's deadline passed ${receivedAt - deadline} ms before it was taken`);
+      ackOn(channel, message);
+      return;
+    }
+    const expired = new AbortController();
+    const reply = await raceDeadline(
+      runWithContext({ correlationId }, () => this.execute(message, correlationId, expired.signal)),
+      deadline - receivedAt,
+    );
+    if (reply === PAST_DEADLINE) {
+      expired.abort();
+      this.abandon(message, 'deadline', correlationId, `still running at its caller's deadline (${deadline - receivedAt} ms); no reply sent`);
+      // Acked, not requeued: the caller has given up, so running it again helps nobody.
+      ackOn(channel, message);
+      return;
+    }
     if (typeof replyTo === 'string' && replyTo.length > 0) {
       this.sendReply(channel, replyTo, typeof requestId === 'string' ? requestId : undefined, reply, correlationId);
     } else {
@@ -117,7 +155,15 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     ackOn(channel, message);
   }
 
-  private async execute(message: ConsumeMessage, correlationId: string): Promise<RpcReply> {
+  /** Logs and counts a request given up; its pattern label is a registered one or `unknown` (the type is the caller's to choose). */
+  private abandon(message: ConsumeMessage, reason: 'expired' | 'deadline', correlationId: string, why: string): void {
+    const type = message.properties.type as unknown;
+    const pattern = typeof type === 'string' && this.handlers.has(type) ? type : 'unknown';
+    this.abandoned.inc({ pattern, reason });
+    this.logger.warn(`${pattern} request abandoned: ${why} (correlation ${correlationId})`);
+  }
+
+  private async execute(message: ConsumeMessage, correlationId: string, signal: AbortSignal): Promise<RpcReply> {
     const started = performance.now();
     const request = decodeRpcRequest(message.content);
     if (typeof request === 'string') {
@@ -130,7 +176,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       return { ok: false, error: { code: 'NOT_FOUND', message: `No handler for ${request.pattern}.` } };
     }
     let reply: RpcReply;
-    const meta: RpcRequestMeta = { correlationId, ...(request.actor ? { actor: request.actor } : {}) };
+    const meta: RpcRequestMeta = { correlationId, signal, ...(request.actor ? { actor: request.actor } : {}) };
     // The actor's user joins the log context of everything the handler does.
     const context = { correlationId, ...(request.actor ? { userId: request.actor.userId } : {}) };
     // A caller gives up after its timeout and sees only that; this says which handler was still busy.

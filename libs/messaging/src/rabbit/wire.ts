@@ -10,6 +10,8 @@ import {
 export const AmqpHeaders = {
   /** The correlation id of the work that sent the message (logs, tracing). */
   CorrelationId: 'x-correlation-id',
+  /** When the caller of an RPC stops waiting for the reply (ms since the epoch); the server abandons the request then. */
+  Deadline: 'x-deadline',
   /** How many times an event has been scheduled for retry. */
   RetryCount: 'x-retry-count',
   /** Why the previous attempt at an event failed. */
