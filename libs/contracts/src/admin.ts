@@ -14,6 +14,9 @@ export const AdminRpc = {
   DeadLetters: 'admin.deadLetters',
   ReplayDeadLetter: 'admin.replayDeadLetter',
   DiscardDeadLetter: 'admin.discardDeadLetter',
+  /** Bulk: {@link DeadLetterBulkRequest} → {@link DeadLetterBulkResult}. */
+  ReplayDeadLetters: 'admin.replayDeadLetters',
+  DiscardDeadLetters: 'admin.discardDeadLetters',
   RunCleanup: 'admin.runCleanup',
   CleanupLog: 'admin.cleanupLog',
   Services: 'admin.services',
@@ -53,6 +56,9 @@ export const AuditActions = {
   Chaos: 'store.chaos',
   DeadLetterReplayed: 'dead_letter.replayed',
   DeadLetterDiscarded: 'dead_letter.discarded',
+  /** A bulk replay or discard (each letter is audited on its own too). */
+  DeadLettersReplayed: 'dead_letters.replayed',
+  DeadLettersDiscarded: 'dead_letters.discarded',
   CleanupRun: 'cleanup.run',
 } as const;
 
@@ -93,6 +99,27 @@ export interface RequestRecord {
   responseBytes: number;
 }
 
+/**
+ * Where a dead letter is: `dead` (waiting for an operator), `replaying` (claimed by one
+ * replay, being sent), `replayed` (sent back), `discarded` (kept, never processed).
+ * A replayed letter that fails again comes back `dead`.
+ */
+export type DeadLetterStatus = 'dead' | 'replaying' | 'replayed' | 'discarded';
+
+/** One step of a dead letter's life, oldest first. */
+export interface DeadLetterHistoryEntry {
+  at: string;
+  /**
+   * `dead`: it failed (again); `replayed`: sent back; `replay_failed`: the send failed;
+   * `replay_interrupted`: a replay claimed it and never finished; `discarded`.
+   */
+  event: 'dead' | 'replayed' | 'replay_failed' | 'replay_interrupted' | 'discarded';
+  error?: string;
+  attempts?: number;
+  /** User id of whoever replayed or discarded it. */
+  by?: string | null;
+}
+
 export interface DeadLetter {
   id: string;
   /** `queue`: a RabbitMQ dead-letter queue; `stream`: a Redis dead-letter stream. */
@@ -100,13 +127,38 @@ export interface DeadLetter {
   /** The queue or stream it failed in. */
   source: string;
   type: string | null;
+  /** The last failure's error. */
   error: string;
   failedAt: string;
+  /** Attempts of the last failure. */
   attempts: number;
   payload: unknown;
-  status: 'dead' | 'replayed' | 'discarded';
+  status: DeadLetterStatus;
   handledAt: string | null;
+  /** How many times it was sent back. */
+  replays: number;
+  history: DeadLetterHistoryEntry[];
 }
+
+/** A page of `GET /admin/dead-letters`: `total` counts every letter the filter matches. */
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  nextCursor: string | null;
+  total: number;
+  /** Every queue and stream dead letters are collected from. */
+  sources: string[];
+}
+
+/** Body of the bulk replay and discard: exactly one of `ids` and `filter`. */
+export interface DeadLetterBulkRequest {
+  ids?: string[];
+  filter?: { source?: string; q?: string };
+  /** Only count what would be acted on. */
+  dryRun?: boolean;
+}
+
+/** `matched`: waiting (`dead`) letters the request selects; the other figure: those acted on. */
+export type DeadLetterBulkResult = { matched: number; dryRun: boolean } & ({ replayed: number } | { discarded: number });
 
 export interface CleanupRun {
   id: string;

@@ -5,6 +5,7 @@ import { AdminRpc, RpcError, UploadRpc, ValidatorAdminRpc, type RpcActor } from 
 import { RpcClient, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { AuditLog } from './audit/audit-log.js';
 import { Cleanup } from './cleanup/cleanup.js';
+import { bulkRequest, DeadLetterRefDto, DeadLettersQueryDto } from './dead-letters/dead-letter.dto.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
 import { ServiceMonitor } from './health/service-monitor.js';
 import { RequestLog } from './requests/request-log.js';
@@ -35,14 +36,6 @@ class ValidationsQueryDto extends PageDto {
   @IsOptional() @IsIn(['queued', 'running', 'passed', 'failed', 'error']) status?: string;
 }
 
-class DeadLetterRefDto {
-  @IsUUID() id: string;
-}
-
-class DeadLettersQueryDto {
-  @IsOptional() @IsIn(['dead', 'replayed', 'discarded']) status?: 'dead' | 'replayed' | 'discarded';
-}
-
 /** The `admin.*` patterns behind the gateway's `/admin/*` routes; administrators only, checked here too. */
 @Injectable()
 export class AdminRpcHandlers implements OnModuleInit {
@@ -65,9 +58,17 @@ export class AdminRpcHandlers implements OnModuleInit {
     handle(AdminRpc.Audit, async (p) => this.audit.query(await validatePayload(AuditQueryDto, p)));
     handle(AdminRpc.Datasets, async (p, actor) => this.rpc.call('upload', UploadRpc.List, { ...(await validatePayload(PageDto, p)), scope: 'all' }, { actor }));
     handle(AdminRpc.Validations, async (p, actor) => this.rpc.call('validator', ValidatorAdminRpc.List, await validatePayload(ValidationsQueryDto, p), { actor }));
-    handle(AdminRpc.DeadLetters, async (p) => ({ items: await this.deadLetters.list((await validatePayload(DeadLettersQueryDto, p)).status) }));
+    handle(AdminRpc.DeadLetters, async (p) => this.deadLetters.list(await validatePayload(DeadLettersQueryDto, p)));
     handle(AdminRpc.ReplayDeadLetter, async (p, actor) => this.deadLetters.replay((await validatePayload(DeadLetterRefDto, p)).id, actor));
     handle(AdminRpc.DiscardDeadLetter, async (p, actor) => this.deadLetters.discard((await validatePayload(DeadLetterRefDto, p)).id, actor));
+    handle(AdminRpc.ReplayDeadLetters, async (p, actor) => {
+      const { selection, dryRun } = await bulkRequest(p);
+      return this.deadLetters.replayMany(selection, dryRun, actor);
+    });
+    handle(AdminRpc.DiscardDeadLetters, async (p, actor) => {
+      const { selection, dryRun } = await bulkRequest(p);
+      return this.deadLetters.discardMany(selection, dryRun, actor);
+    });
     handle(AdminRpc.RunCleanup, (_, actor) => this.cleanup.runNow(actor));
     handle(AdminRpc.CleanupLog, async () => ({ items: await this.cleanup.log() }));
     handle(AdminRpc.Services, async () => ({ items: await this.services.list() }));

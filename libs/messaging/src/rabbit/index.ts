@@ -1,7 +1,19 @@
 export { RabbitModule } from './rabbit.module.js';
 export { RABBIT_OPTIONS, type RabbitModuleOptions, type ResolvedRabbitOptions } from './rabbit-options.js';
 export { RabbitConnection } from './rabbit-connection.js';
-export { declareTopology, RETRY_TIERS, retryDelay, retryTier, topologyNames, topologyResources, type TopologyNames, type TopologySpec } from './topology.js';
+export {
+  consumerDeadLetterQueues,
+  declareDeadLetterQueues,
+  declareTopology,
+  PLATFORM_SERVICES,
+  RETRY_TIERS,
+  retryDelay,
+  retryTier,
+  topologyNames,
+  topologyResources,
+  type TopologyNames,
+  type TopologySpec,
+} from './topology.js';
 export { RpcServer, type RpcHandler, type RpcRequestMeta } from './rpc-server.js';
 export { RpcClient, type RpcCallOptions } from './rpc-client.js';
 export { validatePayload } from './validate-payload.js';

@@ -111,3 +111,31 @@ export async function declareTopology(channel: Channel, naming: Naming, spec: To
   }
   return names;
 }
+
+/**
+ * Every service of the platform, by the name it gives `RabbitModule.forRoot`. Any of
+ * them may subscribe to events, and so own a dead-letter queue.
+ */
+export const PLATFORM_SERVICES = ['gateway', 'upload', 'validator', 'vote-consumer', 'provisioner', 'admin'] as const;
+
+/** The dead-letter queue of each service's event queue, named as {@link declareTopology} names it. */
+export function consumerDeadLetterQueues(naming: Naming, services: readonly string[] = PLATFORM_SERVICES): string[] {
+  return services.map((service) => topologyNames(naming, service).deadLetterQueue);
+}
+
+/**
+ * Declares the dead-letter exchange and the dead-letter queue of each service, bound as
+ * {@link declareTopology} binds them (same arguments, so either may declare first). A
+ * reader of every dead-letter queue uses it: reading a queue that does not exist closes
+ * the channel, and a service's queue exists only once it subscribed to an event.
+ */
+export async function declareDeadLetterQueues(channel: Channel, naming: Naming, services: readonly string[] = PLATFORM_SERVICES): Promise<string[]> {
+  const exchange = topologyNames(naming, services[0] ?? 'gateway').deadLetterExchange;
+  await channel.assertExchange(exchange, 'direct', { durable: true });
+  const queues = consumerDeadLetterQueues(naming, services);
+  for (const queue of queues) {
+    await channel.assertQueue(queue, { durable: true });
+    await channel.bindQueue(queue, exchange, queue);
+  }
+  return queues;
+}
