@@ -37,8 +37,8 @@ export interface AdminUnderTest {
 }
 
 /**
- * The admin service in process against real Postgres, Redis and RabbitMQ in a namespace
- * of its own; an RPC caller as the gateway calls it; `upload`'s EventConsumer with a
+ * Two replicas of the admin service in process against real Postgres, Redis and RabbitMQ
+ * in a namespace of its own; an RPC caller as the gateway calls it; `upload`'s EventConsumer with a
  * handler that always fails; the event queues of {@link IDLE_CONSUMERS}. Registers its
  * own beforeAll and afterAll; the fields are set once beforeAll ran.
  */
@@ -66,7 +66,8 @@ export function adminUnderTest(): AdminUnderTest {
 
   beforeAll(async () => {
     Object.assign(process.env, env);
-    contexts.push(await NestFactory.createApplicationContext(AppModule, { logger: ['error'], abortOnError: false }));
+    // Two replicas, as deployed: each collects, and RPC calls are shared between them.
+    for (let i = 0; i < 2; i++) contexts.push(await NestFactory.createApplicationContext(AppModule, { logger: ['error'], abortOnError: false }));
 
     @Module({ imports: [FlotillaConfigModule.forRoot(BaseEnv, env), ObservabilityModule, RabbitModule.forRoot({ service: 'test-caller' })] })
     class CallerModule {}

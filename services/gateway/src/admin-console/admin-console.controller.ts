@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
@@ -6,6 +6,7 @@ import { AdminRpc, type AdminStats, type ServiceInstance } from '@flotilla/contr
 import { openEventStream } from '../http/event-stream.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
+import { DeadLetterBulkDto } from './dead-letters.dto.js';
 
 const LIVE_INTERVAL_MS = 2000;
 const LIVE_MAX_MS = 60 * 60_000;
@@ -57,21 +58,38 @@ export class AdminConsoleController {
   }
 
   @Get('dead-letters')
-  @ApiOkResponse({ description: 'Dead-lettered messages and stream entries with their error: ?status=dead|replayed|discarded' })
+  @ApiOkResponse({
+    description:
+      'Dead-lettered messages and stream entries, latest failure first, with their error, replay count and history: ?source&status=dead|replaying|replayed|discarded&q&cursor&limit; `total` counts all that match, `sources` lists every queue and stream collected',
+  })
   deadLetters(@Query() query: Record<string, string>, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.DeadLetters, query, user);
   }
 
+  @Post('dead-letters/replay')
+  @HttpCode(200)
+  @ApiOkResponse({ description: '`{matched, replayed, dryRun}`: the dead letters selected, and those sent back (each claimed first, so sent once)' })
+  replayMany(@Body() body: DeadLetterBulkDto, @CurrentUser() user: AuthUser): Promise<unknown> {
+    return this.admin.call(AdminRpc.ReplayDeadLetters, body, user);
+  }
+
+  @Post('dead-letters/discard')
+  @HttpCode(200)
+  @ApiOkResponse({ description: '`{matched, discarded, dryRun}`: the dead letters selected, and those discarded' })
+  discardMany(@Body() body: DeadLetterBulkDto, @CurrentUser() user: AuthUser): Promise<unknown> {
+    return this.admin.call(AdminRpc.DiscardDeadLetters, body, user);
+  }
+
   @Post('dead-letters/:id/replay')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'Sent back to where it failed' })
+  @ApiAcceptedResponse({ description: 'Claimed and sent back to where it failed: `replayed` (409 when it is not dead, 503 when the send failed and it is dead again)' })
   replay(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.ReplayDeadLetter, { id }, user);
   }
 
   @Delete('dead-letters/:id')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Discarded (kept in the list, marked)' })
+  @ApiNoContentResponse({ description: 'Discarded (kept in the list, marked; 409 when it is not dead)' })
   async discard(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<void> {
     await this.admin.call(AdminRpc.DiscardDeadLetter, { id }, user);
   }
