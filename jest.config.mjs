@@ -24,8 +24,15 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int-spec.ts'],
     },
-    // The slow fault runs of RELIABILITY.md (npm run test:chaos), not part of npm test.
-    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/chaos/**/*.chaos-spec.ts'] },
+    // The slow fault runs of RELIABILITY.md (npm run test:chaos), not part of npm test: on
+    // servers of their own, started and removed around the run.
+    {
+      ...common,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/chaos/**/*.chaos-spec.ts'],
+      globalSetup: '<rootDir>/chaos/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/chaos/support/global-teardown.mjs',
+    },
     // Deployment checks: the real Helm renders the charts, manifests are validated.
     { ...common, displayName: 'deploy', testMatch: ['<rootDir>/deploy/test/**/*.spec.ts'] },
     {

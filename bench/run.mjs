@@ -10,8 +10,9 @@
 // Needs the build (npm run build) and Postgres, Redis and RabbitMQ as for the tests.
 // Starts every service in a namespace of its own with an embedded S3, prints one table
 // (scenario, figure, raw figure, ratio, bar, result) and writes bench/results/<time>.json
-// and .svg. Exits 0 when every scenario ran (a bar that is not met is reported, not an
-// error), 1 when one could not run. Everything it creates is removed, also on Ctrl-C.
+// and .svg. Exits 1 when a scenario could not run or an integrity row failed (votes lost
+// or double counted, requests or uploads that ended in errors); a speed bar that is not
+// met is reported, not an error. Everything it creates is removed, also on Ctrl-C.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ import { statusPolling } from './lib/scenarios/status.mjs';
 import { uploadFlow, xrayDataset } from './lib/scenarios/uploads.mjs';
 import { voteDrain, voteFreshness, voteIngest } from './lib/scenarios/votes.mjs';
 import { MiB, sleep } from './lib/stats.mjs';
-import { ms, num, pct, renderTable, row, times } from './lib/table.mjs';
+import { exitCode, failedIntegrity, ms, num, pct, renderTable, row, times } from './lib/table.mjs';
 
 const SCENARIOS = ['votes-ingest', 'votes-freshness', 'votes-drain', 'uploads', 'status', 'stores', 'footprint'];
 const { values: args } = parseArgs({
@@ -141,7 +142,7 @@ try {
       rows.push(
         row('vote ingest: throughput', { figure: `${num(r.rps)} req/s`, raw: bare ? `bare route ${num(bare.rps)} req/s` : '—', ratio: pct(ratio), bar: '≥ 40%', pass: ratio >= 0.4, values: { rps: r.rps, rawRps: bare?.rps, ratio } }),
         row('vote ingest: p99', { figure: ms(r.latency.p99), raw: bare ? `bare route ${ms(bare.latency.p99)}` : '—', ratio: times(r.latency.p99 / (bare?.latency.p99 ?? Number.NaN)), bar: '≤ 25 ms', pass: r.latency.p99 <= 25, values: { p99: r.latency.p99 } }),
-        row('vote ingest: errors', { figure: `${r.non2xx} non-2xx, ${r.errors} errors`, bar: '= 0', pass: r.non2xx === 0 && r.errors === 0 }),
+        row('vote ingest: errors', { figure: `${r.non2xx} non-2xx, ${r.errors} errors`, bar: '= 0', pass: r.non2xx === 0 && r.errors === 0, integrity: true }),
       );
       if (raw.xadd) {
         rows.push(row('vote ingest vs Redis XADD', { figure: `${num(r.rps)} req/s`, raw: `XADD ${num(raw.xadd.rps)} ops/s (${raw.xadd.tool}, ${raw.xadd.clients} clients)`, ratio: pct(r.rps / raw.xadd.rps) }));
@@ -169,7 +170,7 @@ try {
       const ratio = r.rowsPerSecond / (raw.pg?.rowsPerSecond ?? Number.NaN);
       rows.push(
         row(`vote drain: ${num(C.drainEntries)} entries`, { figure: `${num(r.rowsPerSecond)} rows/s`, raw: raw.pg ? `pg unnest ${num(raw.pg.rowsPerSecond)} rows/s` : '—', ratio: pct(ratio), bar: '≥ 25%', pass: ratio >= 0.25, values: { rowsPerSecond: r.rowsPerSecond, rawRowsPerSecond: raw.pg?.rowsPerSecond, ratio } }),
-        row('vote drain: integrity', { figure: `${num(r.lost)} lost, ${num(r.doubleCounted)} double counts`, bar: 'zero loss, zero double counts', pass: r.lost === 0 && r.doubleCounted === 0 && r.deadLetters === 0 }),
+        row('vote drain: integrity', { figure: `${num(r.lost)} lost, ${num(r.doubleCounted)} double counts`, bar: 'zero loss, zero double counts', pass: r.lost === 0 && r.doubleCounted === 0 && r.deadLetters === 0, integrity: true }),
       );
     });
   }
@@ -182,7 +183,7 @@ try {
         rows.push(
           row(`upload flow ${n} teams: validator`, { figure: `${num(r.validatorMiBps, 1)} MiB/s`, raw: raw.s3 ? `S3 GET ${num(raw.s3.getMiBps, 1)} MiB/s` : '—', ratio: pct(ratio), bar: '≥ 70%', pass: ratio >= 0.7, values: { validatorMiBps: r.validatorMiBps, rawGetMiBps: raw.s3?.getMiBps, ratio } }),
           row(`upload flow ${n} teams: start → finished p95`, { figure: `${num(r.startToFinished.p95 / 1000, 1)} s`, raw: `p50 ${num(r.startToFinished.p50 / 1000, 1)} s`, bar: 'reported' }),
-          row(`upload flow ${n} teams: errors`, { figure: `${r.errors} of ${n} teams`, bar: '= 0', pass: r.errors === 0 }),
+          row(`upload flow ${n} teams: errors`, { figure: `${r.errors} of ${n} teams`, bar: '= 0', pass: r.errors === 0, integrity: true }),
         );
       });
     }
@@ -263,5 +264,6 @@ const latency = [
 ].filter(Boolean);
 writeFileSync(`${base}.svg`, renderChart({ title, subtitle: machineLine, throughput, latency }));
 console.log(`results: ${base}.json, chart: ${base}.svg${profileDir ? `, CPU profiles: ${profileDir} (node bench/profile-summary.mjs <folder>)` : ''}`);
-console.log(`ran in ${num((performance.now() - T0) / 1000, 1)} s${failures ? `; ${failures} step(s) could not run` : ''}`);
-process.exit(failures ? 1 : 0);
+const broken = failedIntegrity(rows);
+console.log(`ran in ${num((performance.now() - T0) / 1000, 1)} s${failures ? `; ${failures} step(s) could not run` : ''}${broken.length ? `; integrity failed: ${broken.map((r) => r.scenario).join(', ')}` : ''}`);
+process.exit(exitCode({ failures, rows }));

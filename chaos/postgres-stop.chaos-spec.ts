@@ -13,8 +13,8 @@ import { postgres, readiness, report, ServiceDb, sleep } from './support/chaos.j
 
 /**
  * RELIABILITY.md: Postgres stopped for 10 s — readiness goes 503 and back; no crash
- * loop; work queued meanwhile finishes after. The test stops the machine's cluster
- * (pg_ctlcluster … stop -m fast) and always starts it again.
+ * loop; work queued meanwhile finishes after. The test stops the suite's own cluster
+ * (pg_ctl stop -m fast) and always starts it again.
  */
 const DOWN_MS = 10_000;
 const VOTERS = 20;
@@ -228,7 +228,7 @@ describe('fault: Postgres stopped for 10 s', () => {
       const crashLines = SERVICES.filter((s) => /"level":60/.test(platform.service(s).logs()));
 
       report(
-        `Postgres stopped for ${(stoppedFor / 1000).toFixed(1)} s (pg_ctlcluster stop -m fast / start)`,
+        `Postgres stopped for ${(stoppedFor / 1000).toFixed(1)} s (the suite's own cluster: pg_ctl stop -m fast / start)`,
         {
           sent: accepted.size + [...refusedVotes.values()].reduce((a, b) => a + b, 0) + waiting.length,
           found: persisted + verdicts.length,

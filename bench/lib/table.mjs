@@ -12,11 +12,19 @@ export const times = (ratio) => (Number.isNaN(ratio) ? '—' : `${num(ratio, 2)}
 
 /**
  * A row. `pass` is true/false against the bar, or undefined for a figure that is only
- * reported; `error` marks a scenario that could not run.
+ * reported; `error` marks a scenario that could not run. An `integrity` row (work lost,
+ * counted twice, or refused) is a correctness check, not a speed bar: the harness exits
+ * non-zero when one fails.
  */
-export function row(scenario, { figure, raw = '—', ratio = '—', bar = '—', pass, error, values = {} }) {
-  return { scenario, figure, raw, ratio, bar, result: error ? 'ERROR' : pass === undefined ? 'reported' : pass ? 'pass' : 'FAIL', error, values };
+export function row(scenario, { figure, raw = '—', ratio = '—', bar = '—', pass, error, integrity = false, values = {} }) {
+  return { scenario, figure, raw, ratio, bar, result: error ? 'ERROR' : pass === undefined ? 'reported' : pass ? 'pass' : 'FAIL', error, integrity, values };
 }
+
+/** The integrity rows that failed. */
+export const failedIntegrity = (rows) => rows.filter((r) => r.integrity && r.result === 'FAIL');
+
+/** The harness's exit code: 1 when a step could not run or an integrity row failed. */
+export const exitCode = ({ failures, rows }) => (failures > 0 || failedIntegrity(rows).length > 0 ? 1 : 0);
 
 const COLUMNS = [
   ['scenario', 'scenario'],

@@ -2,3 +2,4 @@ export * from './namespace.js';
 export * from './service-process.js';
 export * from './private-redis.js';
 export * from './private-postgres.js';
+export * from './private-rabbitmq.js';

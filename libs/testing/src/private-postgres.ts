@@ -34,7 +34,17 @@ export class PrivatePostgres {
   private readonly bin = postgresBin();
   port = 0;
 
-  constructor() {
+  /**
+   * A new cluster in a fresh temporary directory; or, given `existing` (the `location` of
+   * one created elsewhere, e.g. in another module context of the same test run), a handle
+   * on that cluster.
+   */
+  constructor(existing?: { dir: string; port: number }) {
+    if (existing) {
+      this.dir = existing.dir;
+      this.port = existing.port;
+      return;
+    }
     this.dir = mkdtempSync(join(tmpdir(), 'flotilla-pg-'));
     if (AS_ROOT) {
       // mkdtemp makes it 0700 for root; the cluster's owner must be able to write it.
@@ -47,6 +57,11 @@ export class PrivatePostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Where the cluster lives and listens: enough for `new PrivatePostgres(location)` to control it. */
+  get location(): { dir: string; port: number } {
+    return { dir: this.dir, port: this.port };
   }
 
   get dataDir(): string {

@@ -60,8 +60,24 @@ export class PrivateRedis {
     if (!child || child.exitCode !== null) return;
     const exited = once(child, 'exit');
     child.kill(signal);
+    child.kill('SIGCONT'); // a paused server acts on the signal only once it runs
     await exited;
     this.child = undefined;
+  }
+
+  /** The server's process id, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   /** Stops the server and deletes what a durable one kept on disk. */
