@@ -28,6 +28,7 @@ import { Team } from './identity/team.entity.js';
 import { User } from './identity/user.entity.js';
 import { Identity1732300000000 } from './migrations/1732300000000-identity.js';
 import { IdentityOutbox1733000000000 } from './migrations/1733000000000-identity-outbox.js';
+import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
 import { PollCache } from './polls/poll-cache.js';
 import { PollsController } from './polls/polls.controller.js';
 import { PollsService } from './polls/polls.service.js';
@@ -39,7 +40,7 @@ import { RequestLogService } from './request-log/request-log.service.js';
 const entities = [Team, User, RefreshToken];
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000, OutboxClaims1733400000000] };
 
 @Module({
   imports: [

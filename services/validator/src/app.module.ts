@@ -7,10 +7,11 @@ import { StorageModule } from '@flotilla/storage';
 import { JobsModule } from './jobs/jobs.module.js';
 import { Validation1732600000000 } from './migrations/1732600000000-validation.js';
 import { JobsPageIndex1733100000000 } from './migrations/1733100000000-jobs-page-index.js';
+import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
 import { ValidatorEnv } from './validator.env.js';
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'validation', entities: [], migrations: [Validation1732600000000, JobsPageIndex1733100000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'validation', entities: [], migrations: [Validation1732600000000, JobsPageIndex1733100000000, OutboxClaims1733400000000] };
 
 @Module({})
 export class AppModule {

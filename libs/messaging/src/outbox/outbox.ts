@@ -5,6 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { BaseEnv, ENV } from '@flotilla/config';
 import type { EventEnvelope } from '@flotilla/contracts';
 import { correlationId, MetricsService } from '@flotilla/observability';
 import { randomUUID } from 'node:crypto';
@@ -13,62 +14,36 @@ import { DataSource } from 'typeorm';
 import { EventPublisher } from '../rabbit/event-publisher.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from '../rabbit/rabbit-options.js';
 import { errorMessage } from '../rabbit/wire.js';
+import { claimRows, countPending, markPublished, releaseClaims } from './outbox-claims.js';
+import type { SqlRunner } from './outbox-tables.js';
 
-/** Anything that runs SQL: a TypeORM `EntityManager` inside a transaction, or a `QueryRunner`. */
-export interface SqlRunner {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
-}
-
-/**
- * The tables a service needs for the outbox and for idempotent consumers; run them in
- * one of the service's migrations. `outbox.seq` keeps the publishing order.
- */
-export const OUTBOX_TABLES_SQL: readonly string[] = [
-  `CREATE TABLE outbox (
-     seq bigserial PRIMARY KEY,
-     id uuid NOT NULL UNIQUE,
-     type text NOT NULL,
-     envelope jsonb NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-     published_at timestamptz,
-     attempts integer NOT NULL DEFAULT 0,
-     last_error text
-   )`,
-  `CREATE INDEX outbox_unpublished_idx ON outbox (seq) WHERE published_at IS NULL`,
-  `CREATE TABLE processed_events (
-     event_id uuid PRIMARY KEY,
-     type text NOT NULL,
-     processed_at timestamptz NOT NULL DEFAULT clock_timestamp()
-   )`,
-];
-
-/**
- * Records that this service handled event `envelope` in the caller's transaction.
- * Resolves false when it had been recorded before: the caller skips the work, so a
- * redelivered event is applied once.
- */
-export async function markEventProcessed(runner: SqlRunner, envelope: Pick<EventEnvelope, 'id' | 'type'>): Promise<boolean> {
-  const rows = (await runner.query(
-    `INSERT INTO processed_events (event_id, type) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-    [envelope.id, envelope.type],
-  )) as unknown[];
-  return rows.length === 1;
-}
+export { markEventProcessed, OUTBOX_CLAIMS_DOWN_SQL, OUTBOX_CLAIMS_SQL, OUTBOX_TABLES_SQL, type SqlRunner } from './outbox-tables.js';
 
 const RELAY_BATCH = 100;
 const PRUNE_AFTER_HOURS = 24;
 
 /**
  * The transactional outbox: {@link add} writes an event in the caller's transaction,
- * and a relay publishes what was committed, with publisher confirms, in commit order,
- * retrying with backoff until the broker confirms. Several replicas share the table
- * safely (`FOR UPDATE SKIP LOCKED`). An event can be published twice (confirm lost,
- * then retried) but never lost; consumers dedupe by id ({@link markEventProcessed}).
+ * and a relay publishes what was committed, with publisher confirms, retrying with
+ * backoff until the broker confirms. The relay claims a batch in one short statement
+ * (a lease in `claimed_until`), publishes it holding no row lock, then marks what was
+ * confirmed. Replicas share the table: a claimed row is skipped by the others until its
+ * claim runs out, so a relay that dies mid-batch delays its rows by the lease, never
+ * loses them.
+ *
+ * Delivery is at least once: an event whose confirm was lost, or whose relay died
+ * after publishing, is published again; consumers dedupe by id
+ * ({@link markEventProcessed}). Order: one relay hands a batch to the broker in `seq`
+ * order (the order the rows were written, not quite commit order), but batches of
+ * different replicas interleave and a retried event comes after later ones, so
+ * consumers must not rely on the order of events.
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(Outbox.name);
   private readonly pendingGauge: Gauge;
+  /** How long a claim holds: well past the time one batch may take to be confirmed. */
+  private readonly leaseMs: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -81,8 +56,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     private readonly publisher: EventPublisher,
     metrics: MetricsService,
     @Inject(RABBIT_OPTIONS) private readonly options: ResolvedRabbitOptions,
+    @Inject(ENV) env: BaseEnv,
   ) {
     this.pendingGauge = metrics.gauge({ name: 'outbox_pending', help: 'Committed events not yet confirmed by the broker' });
+    // A batch is published at once, each event waiting at most RPC_TIMEOUT_MS for its confirm.
+    this.leaseMs = Math.max(30_000, 3 * env.RPC_TIMEOUT_MS);
   }
 
   /** Writes a new event of `type` in the caller's transaction; call {@link flush} after the commit. */
@@ -151,37 +129,33 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     } catch (error) {
       this.failures += 1;
       this.logger.warn(`outbox relay paused (attempt ${this.failures}): ${errorMessage(error)}`);
+    } finally {
+      await countPending(this.dataSource).then(
+        (pending) => this.pendingGauge.set(pending),
+        () => undefined,
+      );
     }
   }
 
-  /** Publishes up to one batch in order; returns how many were published. Throws on the first failure. */
+  /**
+   * Claims a batch, publishes it (all at once, in `seq` order, each awaiting its
+   * confirm), marks the confirmed rows and gives the others back. Returns how many it
+   * claimed; throws the first publishing failure after recording it.
+   */
   private async publishBatch(): Promise<number> {
-    // The failure is thrown after the commit, which keeps the rows marked published before it.
-    const { count, failure } = await this.dataSource.transaction(async (manager) => {
-      const rows = (await manager.query(
-        `SELECT seq, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ${RELAY_BATCH} FOR UPDATE SKIP LOCKED`,
-      )) as { seq: string; envelope: EventEnvelope }[];
-      const published: string[] = [];
-      let failure: unknown;
-      for (const row of rows) {
-        try {
-          await this.publisher.publishEnvelope(row.envelope);
-          published.push(row.seq);
-        } catch (error) {
-          failure = error;
-          await manager.query(`UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = $1`, [row.seq, errorMessage(error)]);
-          break;
-        }
-      }
-      if (published.length > 0) {
-        await manager.query(`UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`, [published]);
-      }
-      const [{ pending }] = (await manager.query(`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`)) as { pending: number }[];
-      this.pendingGauge.set(pending);
-      return { count: published.length, failure };
-    });
-    if (failure) throw failure;
-    return count;
+    const rows = await claimRows(this.dataSource, RELAY_BATCH, this.leaseMs);
+    if (rows.length === 0) return 0;
+    const results = await Promise.allSettled(rows.map((row) => this.publisher.publishEnvelope(row.envelope)));
+    const sent = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.seq);
+    const failed = rows.filter((_, i) => results[i].status === 'rejected').map((row) => row.seq);
+    // Should this fail (Postgres gone), the claims run out and the rows are published again: a duplicate, never a loss.
+    if (sent.length > 0) await markPublished(this.dataSource, sent);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await releaseClaims(this.dataSource, failed, errorMessage(failure.reason));
+      throw failure.reason;
+    }
+    return rows.length;
   }
 
   /** Published events are kept a day for inspection, then removed. */
