@@ -11,6 +11,7 @@ const TONES: Record<string, 'good' | 'bad' | 'warn' | 'busy' | 'neutral'> = {
   provisioning: 'busy',
   updating: 'busy',
   deleting: 'busy',
+  replaying: 'busy',
   replayed: 'good',
   discarded: 'neutral',
   degraded: 'warn',
