@@ -8,10 +8,12 @@ export const JWT_SECRET = Symbol('JWT_SECRET');
 
 /**
  * Optional check that a token's user still exists and is active; a service that owns
- * users provides it so tokens of deleted users stop working.
+ * users provides it so tokens of deleted users stop working. When the check cannot be
+ * made (its database is down) it rejects, unless `tolerateOutage` lets it answer from
+ * what it knew before (a route that asks for that, see {@link authenticate}).
  */
 export const ACTIVE_USER_CHECK = Symbol('ACTIVE_USER_CHECK');
-export type ActiveUserCheck = ((userId: string) => Promise<boolean>) & {
+export type ActiveUserCheck = ((userId: string, tolerateOutage?: boolean) => Promise<boolean>) & {
   /** Optional: true when the check would answer true right now without any I/O (lets a caller skip the await). */
   knownActive?: (userId: string) => boolean;
 };
@@ -63,20 +65,21 @@ export class TokenVerifier {
   }
 
   /** The caller of a token, or null when the token is not valid (now) or its user is gone. */
-  async verify(token: string): Promise<AuthUser | null> {
-    return this.verifyNow(token);
+  async verify(token: string, tolerateOutage = false): Promise<AuthUser | null> {
+    return this.verifyNow(token, tolerateOutage);
   }
 
   /**
    * {@link verify}, synchronous when it can be: a remembered (or freshly verified) token
-   * whose user the active-user check already knows is answered without a promise.
+   * whose user the active-user check already knows is answered without a promise. With
+   * `tolerateOutage`, the check may answer from what it knew when its database is down.
    */
-  verifyNow(token: string): AuthUser | null | Promise<AuthUser | null> {
+  verifyNow(token: string, tolerateOutage = false): AuthUser | null | Promise<AuthUser | null> {
     const user = this.cached(token) ?? this.verifySignature(token);
     if (!user) return null;
     const isActive = this.isActive;
     if (!isActive || isActive.knownActive?.(user.id)) return user;
-    return isActive(user.id).then((active) => {
+    return isActive(user.id, tolerateOutage).then((active) => {
       if (active) return user;
       this.verified.delete(token);
       return null;
@@ -137,14 +140,17 @@ export const tokenVerifierProvider: Provider = {
  * The caller of a request's bearer token, also set as `request.user` (for the request
  * log and the roles guard) and in the log context; else 401. Synchronous when the
  * verifier can answer without I/O (the usual case), so a hot path allocates no promise.
+ * `tolerateOutage`: see {@link ActiveUserCheck}; only for routes where a user deleted
+ * just before an outage could do no harm.
  */
 export function authenticate(
   tokens: TokenVerifier,
   request: { headers: { authorization?: string }; user?: AuthUser },
+  tolerateOutage = false,
 ): AuthUser | Promise<AuthUser> {
   const token = bearerToken(request.headers.authorization);
   if (!token) throw new UnauthorizedException();
-  const found = tokens.verifyNow(token);
+  const found = tokens.verifyNow(token, tolerateOutage);
   return found instanceof Promise ? found.then((user) => admit(request, user)) : admit(request, found);
 }
 

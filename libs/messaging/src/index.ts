@@ -1,4 +1,5 @@
 export * from './rabbit/index.js';
+export * from './rabbit/dependency-errors.js';
 export * from './redis/redis.constants.js';
 export * from './redis/redis-errors.js';
 export * from './redis/redis-client.js';

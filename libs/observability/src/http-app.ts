@@ -9,7 +9,7 @@ import { acceptCorrelationId, runWithContext } from './context.js';
 import { HealthRegistry } from './health.js';
 import { createLogger, PinoNestLogger } from './logger.js';
 import { MetricsService } from './metrics.js';
-import { flattenValidationErrors, ProblemDetailsFilter, sendProblem, toProblem } from './problem.js';
+import { flattenValidationErrors, ProblemDetailsFilter, sendProblem, toProblem, type DependencyErrorRule } from './problem.js';
 
 export interface HttpServiceOptions {
   /** Service name in logs and metrics. */
@@ -26,6 +26,8 @@ export interface HttpServiceOptions {
    * choose its own address (and escape per-IP limits) by sending the header.
    */
   trustProxy?: boolean | string;
+  /** Which errors mean a dependency is down (messaging's `isDependencyUnavailable`): they answer 503, not 500. */
+  isDependencyUnavailable?: DependencyErrorRule;
   /** Extra set-up (security headers, CORS, docs) before the app listens. */
   configure?: (app: NestFastifyApplication, fastify: FastifyInstance) => Promise<void> | void;
 }
@@ -102,7 +104,7 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
   });
 
   // Nest routes Fastify's own errors (bad JSON, body too large) through this filter too.
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(options.isDependencyUnavailable));
   app.useGlobalPipes(createValidationPipe());
   await options.configure?.(app, fastify);
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });

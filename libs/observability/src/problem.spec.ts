@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { RpcError } from '@flotilla/contracts';
-import { toProblem } from './problem.js';
+import { sendProblem, toProblem } from './problem.js';
 
 describe('toProblem', () => {
   it('keeps the status and message of HTTP exceptions', () => {
@@ -36,5 +36,36 @@ describe('toProblem', () => {
     const problem = toProblem({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'Request body is too large' }, '/x');
     expect(problem.status).toBe(413);
     expect(problem.title).toBe('Payload Too Large');
+  });
+
+  it('answers 503 for an error the dependency rule recognises, without its message', () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    const isDown = (e: unknown): boolean => (e as { code?: string }).code === 'ECONNREFUSED';
+    const problem = toProblem(down, '/x', isDown);
+    expect(problem.status).toBe(503);
+    expect(problem.detail).not.toContain('10.0.0.5');
+    expect(toProblem(new Error('bug'), '/x', isDown).status).toBe(500);
+    // HTTP exceptions keep their own status whatever the rule says.
+    expect(toProblem(new NotFoundException('gone'), '/x', () => true).status).toBe(404);
+  });
+});
+
+describe('sendProblem', () => {
+  const reply = () => {
+    const headers: Record<string, string> = {};
+    const r = { status: () => r, header: (name: string, value: string) => ((headers[name] = value), r), send: () => r };
+    return { r, headers };
+  };
+
+  it('gives every 503 a Retry-After, and keeps one the error carries', () => {
+    const plain = reply();
+    sendProblem(plain.r, toProblem(new RpcError('UNAVAILABLE', 'down'), '/x'), new RpcError('UNAVAILABLE', 'down'));
+    expect(Number(plain.headers['Retry-After'])).toBeGreaterThan(0);
+    const carried = reply();
+    sendProblem(carried.r, { type: 'about:blank', title: 'Too Many Requests', status: 429, detail: '', instance: '/x' }, { retryAfterSeconds: 7 });
+    expect(carried.headers['Retry-After']).toBe('7');
+    const other = reply();
+    sendProblem(other.r, toProblem(new Error('bug'), '/x'), new Error('bug'));
+    expect(other.headers['Retry-After']).toBeUndefined();
   });
 });

@@ -30,12 +30,30 @@ interface FastifyLikeError {
   message?: string;
 }
 
-/** Turns anything thrown into a problem document; unknown errors become a bare 500. */
-export function toProblem(exception: unknown, instance: string): ProblemDocument {
+/**
+ * Tells whether an error means a server the request needed (Postgres, Redis, the broker)
+ * could not be reached; such an error answers 503, not 500. The rule lives with the
+ * drivers' knowledge (messaging's `isDependencyUnavailable`), which this library cannot import.
+ */
+export type DependencyErrorRule = (error: unknown) => boolean;
+
+/** Seconds a client is asked to wait (`Retry-After`) before retrying a 503 that says nothing more precise. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+const DEPENDENCY_DOWN = 'A service this request needs is not reachable right now; try again shortly.';
+
+/**
+ * Turns anything thrown into a problem document: a dependency that is down (by `isUnavailable`)
+ * becomes 503, unknown errors a bare 500.
+ */
+export function toProblem(exception: unknown, instance: string, isUnavailable?: DependencyErrorRule): ProblemDocument {
   let status = 500;
   let detail = 'An unexpected error occurred.';
   let errors: RpcFieldError[] | undefined;
-  if (exception instanceof HttpException) {
+  if (!(exception instanceof HttpException) && !(exception instanceof RpcError) && isUnavailable?.(exception)) {
+    status = 503;
+    detail = DEPENDENCY_DOWN;
+  } else if (exception instanceof HttpException) {
     status = exception.getStatus();
     const body = exception.getResponse();
     if (typeof body === 'string') detail = body;
@@ -89,27 +107,37 @@ interface ReplyLike {
   sent?: boolean;
 }
 
-/** Renders every error that reaches the edge as `application/problem+json`. */
+/**
+ * Renders every error that reaches the edge as `application/problem+json`; given the rule,
+ * an error of a dependency that is down answers 503 with `Retry-After`.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
+
+  constructor(private readonly isUnavailable?: DependencyErrorRule) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<{ url: string }>();
     const reply = http.getResponse<ReplyLike>();
-    const problem = toProblem(exception, request.url.split('?')[0] ?? request.url);
+    const problem = toProblem(exception, request.url.split('?')[0] ?? request.url, this.isUnavailable);
     // A dependency that is down or slow is an expected condition, not a bug: no stack.
     if (exception instanceof RpcError && exception.code !== 'INTERNAL') this.logger.warn(`${problem.status}: ${exception.message}`);
+    else if (problem.status === 503) this.logger.warn(`503: ${exception instanceof Error ? exception.message : String(exception)}`);
     else if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
     sendProblem(reply, problem, exception);
   }
 }
 
-/** Writes a problem document, with `Retry-After` when the error carries one. */
+/**
+ * Writes a problem document, with `Retry-After` when the error carries one; every 503
+ * has one, so a client knows the refusal is temporary and when to come back.
+ */
 export function sendProblem(reply: ReplyLike, problem: ProblemDocument, exception?: unknown): void {
   if (reply.sent) return;
-  const retryAfter = (exception as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  const carried = (exception as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  const retryAfter = typeof carried === 'number' ? carried : problem.status === 503 ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined;
   if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
   reply.status(problem.status).header('Content-Type', 'application/problem+json').send(problem);
 }

@@ -80,6 +80,15 @@ export class GatewayEnv extends BaseEnv {
   @Max(600_000)
   UPLOAD_RPC_TIMEOUT_MS = 30_000;
 
+  /**
+   * How long a token's user, once found in the database, is taken to exist without asking
+   * again: the longest a deleted user's tokens keep working on this gateway.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  USER_CHECK_FRESH_MS = 30_000;
+
   /** Window of the per-IP and per-user request limits. */
   @IsInt()
   @Min(1)

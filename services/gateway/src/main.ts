@@ -5,6 +5,7 @@ import { runService, startHttpService } from '@flotilla/observability';
 import { AppModule, PERSISTENCE } from './app.module.js';
 import { GatewayEnv } from './gateway.env.js';
 import { configureGatewayHttp } from './http/configure-http.js';
+import { isDependencyDown } from './http/dependency-down.js';
 
 await runService('gateway', async () => {
   const env = loadEnv(GatewayEnv);
@@ -16,6 +17,7 @@ await runService('gateway', async () => {
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
+    isDependencyUnavailable: isDependencyDown,
     configure: (app, fastify) => configureGatewayHttp(app, fastify, env),
   });
 });

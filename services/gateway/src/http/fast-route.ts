@@ -2,6 +2,7 @@ import type { ArgumentsHost } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { authenticate, type AuthUser, type TokenVerifier } from '@flotilla/auth';
 import { ProblemDetailsFilter } from '@flotilla/observability';
+import { isDependencyDown } from './dependency-down.js';
 
 /**
  * Replaces the handler of the route `method url` when Nest registers it: the route stays
@@ -35,11 +36,13 @@ export function hostOf(request: FastifyRequest, reply: FastifyReply): ArgumentsH
  * every error answered by the same problem+json filter as the rest of the API.
  */
 export abstract class FastRoute {
-  private readonly filter = new ProblemDetailsFilter();
+  private readonly filter = new ProblemDetailsFilter(isDependencyDown);
 
+  /** `tolerateOutage`: the route accepts callers the user check knew before when Postgres is down (see `authenticate`). */
   protected constructor(
     private readonly method: 'GET' | 'POST',
     private readonly tokens: TokenVerifier,
+    private readonly tolerateOutage = false,
   ) {}
 
   /** Takes over the handler of `url` when it is registered; call before the app initialises. */
@@ -50,7 +53,7 @@ export abstract class FastRoute {
   async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
       // Awaited only when the verifier could not answer at once.
-      const authenticated = authenticate(this.tokens, request);
+      const authenticated = authenticate(this.tokens, request, this.tolerateOutage);
       await this.serve(request, reply, authenticated instanceof Promise ? await authenticated : authenticated);
     } catch (error) {
       this.filter.catch(error, hostOf(request, reply));

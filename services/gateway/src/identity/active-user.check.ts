@@ -1,39 +1,111 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, ServiceUnavailableException, type Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ACTIVE_USER_CHECK, type ActiveUserCheck } from '@flotilla/auth';
+import { ENV } from '@flotilla/config';
+import { isDependencyUnavailable } from '@flotilla/messaging';
+import { throttledWarning } from '@flotilla/observability';
+import type { GatewayEnv } from '../gateway.env.js';
 
-/** How long a user found in the database is taken to exist without asking again. */
-const KNOWN_FOR_MS = 30_000;
 const MAX_ENTRIES = 100_000;
 
+export interface ActiveUserCheckOptions {
+  /** How long a user found in the database is taken to exist without asking again. */
+  freshMs: number;
+  /** A lookup not answered within this is taken as Postgres being unreachable (a hung server answers nothing). */
+  lookupTimeoutMs: number;
+  /** After a lookup met an outage, how long the check answers without asking the database again. */
+  outageBackoffMs: number;
+}
+
+export const DEFAULT_ACTIVE_USER_CHECK: ActiveUserCheckOptions = { freshMs: 30_000, lookupTimeoutMs: 2000, outageBackoffMs: 2000 };
+
+/** Whether the user exists; rejects when the database cannot say. */
+export type UserLookup = (userId: string) => Promise<boolean>;
+
+class LookupTimedOut extends Error {}
+
 /**
- * A signed, unexpired token whose user no longer exists is refused (401). Users seen
- * recently are remembered for 30 s, so a deleted user's tokens stop working within
- * that time while each request costs a map lookup, not a query.
+ * A signed, unexpired token whose user no longer exists is refused (401). Users found
+ * recently are remembered for `freshMs`, so a deleted user's tokens stop working within
+ * that time while each request costs a map lookup, not a query. Lookups of one user are
+ * shared by the requests waiting for them.
+ *
+ * When Postgres is unreachable (refused, gone, or not answering within `lookupTimeoutMs`)
+ * the check cannot tell a live user from a deleted one. It then answers, for `outageBackoffMs`
+ * without asking again:
+ * - with `tolerateOutage` (the vote route), true for a user this gateway has found in the
+ *   database before. That is safe enough for a vote: the token's signature and expiry were
+ *   verified without I/O, users are deleted through this same database (so none can be
+ *   deleted during the outage), and the only user wrongly let through is one deleted between
+ *   its last lookup here and the outage, until the outage ends or its token expires — and
+ *   all it can do is cast a ballot. A user never found here is not guessed at: 503.
+ * - otherwise 503 (with Retry-After): every other route reads or changes data, and those
+ *   need Postgres anyway.
  */
-export function activeUserCheck(dataSource: DataSource, now: () => number = Date.now): ActiveUserCheck {
-  const known = new Map<string, number>();
+export function activeUserCheck(lookup: UserLookup, options: ActiveUserCheckOptions = DEFAULT_ACTIVE_USER_CHECK, now: () => number = Date.now): ActiveUserCheck {
+  const logger = new Logger('ActiveUserCheck');
+  const warn = throttledWarning(logger);
+  /** When each user was last found in the database. */
+  const foundAt = new Map<string, number>();
+  const pending = new Map<string, Promise<boolean>>();
+  let outageUntil = 0;
+
   const knownActive = (userId: string): boolean => {
-    const until = known.get(userId);
-    return until !== undefined && until > now();
+    const at = foundAt.get(userId);
+    return at !== undefined && now() - at < options.freshMs;
   };
-  const check = async (userId: string): Promise<boolean> => {
-    const until = known.get(userId);
-    if (until !== undefined && until > now()) return true;
-    const rows = (await dataSource.query(`SELECT 1 FROM users WHERE id = $1`, [userId])) as unknown[];
-    if (rows.length === 0) {
-      known.delete(userId);
-      return false;
+
+  const duringOutage = (userId: string, tolerateOutage: boolean): boolean => {
+    if (tolerateOutage && foundAt.has(userId)) return true;
+    throw new ServiceUnavailableException('Your account cannot be checked right now (its database is not reachable); try again shortly.');
+  };
+
+  const ask = (userId: string): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LookupTimedOut(`no answer within ${options.lookupTimeoutMs} ms`)), options.lookupTimeoutMs);
+    });
+    return Promise.race([lookup(userId), timedOut])
+      .then((exists) => {
+        if (!exists) foundAt.delete(userId);
+        else {
+          if (foundAt.size >= MAX_ENTRIES) foundAt.clear();
+          foundAt.set(userId, now());
+        }
+        return exists;
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        pending.delete(userId);
+      });
+  };
+
+  const check = async (userId: string, tolerateOutage = false): Promise<boolean> => {
+    if (knownActive(userId)) return true;
+    if (now() < outageUntil) return duringOutage(userId, tolerateOutage);
+    let lookingUp = pending.get(userId);
+    if (!lookingUp) {
+      lookingUp = ask(userId);
+      pending.set(userId, lookingUp);
     }
-    if (known.size >= MAX_ENTRIES) known.clear();
-    known.set(userId, now() + KNOWN_FOR_MS);
-    return true;
+    try {
+      return await lookingUp;
+    } catch (error) {
+      if (!(error instanceof LookupTimedOut) && !isDependencyUnavailable(error)) throw error;
+      outageUntil = now() + options.outageBackoffMs;
+      warn(`users cannot be looked up (${error instanceof Error ? error.message : String(error)}); votes of known users are still accepted`);
+      return duringOutage(userId, tolerateOutage);
+    }
   };
   return Object.assign(check, { knownActive });
 }
 
 export const activeUserCheckProvider: Provider = {
   provide: ACTIVE_USER_CHECK,
-  inject: [DataSource],
-  useFactory: (dataSource: DataSource) => activeUserCheck(dataSource),
+  inject: [DataSource, ENV],
+  useFactory: (dataSource: DataSource, env: GatewayEnv) =>
+    activeUserCheck(
+      async (userId) => ((await dataSource.query(`SELECT 1 FROM users WHERE id = $1`, [userId])) as unknown[]).length > 0,
+      { ...DEFAULT_ACTIVE_USER_CHECK, freshMs: env.USER_CHECK_FRESH_MS },
+    ),
 };

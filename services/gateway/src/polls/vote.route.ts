@@ -53,7 +53,8 @@ export class VoteRoute extends FastRoute {
     private readonly limiter: RateLimiter,
     @Inject(ENV) private readonly env: GatewayEnv,
   ) {
-    super('POST', tokens);
+    // A vote needs Redis, not Postgres: known voters keep voting while Postgres is down.
+    super('POST', tokens, true);
   }
 
   protected async serve(request: FastifyRequest, reply: FastifyReply, user: AuthUser): Promise<void> {
