@@ -41,6 +41,7 @@ describe('Postgres outage at the gateway', () => {
   let admin: string;
   let member: string;
   let unseen: string;
+  let refreshToken: string;
 
   const vote = (token: string, option: string): Promise<ApiResponse> => platform.api.request('POST', `${POLL}/votes`, { token, body: { option } });
   const results = async (): Promise<Record<string, number>> => {
@@ -60,6 +61,7 @@ describe('Postgres outage at the gateway', () => {
       expect(res.status).toBe(201);
     }
     member = await platform.api.login(MEMBER.email, MEMBER.password);
+    refreshToken = (await platform.api.request<{ refreshToken: string }>('POST', '/api/v1/auth/login', { body: MEMBER })).body.refreshToken;
     // Logged in, but its token never presented to the gateway before the outage.
     unseen = await platform.api.login(UNSEEN.email, UNSEEN.password);
     expect((await vote(admin, 'cats')).status).toBe(202);
@@ -84,6 +86,9 @@ describe('Postgres outage at the gateway', () => {
     for (const [method, path, body] of POSTGRES_ROUTES) {
       expectUnavailable(await platform.api.request(method, path, { token: admin, body }), `${method} ${path}`);
     }
+    // Public routes that need Postgres answer the same way.
+    expectUnavailable(await platform.api.request('POST', '/api/v1/auth/login', { body: ADMIN }), 'POST /api/v1/auth/login');
+    expectUnavailable(await platform.api.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } }), 'POST /api/v1/auth/refresh');
     // A token this gateway never checked cannot be told from a deleted user's now: 503, not a guess.
     expectUnavailable(await vote(unseen, 'dogs'), 'vote with an unchecked token');
     // Readiness names Postgres.
