@@ -117,4 +117,14 @@ export class GatewayEnv extends BaseEnv {
   @Max(86_400)
   LOGIN_THROTTLE_WINDOW_SECONDS = 900;
 
+  /**
+   * Length the `requests` stream is kept near (an approximate MAXLEN), so an admin that is
+   * down cannot fill Redis: about 300 bytes an entry, some 150 MB at the default. Entries
+   * cut before the admin read them are counted in `request_log_stream_cut_total`; 0 turns
+   * the cap off.
+   */
+  @IsInt()
+  @Min(0)
+  REQUEST_LOG_STREAM_MAXLEN = 500_000;
+
 }

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { Naming } from '@flotilla/config';
-import { Streams, type RequestLogEntry } from '@flotilla/contracts';
+import { ENV, Naming } from '@flotilla/config';
+import { StreamGroups, Streams, type RequestLogEntry } from '@flotilla/contracts';
 import { REDIS } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import type { AuthUser } from '@flotilla/auth';
+import type { GatewayEnv } from '../gateway.env.js';
 
 const FLUSH_EVERY_MS = 50;
 /** The entry's fields in the order they are written; a buffered entry holds their values only. */
@@ -14,15 +15,50 @@ const FLUSH_AT = 256;
 /** Entries per script call, so a backlog after an outage goes in several moderate commands. */
 const CHUNK = 1024;
 
-/** XADDs each run of FIELDS.length values of ARGV to the stream KEYS[1] as one entry, with FIELDS as its field names. */
+/**
+ * XADDs each run of FIELDS.length values of ARGV[3..] to the stream KEYS[1] as one entry,
+ * with FIELDS as its field names, keeping the stream near ARGV[1] entries (0: no cap) with
+ * an approximate MAXLEN, which trims whole nodes and costs next to nothing. Answers
+ * `{entries added, entries cut before the group ARGV[2] had read them}`. The second is
+ * worked out only when the cap is reached: the group's lag before (entries not yet
+ * delivered to it, all of them when it does not exist) plus what was added, less what
+ * the stream still holds, is what was cut unread.
+ */
 const XADD_ENTRIES = `
-for i = 1, #ARGV, ${FIELDS.length} do
-  redis.call('XADD', KEYS[1], '*', ${FIELDS.map((f, i) => `'${f}', ARGV[i + ${i}]`).join(', ')})
+local maxlen = tonumber(ARGV[1])
+local added = (#ARGV - 2) / ${FIELDS.length}
+local before = redis.call('XLEN', KEYS[1])
+if maxlen == 0 or before + added <= maxlen then
+  for i = 3, #ARGV, ${FIELDS.length} do
+    redis.call('XADD', KEYS[1], '*', ${FIELDS.map((f, i) => `'${f}', ARGV[i + ${i}]`).join(', ')})
+  end
+  return { added, 0 }
 end
-return #ARGV / ${FIELDS.length}
+local undelivered = before
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local info = {}
+  for j = 1, #group, 2 do info[group[j]] = group[j + 1] end
+  if info['name'] == ARGV[2] then
+    if type(info['lag']) == 'number' then
+      undelivered = info['lag']
+    else
+      -- Redis cannot tell the lag (entries deleted inside the range): count what follows the group's position.
+      undelivered = #redis.call('XRANGE', KEYS[1], '(' .. info['last-delivered-id'], '+')
+    end
+  end
+end
+for i = 3, #ARGV, ${FIELDS.length} do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', ${FIELDS.map((f, i) => `'${f}', ARGV[i + ${i}]`).join(', ')})
+end
+local after = redis.call('XLEN', KEYS[1])
+local cut = before + added - after
+local unread = undelivered + added - after
+if unread < 0 then unread = 0 end
+if unread > cut then unread = cut end
+return { added, unread }
 `;
 
-type XaddEntries = (stream: string, ...values: string[]) => Promise<number>;
+type XaddEntries = (stream: string, maxlen: number, group: string, ...values: string[]) => Promise<[number, number]>;
 /** Entries kept while Redis is down; beyond that the oldest are dropped and counted. */
 const MAX_BUFFERED = 50_000;
 
@@ -30,7 +66,10 @@ const MAX_BUFFERED = 50_000;
  * One entry per request on the `requests` stream. Entries are buffered (as their values
  * only, in one flat array) and sent many per command, a script that XADDs each, so
  * logging adds no round trip to a request and little work; they wait in memory while
- * Redis is away. Only metadata is logged: never bodies, headers or query strings.
+ * Redis is away. Only metadata is logged: never bodies, headers or query strings. The
+ * stream is capped at REQUEST_LOG_STREAM_MAXLEN entries, so an admin that is down cannot
+ * fill Redis; entries cut before the admin read them are counted in
+ * `request_log_stream_cut_total`.
  */
 @Injectable()
 export class RequestLogService implements OnApplicationShutdown {
@@ -43,14 +82,22 @@ export class RequestLogService implements OnApplicationShutdown {
   private flushing = false;
   private closed = false;
   private readonly dropped;
+  private readonly cut;
+  private readonly maxlen: number;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     naming: Naming,
     metrics: MetricsService,
+    @Inject(ENV) env: Pick<GatewayEnv, 'REQUEST_LOG_STREAM_MAXLEN'>,
   ) {
     this.stream = naming.key(Streams.Requests);
+    this.maxlen = env.REQUEST_LOG_STREAM_MAXLEN;
     this.dropped = metrics.counter({ name: 'request_log_dropped_total', help: 'Request-log entries dropped while Redis was unavailable' });
+    this.cut = metrics.counter({
+      name: 'request_log_stream_cut_total',
+      help: 'Request-log entries cut from the requests stream by its length cap before the admin had read them',
+    });
     redis.defineCommand('flotillaXaddEntries', { numberOfKeys: 1, lua: XADD_ENTRIES });
     this.xaddEntries = (redis as unknown as { flotillaXaddEntries: XaddEntries }).flotillaXaddEntries.bind(redis);
   }
@@ -98,7 +145,8 @@ export class RequestLogService implements OnApplicationShutdown {
     this.buffer = [];
     const chunks: string[][] = [];
     for (let from = 0; from < batch.length; from += CHUNK * FIELDS.length) chunks.push(batch.slice(from, from + CHUNK * FIELDS.length));
-    const results = await Promise.allSettled(chunks.map((values) => this.xaddEntries(this.stream, ...values)));
+    const results = await Promise.allSettled(chunks.map((values) => this.xaddEntries(this.stream, this.maxlen, StreamGroups.RequestLoggers, ...values)));
+    for (const result of results) if (result.status === 'fulfilled' && result.value[1] > 0) this.cut.inc(result.value[1]);
     const failed = chunks.filter((_, i) => results[i]!.status === 'rejected');
     if (failed.length > 0) {
       // Kept for the next attempt, before what arrived meanwhile.
