@@ -195,23 +195,31 @@ describe('admin: request log, audit, dead letters, cleanup, service health', () 
     expect(JSON.stringify(logged)).not.toContain(admin);
   });
 
-  it('turns a stopped service down within the threshold and up again after it restarts', async () => {
+  it('shows a gracefully stopped service stopped, a killed one down within the threshold, and up again after it restarts', async () => {
     const instances = async (): Promise<ServiceInstance[]> => (await get<{ items: ServiceInstance[] }>('/admin/services')).items;
+    const statusOf = async (instanceId: string): Promise<string | undefined> => (await instances()).find((i) => i.instanceId === instanceId)?.status;
     const before = await waitFor(async () => {
       const items = await instances();
       return ['gateway', 'upload', 'validator', 'vote-consumer', 'provisioner', 'admin'].every((s) => items.some((i) => i.service === s && i.status === 'up')) ? items : undefined;
     }, { what: 'every service up' });
     const old = before.find((i) => i.service === 'vote-consumer' && i.status === 'up')!;
     const voteConsumer = platform.service('vote-consumer');
+    // SIGTERM: the last beat says goodbye.
     await voteConsumer.stop();
-    const stoppedAt = Date.now();
-    await waitFor(async () => ((await instances()).find((i) => i.instanceId === old.instanceId)?.status === 'down' ? true : undefined), { what: 'vote-consumer down', timeoutMs: 30_000 });
-    // The threshold, plus the sweep's period and the beat in flight at the stop.
-    expect(Date.now() - stoppedAt).toBeLessThan(11_000 + 5000);
+    await waitFor(async () => ((await statusOf(old.instanceId)) === 'stopped' ? true : undefined), { what: 'vote-consumer stopped', timeoutMs: 30_000 });
     await voteConsumer.start();
     const back = await waitFor(async () => (await instances()).find((i) => i.service === 'vote-consumer' && i.status === 'up' && i.instanceId !== old.instanceId), { what: 'vote-consumer up again' });
     expect(back.transitions.map((t) => t.status)).toEqual(['up']);
-    const gone = (await instances()).find((i) => i.instanceId === old.instanceId)!;
-    expect(gone.transitions.map((t) => t.status)).toEqual(['up', 'down']);
+    expect((await instances()).find((i) => i.instanceId === old.instanceId)!.transitions.map((t) => t.status)).toEqual(['up', 'stopped']);
+
+    // SIGKILL: silence, so down once the threshold passed.
+    await voteConsumer.kill();
+    const killedAt = Date.now();
+    await waitFor(async () => ((await statusOf(back.instanceId)) === 'down' ? true : undefined), { what: 'vote-consumer down', timeoutMs: 30_000 });
+    // The threshold, plus the sweep's period and the beat in flight at the kill.
+    expect(Date.now() - killedAt).toBeLessThan(11_000 + 5000);
+    expect((await instances()).find((i) => i.instanceId === back.instanceId)!.transitions.map((t) => t.status)).toEqual(['up', 'down']);
+    await voteConsumer.start();
+    await waitFor(async () => (await instances()).some((i) => i.service === 'vote-consumer' && i.status === 'up' && i.instanceId !== back.instanceId), { what: 'vote-consumer up once more' });
   });
 });

@@ -182,9 +182,12 @@ export interface ServiceInstance {
   uptimeSeconds: number;
   ready: boolean;
   lastHeartbeatAt: string;
-  status: 'up' | 'down';
-  transitions: { at: string; status: 'up' | 'down' }[];
+  /** `down`: no heartbeat for the admin's threshold (crashed, hung or cut off); `stopped`: said goodbye on a graceful shutdown. */
+  status: ServiceStatus;
+  transitions: { at: string; status: ServiceStatus }[];
 }
+
+export type ServiceStatus = 'up' | 'down' | 'stopped';
 
 export interface AdminStats {
   generatedAt: string;

@@ -20,4 +20,6 @@ export interface ServiceHeartbeatData {
   version: string;
   startedAt: string;
   ready: boolean;
+  /** `stopped`: the instance's last beat, sent as it shuts down gracefully. Absent from older publishers: `running`. */
+  state?: 'running' | 'stopped';
 }

@@ -18,6 +18,8 @@ interface Beat {
   routingKey: string;
   receivedAt: number;
   envelope: EventEnvelope<ServiceHeartbeatData>;
+  expiration: unknown;
+  deliveryMode: unknown;
 }
 
 /** A queue of the test's own bound to `service.heartbeat`, as the admin service binds one. */
@@ -49,6 +51,8 @@ describe('service heartbeats on the bus', () => {
           routingKey: message.fields.routingKey,
           receivedAt: Date.now(),
           envelope: JSON.parse(message.content.toString()) as EventEnvelope<ServiceHeartbeatData>,
+          expiration: message.properties.expiration,
+          deliveryMode: message.properties.deliveryMode,
         });
       },
       { noAck: true },
@@ -87,6 +91,7 @@ describe('service heartbeats on the bus', () => {
         version: '7.8.9-test',
         startedAt: heartbeat.startedAt,
         ready: true,
+        state: 'running',
       });
     }
     expect(heartbeat.instanceId).toMatch(/^[0-9a-f-]{36}$/);
@@ -125,7 +130,29 @@ describe('service heartbeats on the bus', () => {
     }
   });
 
-  it('sends a last beat with ready: false on a graceful stop, then stays silent', async () => {
+  it('hole 9: beats are transient and expire after three intervals, so a queue never hands out stale ones', async () => {
+    const heartbeat = app.get(Heartbeat);
+    expect(heartbeat.expiresAfterMs).toBe(INTERVAL_MS * 3);
+    const mine = await waitFor(() => (beatsOf(heartbeat.instanceId).length >= 2 ? beatsOf(heartbeat.instanceId) : undefined), { what: 'two beats' });
+    for (const beat of mine) {
+      expect(beat.expiration).toBe(String(INTERVAL_MS * 3));
+      // 1: transient (2 would be persistent).
+      expect(beat.deliveryMode).toBe(1);
+    }
+    // What the broker does with it: a beat left in a queue past its expiry is dropped.
+    const parked = naming.amqp('test.heartbeats.parked');
+    await channel.assertQueue(parked, { durable: false, autoDelete: false });
+    try {
+      await channel.bindQueue(parked, exchange, EventTypes.ServiceHeartbeat);
+      await waitFor(async () => (await channel.checkQueue(parked)).messageCount > 0, { what: 'a parked beat' });
+      await channel.unbindQueue(parked, exchange, EventTypes.ServiceHeartbeat);
+      await waitFor(async () => (await channel.checkQueue(parked)).messageCount === 0, { what: 'the parked beats expired', timeoutMs: 10_000 });
+    } finally {
+      await channel.deleteQueue(parked);
+    }
+  });
+
+  it('hole 9: sends a last beat with state stopped and ready: false on a graceful stop, then stays silent', async () => {
     const other = await startService(namespace, { service: 'upload', heartbeat: { intervalMs: INTERVAL_MS } });
     const otherId = other.get(Heartbeat).instanceId;
     await waitFor(() => beatsOf(otherId).some((b) => b.envelope.data.ready), { what: 'a ready beat', timeoutMs: 5000 });
@@ -134,7 +161,7 @@ describe('service heartbeats on the bus', () => {
       what: 'the final not-ready beat',
       timeoutMs: 5000,
     });
-    expect(last.envelope.data).toMatchObject({ service: 'upload', instanceId: otherId, ready: false });
+    expect(last.envelope.data).toMatchObject({ service: 'upload', instanceId: otherId, ready: false, state: 'stopped' });
     const count = beatsOf(otherId).length;
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 4));
     expect(beatsOf(otherId).length).toBe(count);

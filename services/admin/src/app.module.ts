@@ -12,11 +12,12 @@ import { ServiceMonitor } from './health/service-monitor.js';
 import { Admin1732800000000 } from './migrations/1732800000000-admin.js';
 import { DeadLetterStates1733350000000 } from './migrations/1733350000000-dead-letter-states.js';
 import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
+import { ServiceStopped1733410000000 } from './migrations/1733410000000-service-stopped.js';
 import { RequestLog } from './requests/request-log.js';
 import { Stats } from './stats/stats.js';
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'admin', entities: [], migrations: [Admin1732800000000, DeadLetterStates1733350000000, OutboxClaims1733400000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'admin', entities: [], migrations: [Admin1732800000000, DeadLetterStates1733350000000, OutboxClaims1733400000000, ServiceStopped1733410000000] };
 
 @Module({
   imports: [

@@ -20,6 +20,12 @@ export interface HeartbeatOptions {
   intervalMs?: number;
   /** `false` publishes nothing (tools that load a service module without being one). Default true. */
   enabled?: boolean;
+  /**
+   * The broker drops a beat that waited this long in a queue (AMQP `expiration`), so an
+   * admin coming back after an outage is not fed a backlog of stale beats. Default three
+   * intervals, the admin's default threshold for `down`.
+   */
+  expiresAfterMs?: number;
 }
 
 /** Injection token of the {@link HeartbeatOptions}. */
@@ -45,9 +51,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * (`instanceId`, random per process), its version (`SERVICE_VERSION`), since when it
  * runs, and whether its readiness checks pass right now (the same checks as
  * `/health/ready`). Fire-and-forget: no outbox, no retries — a beat the broker does not
- * take is skipped, the next one follows. It starts after bootstrap, stops when the
- * application closes, and then sends a last beat with `ready: false` (best effort).
- * Nothing here throws, and its timer never keeps the process alive.
+ * take is skipped, the next one follows. Beats are transient and expire (see
+ * {@link HeartbeatOptions.expiresAfterMs}): a beat is news only while it is fresh. It
+ * starts after bootstrap, stops when the application closes, and then sends a last beat
+ * with `state: 'stopped'` and `ready: false` (best effort), so a graceful stop is told
+ * apart from a crash. Nothing here throws, and its timer never keeps the process alive.
  */
 @Injectable()
 export class Heartbeat implements OnApplicationBootstrap, OnModuleDestroy {
@@ -55,6 +63,7 @@ export class Heartbeat implements OnApplicationBootstrap, OnModuleDestroy {
   readonly instanceId = randomUUID();
   readonly startedAt = new Date().toISOString();
   readonly intervalMs: number;
+  readonly expiresAfterMs: number;
   private readonly enabled: boolean;
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
@@ -71,6 +80,9 @@ export class Heartbeat implements OnApplicationBootstrap, OnModuleDestroy {
     const intervalMs = heartbeat?.intervalMs ?? HEARTBEAT_INTERVAL_MS;
     if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new Error(`Heartbeat: intervalMs must be a positive integer (got ${intervalMs})`);
     this.intervalMs = intervalMs;
+    const expiresAfterMs = heartbeat?.expiresAfterMs ?? 3 * intervalMs;
+    if (!Number.isInteger(expiresAfterMs) || expiresAfterMs < 1) throw new Error(`Heartbeat: expiresAfterMs must be a positive integer (got ${expiresAfterMs})`);
+    this.expiresAfterMs = expiresAfterMs;
     this.enabled = heartbeat?.enabled ?? true;
   }
 
@@ -81,19 +93,19 @@ export class Heartbeat implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  /** Stops beating, waits for a beat in flight, then says `ready: false` once. */
+  /** Stops beating, waits for a beat in flight, then says `stopped` once. */
   async onModuleDestroy(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     if (!this.enabled) return;
     await this.beating;
-    await this.send(false, FINAL_BEAT_TIMEOUT_MS);
+    await this.send(false, FINAL_BEAT_TIMEOUT_MS, 'stopped');
   }
 
   /** What the next beat will carry. */
   async snapshot(): Promise<ServiceHeartbeatData> {
-    return this.data(await this.ready());
+    return this.data(await this.ready(), 'running');
   }
 
   private tick(): void {
@@ -122,20 +134,22 @@ export class Heartbeat implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private data(ready: boolean): ServiceHeartbeatData {
+  private data(ready: boolean, state: 'running' | 'stopped'): ServiceHeartbeatData {
     return {
       service: this.options.service,
       instanceId: this.instanceId,
       version: this.env.SERVICE_VERSION,
       startedAt: this.startedAt,
       ready,
+      state,
     };
   }
 
   /** Publishes one beat; logs once per outage, never throws. */
-  private async send(ready: boolean, timeoutMs: number): Promise<void> {
+  private async send(ready: boolean, timeoutMs: number, state: 'running' | 'stopped' = 'running'): Promise<void> {
     try {
-      await withTimeout(this.publisher.publish(EventTypes.ServiceHeartbeat, this.data(ready)), timeoutMs, 'heartbeat confirm');
+      const beat = this.publisher.publish(EventTypes.ServiceHeartbeat, this.data(ready, state), { expirationMs: this.expiresAfterMs, persistent: false });
+      await withTimeout(beat, timeoutMs, 'heartbeat confirm');
       if (this.failing) this.logger.log('heartbeats are published again');
       this.failing = false;
     } catch (error) {

@@ -1,1 +1,2 @@
 export { Heartbeat, HEARTBEAT_OPTIONS, type HeartbeatOptions } from './heartbeat.js';
+export { HeartbeatListener, type HeartbeatHandler } from './heartbeat-listener.js';

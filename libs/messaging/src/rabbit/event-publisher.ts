@@ -10,6 +10,14 @@ import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js'
 import { declareTopology, topologyNames } from './topology.js';
 import { AmqpHeaders, errorMessage } from './wire.js';
 
+/** How one event is sent, beyond the defaults (persistent, no expiry). */
+export interface PublishOptions {
+  /** The broker drops the message once it has waited this long in a queue (AMQP `expiration`). */
+  expirationMs?: number;
+  /** `false`: a transient message, not written to disk (a broker restart loses it). Default true. */
+  persistent?: boolean;
+}
+
 /**
  * Publishes events to the `flotilla.events` topic exchange (routing key = type) as
  * persistent messages on a confirm channel: a publish resolves only once the broker
@@ -49,7 +57,7 @@ export class EventPublisher implements OnModuleInit {
    * refuses the message, and with `RpcError('TIMEOUT')` when no confirm arrives within
    * `RPC_TIMEOUT_MS` (the message may still have been delivered; consumers dedupe by id).
    */
-  async publish<T>(type: string, data: T): Promise<EventEnvelope<T>> {
+  async publish<T>(type: string, data: T, options: PublishOptions = {}): Promise<EventEnvelope<T>> {
     const envelope: EventEnvelope<T> = {
       id: randomUUID(),
       type,
@@ -58,7 +66,7 @@ export class EventPublisher implements OnModuleInit {
       correlationId: correlationId(),
       data,
     };
-    await this.publishEnvelope(envelope);
+    await this.publishEnvelope(envelope, options);
     return envelope;
   }
 
@@ -66,7 +74,7 @@ export class EventPublisher implements OnModuleInit {
    * Publishes a ready-made envelope unchanged, for relays that must keep an event's
    * id across retries (outbox). Same confirmation and errors as {@link publish}.
    */
-  async publishEnvelope(envelope: EventEnvelope): Promise<void> {
+  async publishEnvelope(envelope: EventEnvelope, options: PublishOptions = {}): Promise<void> {
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(envelope.type)) {
       throw new RangeError(`event type "${envelope.type}" is not a dotted routing key`);
     }
@@ -76,7 +84,8 @@ export class EventPublisher implements OnModuleInit {
     }
     try {
       await wrapper.publish(this.exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
-        persistent: true,
+        persistent: options.persistent ?? true,
+        ...(options.expirationMs !== undefined ? { expiration: String(Math.max(0, Math.round(options.expirationMs))) } : {}),
         contentType: 'application/json',
         messageId: envelope.id,
         type: envelope.type,

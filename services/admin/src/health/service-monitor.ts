@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ENV } from '@flotilla/config';
-import { EventTypes, type ServiceHeartbeatData, type ServiceInstance } from '@flotilla/contracts';
-import { EventConsumer } from '@flotilla/messaging';
+import { ENV, Naming } from '@flotilla/config';
+import type { EventEnvelope, ServiceHeartbeatData, ServiceInstance, ServiceStatus } from '@flotilla/contracts';
+import { HeartbeatListener, RabbitConnection } from '@flotilla/messaging';
 import type { AdminEnv } from '../admin.env.js';
+import { ConcurrentFirstBeat, recordBeat } from './instance-records.js';
 
 interface InstanceRow {
   instance_id: string;
@@ -12,72 +13,70 @@ interface InstanceRow {
   started_at: Date;
   ready: boolean;
   last_heartbeat_at: Date;
-  status: 'up' | 'down';
+  status: ServiceStatus;
 }
 
 /**
  * Service health from `service.heartbeat`: every instance's version, start, readiness
- * and last beat. An instance silent for `SERVICE_DOWN_AFTER_MS` turns `down`, and
- * `up` again at its next beat; each change is recorded as a transition.
+ * and last beat. An instance whose last beat is older than `SERVICE_DOWN_AFTER_MS` turns
+ * `down`, and `up` again at its next fresh beat; one that said goodbye on a graceful
+ * shutdown is `stopped`. Each change is recorded as a transition. Beats come from a
+ * queue of their own ({@link HeartbeatListener}) and are judged by their own time, so
+ * the backlog found after an outage of the admin cannot make dead instances flap.
  */
 @Injectable()
-export class ServiceMonitor implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ServiceMonitor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ServiceMonitor.name);
+  private readonly listener: HeartbeatListener;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventConsumer,
+    connection: RabbitConnection,
+    naming: Naming,
     @Inject(ENV) private readonly env: AdminEnv,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.events.subscribe<ServiceHeartbeatData>([EventTypes.ServiceHeartbeat], (e) => this.beat(e.data, e.occurredAt));
+  ) {
+    this.listener = new HeartbeatListener(connection, naming, 'admin', (e) => this.beat(e));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // What turned silent while the admin was away is down before the first beat is read.
+    await this.sweep().catch((error: unknown) => this.logger.warn(`health sweep failed: ${String(error)}`));
+    await this.listener.start();
     const every = Math.max(250, Math.floor(this.env.SERVICE_DOWN_AFTER_MS / 5));
     this.timer = setInterval(() => void this.sweep().catch((error: unknown) => this.logger.warn(`health sweep failed: ${String(error)}`)), every);
     this.timer.unref();
   }
 
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    await this.listener.stop(this.env.SHUTDOWN_GRACE_MS);
   }
 
   async list(): Promise<ServiceInstance[]> {
     const rows = (await this.dataSource.query(`SELECT * FROM service_instances ORDER BY service, started_at`)) as InstanceRow[];
     const transitions = (await this.dataSource.query(
       `SELECT instance_id, at, status FROM service_transitions WHERE at > now() - interval '1 day' ORDER BY id`,
-    )) as { instance_id: string; at: Date; status: 'up' | 'down' }[];
+    )) as { instance_id: string; at: Date; status: ServiceStatus }[];
     return rows.map((row) => view(row, transitions.filter((t) => t.instance_id === row.instance_id)));
   }
 
-  /** Counts of instances up and down, per service. */
-  async summary(): Promise<{ up: number; down: number }> {
+  /** Counts of instances up, down and stopped. */
+  async summary(): Promise<{ up: number; down: number; stopped: number }> {
     const [row] = (await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE status = 'up')::int AS up, count(*) FILTER (WHERE status = 'down')::int AS down FROM service_instances`,
-    )) as { up: number; down: number }[];
-    return row ?? { up: 0, down: 0 };
+      `SELECT count(*) FILTER (WHERE status = 'up')::int AS up, count(*) FILTER (WHERE status = 'down')::int AS down,
+              count(*) FILTER (WHERE status = 'stopped')::int AS stopped FROM service_instances`,
+    )) as { up: number; down: number; stopped: number }[];
+    return row ?? { up: 0, down: 0, stopped: 0 };
   }
 
-  private async beat(data: ServiceHeartbeatData, at: string): Promise<void> {
-    if (!data?.instanceId || !data.service) return;
-    const beatAt = new Date(at);
-    const came = await this.dataSource.transaction(async (m) => {
-      const [before] = (await m.query(`SELECT status FROM service_instances WHERE instance_id = $1 FOR UPDATE`, [data.instanceId])) as { status: string }[];
-      await m.query(
-        `INSERT INTO service_instances (instance_id, service, version, started_at, ready, last_heartbeat_at, status)
-         VALUES ($1, $2, $3, $4, $5, $6, 'up')
-         ON CONFLICT (instance_id) DO UPDATE SET version = $3, ready = $5, status = 'up',
-           last_heartbeat_at = GREATEST(service_instances.last_heartbeat_at, EXCLUDED.last_heartbeat_at)`,
-        [data.instanceId, String(data.service).slice(0, 100), String(data.version ?? '').slice(0, 50), data.startedAt ?? at, Boolean(data.ready), beatAt],
-      );
-      if (before?.status === 'up') return false;
-      await m.query(`INSERT INTO service_transitions (instance_id, status) VALUES ($1, 'up')`, [data.instanceId]);
-      return true;
-    });
-    if (came) this.logger.log(`${data.service} ${data.instanceId} is up`);
+  private async beat(envelope: EventEnvelope<ServiceHeartbeatData>): Promise<void> {
+    const data = envelope.data;
+    const at = new Date(envelope.occurredAt);
+    if (!data?.instanceId || !data.service || Number.isNaN(at.getTime())) return;
+    const record = () => this.dataSource.transaction((m) => recordBeat(m, data, at, this.env.SERVICE_DOWN_AFTER_MS));
+    const moved = await record().catch((error: unknown) => (error instanceof ConcurrentFirstBeat ? record() : Promise.reject(error)));
+    if (moved) this.logger.log(`${data.service} ${data.instanceId} is ${moved}`);
   }
 
   /** Instances whose beats stopped turn down. */
@@ -90,15 +89,15 @@ export class ServiceMonitor implements OnModuleInit, OnApplicationBootstrap, Bef
         [this.env.SERVICE_DOWN_AFTER_MS],
       )) as [{ instance_id: string; service: string }[], number];
       for (const row of rows[0]) await m.query(`INSERT INTO service_transitions (instance_id, status) VALUES ($1, 'down')`, [row.instance_id]);
-      // Instances down for a week are forgotten.
-      await m.query(`DELETE FROM service_instances WHERE status = 'down' AND last_heartbeat_at < now() - interval '7 days'`);
+      // Instances down or stopped for a week are forgotten.
+      await m.query(`DELETE FROM service_instances WHERE status <> 'up' AND last_heartbeat_at < now() - interval '7 days'`);
       return rows[0];
     })) as { instance_id: string; service: string }[];
     for (const row of down) this.logger.warn(`${row.service} ${row.instance_id} is down: no heartbeat for ${this.env.SERVICE_DOWN_AFTER_MS} ms`);
   }
 }
 
-function view(row: InstanceRow, transitions: { at: Date; status: 'up' | 'down' }[]): ServiceInstance {
+function view(row: InstanceRow, transitions: { at: Date; status: ServiceStatus }[]): ServiceInstance {
   return {
     service: row.service,
     instanceId: row.instance_id,

@@ -1,14 +1,16 @@
-/** An instance's up/down history over the last hour, drawn from its transitions. */
+/** An instance's up/down/stopped history over the last hour, drawn from its transitions. */
 import { useId } from 'react';
 import { formatClock } from '../format';
 import type { ServiceInstance } from '../types';
 
 export const TIMELINE_MS = 60 * 60_000;
 
+const STATUS_TEXT: Record<ServiceInstance['status'], string> = { up: 'Up', down: 'Down', stopped: 'Stopped' };
+
 interface Segment {
   from: number;
   to: number;
-  status: 'up' | 'down' | 'unknown';
+  status: ServiceInstance['status'] | 'unknown';
 }
 
 /** The window split into spans of one status; before the first transition nothing is known. */
@@ -36,7 +38,7 @@ export function HealthTimeline({ instance, now }: { instance: ServiceInstance; n
   const spans = segments(instance.transitions, now);
   const x = (at: number) => ((at - start) / TIMELINE_MS) * width;
   const changes = instance.transitions.filter((t) => new Date(t.at).getTime() >= start).length;
-  const summary = `${instance.status === 'up' ? 'Up' : 'Down'} now; ${changes} change${changes === 1 ? '' : 's'} in the last hour.`;
+  const summary = `${STATUS_TEXT[instance.status]} now; ${changes} change${changes === 1 ? '' : 's'} in the last hour.`;
   return (
     <svg viewBox={`0 0 ${width} 34`} role="img" aria-labelledby={`${id}-desc`} className="timeline">
       <desc id={`${id}-desc`}>{summary}</desc>

@@ -1,4 +1,4 @@
-/** Every service instance from its heartbeats: up or down, version, uptime, readiness and health over the last hour. */
+/** Every service instance from its heartbeats: up, down (silent) or stopped (shut down gracefully), version, uptime, readiness and health over the last hour. */
 import { useEffect } from 'react';
 import { api, pageOf } from '../api';
 import { HealthTimeline } from '../components/HealthTimeline';
@@ -17,7 +17,7 @@ const byName = (a: ServiceInstance, b: ServiceInstance) => a.service.localeCompa
 export function Services() {
   const services = useResource(async (signal) => pageOf(await api.get<Page<ServiceInstance>>('/admin/services', undefined, signal)).items, [], 5000);
   const { setData } = services;
-  // An instance going up or down arrives on the live stream before the next refresh.
+  // An instance going up, down or stopped arrives on the live stream before the next refresh.
   useEffect(
     () =>
       live.onService((changed) =>
@@ -27,7 +27,7 @@ export function Services() {
   );
   const items = [...(services.data ?? [])].sort(byName);
   const now = services.updatedAt ?? Date.now();
-  const down = items.filter((i) => i.status === 'down').length;
+  const count = (status: ServiceInstance['status']) => items.filter((i) => i.status === status).length;
 
   return (
     <>
@@ -36,7 +36,7 @@ export function Services() {
       {!services.data && services.loading && <Loading what="Loading services" />}
       {services.data && (
         <Table
-          caption={`Service instances: ${formatNumber(items.length - down)} up, ${formatNumber(down)} down`}
+          caption={`Service instances: ${formatNumber(count('up'))} up, ${formatNumber(count('down'))} down, ${formatNumber(count('stopped'))} stopped`}
           rows={items}
           rowKey={key}
           rowId={key}
