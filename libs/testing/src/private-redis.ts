@@ -42,6 +42,7 @@ export class PrivateRedis {
     await waitFor(
       async () => {
         const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => undefined); // refused until the server listens: connect() rejects, no need to print it
         try {
           await probe.connect();
           return (await probe.ping()) === 'PONG';
