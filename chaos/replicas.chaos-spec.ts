@@ -19,6 +19,8 @@ const KILL_ORDER: ServiceName[] = ['validator', 'provisioner', 'vote-consumer', 
 const VOTERS = 40;
 const DATASETS = 6;
 const VOLUMES = 6;
+/** Stores made ready with both provisioners up, then stores asked for just before the kills. */
+const EARLY_STORES = 2;
 const STORES = 4;
 const STORE_REPLICAS = 2;
 /** Votes keep flowing this long after the last kill. */
@@ -83,6 +85,8 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
     const uploads = await ServiceDb.open(platform.namespace, 'upload');
     try {
       const flooding = flood.run();
+      const early = await Promise.all([...Array(EARLY_STORES).keys()].map((i) => stores.create(i, `twin-early-${i}`, STORE_REPLICAS)));
+      await Promise.all(early.map((id, i) => stores.settle(i, id, 60_000)));
       const sending = Promise.all([...Array(DATASETS).keys()].map((i) => datasets.send(i, i, xrayDataset(i, VOLUMES))));
 
       // The kills, each while its service has work in hand.
@@ -99,7 +103,7 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
         { timeoutMs: 180_000, intervalMs: 20, what: 'a validation job part-way' },
       );
       await kill('validator', `${partWay} job(s) part-way`);
-      const storeIds = await Promise.all([...Array(STORES).keys()].map((i) => stores.create(i, `twin-shop-${i}`, STORE_REPLICAS)));
+      const storeIds = [...early, ...(await Promise.all([...Array(STORES).keys()].map((i) => stores.create(i, `twin-shop-${i}`, STORE_REPLICAS))))];
       const installing = `SELECT count(DISTINCT e.store_id) AS n FROM store_events e JOIN stores s ON s.id = e.store_id WHERE s.status = 'provisioning' AND e.message LIKE 'installing%'`;
       const provisioning = await waitFor(async () => provisioner.scalar(installing), { timeoutMs: 30_000, intervalMs: 20, what: 'stores being installed' });
       const datasetsAtKill = await uploads.rows<{ status: string; n: string }>('SELECT status, count(*) AS n FROM datasets GROUP BY status');
@@ -177,10 +181,13 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
       const readyEvents = await provisioner.rows<{ store_id: string; n: string }>(`SELECT store_id, count(*) AS n FROM store_events WHERE type = 'ready' GROUP BY store_id`);
       const repairs = await provisioner.scalar(`SELECT count(*) AS n FROM store_events WHERE type = 'repair'`);
       const readyCounts = storeIds.map((id) => Number(readyEvents.find((r) => r.store_id === id)?.n ?? 0));
+      const readyPods = await Promise.all(
+        storeIds.map(async (id, i) => (await gateways.retry<{ items: { ready: boolean }[] }>(i, 'GET', `/api/v1/stores/${id}/pods`, { token: member }, (r) => r.status === 200))?.body.items.filter((p) => p.ready).length ?? 0),
+      );
       report(
         'two of everything: stores',
-        { sent: STORES, found: settled.filter((s) => s.status === 'ready').length, duplicated: readyCounts.reduce((n, c) => n + Math.max(0, c - 1), 0), errors: settled.filter((s) => s.status === 'failed').length, repairs },
-        [`${settled.map((s) => `${s.name} ${s.status} ${s.observed.readyReplicas}/${STORE_REPLICAS}${s.error ? ` (${s.error})` : ''}`).join('; ')}; ready events ${readyCounts.join(', ')}`],
+        { sent: storeIds.length, found: settled.filter((s) => s.status === 'ready').length, duplicated: readyCounts.reduce((n, c) => n + Math.max(0, c - 1), 0), errors: settled.filter((s) => s.status === 'failed').length, repairs },
+        [`${settled.map((s) => `${s.name} ${s.status} ${s.observed.readyReplicas}/${STORE_REPLICAS}${s.error ? ` (${s.error})` : ''}`).join('; ')}`, `ready events ${readyCounts.join(', ')}; ready pods as the API shows them ${readyPods.join(', ')}`],
       );
 
       // Scheduled work: a cleanup run after the admin's kill, each period once; the reconcile passes likewise.

@@ -18,33 +18,34 @@ export const SCHEMA_OF: Record<ServiceName, string> = {
 
 /** How scheduled work went, period by period. */
 export interface Periods {
-  /** Periods in which the work ran. */
+  /** Runs seen. */
   ran: number;
-  /** Runs beyond the first in a period. */
+  /** Runs less than half a period after the one before: a period's work done twice. */
   duplicated: number;
   /** Periods between the first and the last run in which it did not run. */
   missed: number;
 }
 
-/** Counts runs per period, given the period each run belongs to. */
-export function periods(periodOfEachRun: number[]): Periods {
-  const byPeriod = new Map<number, number>();
-  for (const p of periodOfEachRun) byPeriod.set(p, (byPeriod.get(p) ?? 0) + 1);
-  const keys = [...byPeriod.keys()].sort((a, b) => a - b);
-  const span = keys.length ? keys[keys.length - 1]! - keys[0]! + 1 : 0;
-  return { ran: keys.length, duplicated: [...byPeriod.values()].reduce((n, c) => n + c - 1, 0), missed: span - keys.length };
+/** Judges runs by the gaps between them, so it does not matter where the schedule's periods begin. */
+export function periods(times: number[], intervalMs: number): Periods {
+  const sorted = [...times].sort((a, b) => a - b);
+  let duplicated = 0;
+  let missed = 0;
+  for (let i = 1; i < sorted.length; i++) {
+    const gap = sorted[i]! - sorted[i - 1]!;
+    if (gap < intervalMs / 2) duplicated++;
+    else missed += Math.max(0, Math.round(gap / intervalMs) - 1);
+  }
+  return { ran: sorted.length, duplicated, missed };
 }
 
-/**
- * The admin's cleanup log: the start of every scheduled run. BullMQ schedules `every`
- * runs on multiples of the interval, so a run belongs to the multiple it started nearest.
- */
+/** The admin's cleanup log: the start of every scheduled run. */
 export async function scheduledCleanups(namespace: string, intervalMs: number): Promise<{ startedAt: number[]; periods: Periods; failed: number }> {
   const db = await ServiceDb.open(namespace, SCHEMA_OF.admin);
   try {
     const rows = await db.rows<{ started_at: Date; status: string }>(`SELECT started_at, status FROM cleanup_runs WHERE trigger = 'schedule' ORDER BY started_at`);
     const startedAt = rows.map((r) => r.started_at.getTime());
-    return { startedAt, periods: periods(startedAt.map((t) => Math.round(t / intervalMs))), failed: rows.filter((r) => r.status === 'failed').length };
+    return { startedAt, periods: periods(startedAt, intervalMs), failed: rows.filter((r) => r.status === 'failed').length };
   } finally {
     await db.close();
   }
@@ -76,7 +77,7 @@ export async function reconcilePasses(namespace: string, intervalMs: number): Pr
     }
     const at = (jobId: string): number => Number(jobId.split(':').pop());
     return {
-      periods: periods([...completed.entries()].flatMap(([jobId, n]) => Array<number>(n).fill(Math.round(at(jobId) / intervalMs)))),
+      periods: periods([...completed.entries()].flatMap(([jobId, n]) => Array<number>(n).fill(at(jobId))), intervalMs),
       startedTwice: [...active.values()].filter((n) => n > 1).length,
       failed: [...failed.values()].reduce((a, b) => a + b, 0),
       completedAt: [...completed.keys()].map(at).sort((a, b) => a - b),

@@ -49,21 +49,40 @@ export type ServiceName = 'gateway' | 'vote-consumer' | 'upload' | 'validator' |
 /** The RPC queue each service serves, for cleaning up its topology. */
 const SERVES = { gateway: undefined, 'vote-consumer': 'votes', upload: 'upload', validator: 'validator', provisioner: 'provisioner', admin: 'admin' } as const;
 
+export interface PlatformOptions {
+  /** Instances of each service, started at the same moment, each its own process on its own port (1 unless given). */
+  replicas?: number;
+  /** How long each process may take to answer its startup probe (60 s unless given); a dozen processes starting at once on a small machine need longer. */
+  startTimeoutMs?: number;
+}
+
 /**
  * The platform's services as separate processes on the shared servers, in their own
- * namespace; with `upload` or `validator`, an embedded S3 of its own too.
+ * namespace; with `upload` or `validator`, an embedded S3 of its own too. With
+ * `replicas`, every service runs that many times over, as a deployment scaled out would.
  */
 export class Platform {
   readonly namespace = uniqueNamespace();
   readonly services: ServiceProcess[] = [];
+  /** The first instance of each service. */
   readonly byName = new Map<ServiceName, ServiceProcess>();
+  /** Every instance of each service, in start order. */
+  readonly instances = new Map<ServiceName, ServiceProcess[]>();
   s3?: EmbeddedS3;
+  /** A client of the first gateway. */
   api!: ApiClient;
+  /** A client of each gateway instance, in the order of `instancesOf('gateway')`. */
+  apis: ApiClient[] = [];
 
   constructor(
     private readonly extraEnv: Record<string, string> = {},
     readonly names: ServiceName[] = ['vote-consumer', 'gateway'],
+    readonly options: PlatformOptions = {},
   ) {}
+
+  get replicas(): number {
+    return this.options.replicas ?? 1;
+  }
 
   get gateway(): ServiceProcess {
     return this.service('gateway');
@@ -76,6 +95,19 @@ export class Platform {
   service(name: ServiceName): ServiceProcess {
     const svc = this.byName.get(name);
     if (!svc) throw new Error(`${name} is not part of this platform`);
+    return svc;
+  }
+
+  instancesOf(name: ServiceName): ServiceProcess[] {
+    this.service(name);
+    return this.instances.get(name)!;
+  }
+
+  /** SIGKILLs one instance of a service (the last unless told) and resolves once it is gone; returns it, for a restart. */
+  async kill(name: ServiceName, index = this.replicas - 1): Promise<ServiceProcess> {
+    const svc = this.instancesOf(name)[index];
+    if (!svc) throw new Error(`${name} has no instance ${index}`);
+    await svc.kill();
     return svc;
   }
 
@@ -92,17 +124,30 @@ export class Platform {
 
   async start(): Promise<this> {
     if (this.names.includes('upload') || this.names.includes('validator')) this.s3 = await startEmbeddedS3();
-    const ports = new Map<ServiceName, number>();
-    for (const name of this.names) ports.set(name, await freePort());
-    // The gateway forwards the console to the admin service.
-    const adminUrl: Record<string, string> = ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')}` } : {};
+    const ports = new Map<ServiceName, number[]>();
     for (const name of this.names) {
-      const svc = new ServiceProcess(name, ports.get(name)!, this.env(name === 'gateway' ? adminUrl : {}));
-      this.byName.set(name, svc);
-      this.services.push(svc);
+      const taken: number[] = [];
+      // freePort lets the port go again, so each is checked against those already handed out.
+      while (taken.length < this.replicas) {
+        const port = await freePort();
+        if (![...ports.values()].flat().includes(port) && !taken.includes(port)) taken.push(port);
+      }
+      ports.set(name, taken);
     }
-    await Promise.all(this.services.map((s) => s.start()));
-    this.api = new ApiClient(this.gateway.url);
+    // The gateway forwards the console to the admin service: every gateway to the first admin.
+    const adminUrl: Record<string, string> = ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')![0]}` } : {};
+    for (const name of this.names) {
+      const instances = ports.get(name)!.map((port, i) => new ServiceProcess(name, port, this.env(name === 'gateway' ? adminUrl : {}), this.replicas > 1 ? `${name}#${i + 1}` : name));
+      this.instances.set(name, instances);
+      this.byName.set(name, instances[0]!);
+      this.services.push(...instances);
+    }
+    // All at once, so replicas of one service start (and migrate) together.
+    await Promise.all(this.services.map((s) => s.start(this.options.startTimeoutMs)));
+    if (this.byName.has('gateway')) {
+      this.apis = this.instancesOf('gateway').map((g) => new ApiClient(g.url));
+      this.api = this.apis[0]!;
+    }
     return this;
   }
 

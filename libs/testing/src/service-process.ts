@@ -26,12 +26,17 @@ export class ServiceProcess {
   private output: string[] = [];
   readonly url: string;
 
+  /** What failure messages and echoed output call it: the name, or e.g. `gateway#2` beside a second instance. */
+  readonly label: string;
+
   constructor(
     readonly name: string,
     readonly port: number,
     private readonly env: Record<string, string>,
+    label?: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;
+    this.label = label ?? name;
   }
 
   /** Starts the process and resolves once `/health/startup` answers 200. */
@@ -46,21 +51,21 @@ export class ServiceProcess {
       const text = chunk.toString();
       this.output.push(text);
       if (this.output.length > 500) this.output.shift();
-      if (process.env.TEST_SERVICE_OUTPUT) process.stderr.write(`[${this.name}] ${text}`);
+      if (process.env.TEST_SERVICE_OUTPUT) process.stderr.write(`[${this.label}] ${text}`);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     try {
       await waitFor(
         async () => {
-          if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
+          if (child.exitCode !== null) throw new Error(`${this.label} exited with ${child.exitCode}`);
           const res = await fetch(`${this.url}/health/startup`);
           return res.status === 200;
         },
-        { timeoutMs, intervalMs: 200, what: `${this.name} to start` },
+        { timeoutMs, intervalMs: 200, what: `${this.label} to start` },
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- ${this.name} output ---\n${this.logs()}`);
+      throw new Error(`${(error as Error).message}\n--- ${this.label} output ---\n${this.logs()}`);
     }
     return this;
   }
@@ -71,6 +76,11 @@ export class ServiceProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** True from start() until the process exits, however it ends. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** SIGTERM and wait for a graceful exit; resolves with the exit code. */
