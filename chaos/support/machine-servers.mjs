@@ -33,28 +33,36 @@ export async function observeMachine({ databaseUrl, amqpUrl }) {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   client.on('error', (error) => (lost.postgres ??= error.message));
   client.on('end', () => (lost.postgres ??= 'connection ended'));
-  await client.connect();
-  const connection = await amqp.connect(amqpUrl, { clientProperties: { connection_name: 'chaos-suite-watch' } });
-  connection.on('error', (error) => (lost.rabbitmq ??= error.message));
-  connection.on('close', () => (lost.rabbitmq ??= 'connection closed'));
-  const before = { postgres: await postmasterPid(client), rabbitmq: await brokerPid() };
+  const absent = {};
+  await client.connect().catch((error) => (absent.postgres = `not reachable at ${databaseUrl} (${error.message})`));
+  const connection = await amqp.connect(amqpUrl, { clientProperties: { connection_name: 'chaos-suite-watch' } }).catch((error) => {
+    absent.rabbitmq = `not reachable at ${amqpUrl} (${error.message})`;
+    return undefined;
+  });
+  connection?.on('error', (error) => (lost.rabbitmq ??= error.message));
+  connection?.on('close', () => (lost.rabbitmq ??= 'connection closed'));
+  // A server that does not run here cannot be disturbed: it is named, not compared.
+  const before = {
+    postgres: absent.postgres ? { pid: absent.postgres, started: '' } : await postmasterPid(client),
+    rabbitmq: absent.rabbitmq ?? (await brokerPid()),
+  };
 
   return {
     before,
     async check() {
       const after = {
-        postgres: await postmasterPid(client).catch((error) => ({ pid: `unreadable (${error.message})`, started: '' })),
-        rabbitmq: await brokerPid(),
+        postgres: absent.postgres ? before.postgres : await postmasterPid(client).catch((error) => ({ pid: `unreadable (${error.message})`, started: '' })),
+        rabbitmq: absent.rabbitmq ?? (await brokerPid()),
       };
       const problems = [];
       if (after.postgres.pid !== before.postgres.pid || after.postgres.started !== before.postgres.started) {
         problems.push(`the machine's Postgres postmaster changed: pid ${before.postgres.pid} (started ${before.postgres.started}) before, ${after.postgres.pid} (started ${after.postgres.started}) after`);
       }
       if (after.rabbitmq !== before.rabbitmq) problems.push(`the machine's RabbitMQ node changed: pid ${before.rabbitmq} before, ${after.rabbitmq} after`);
-      if (lost.postgres) problems.push(`the connection held to the machine's Postgres was lost: ${lost.postgres}`);
-      if (lost.rabbitmq) problems.push(`the connection held to the machine's RabbitMQ was lost: ${lost.rabbitmq}`);
+      if (lost.postgres && !absent.postgres) problems.push(`the connection held to the machine's Postgres was lost: ${lost.postgres}`);
+      if (lost.rabbitmq && !absent.rabbitmq) problems.push(`the connection held to the machine's RabbitMQ was lost: ${lost.rabbitmq}`);
       await client.end().catch(() => undefined);
-      await connection.close().catch(() => undefined);
+      await connection?.close().catch(() => undefined);
       return { after, problems };
     },
   };
