@@ -1,13 +1,16 @@
-import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Ip, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { IdentityService, type TeamView, type UserView } from '../identity/identity.service.js';
 import type { Page } from '../identity/cursor.js';
 import { CreateTeamDto, CreateUserDto, PageQueryDto, TeamDto, TeamPageDto, UserDto, UserPageDto } from './dto/admin.dto.js';
+import { DatabaseDeadline } from '../http/database-deadline.interceptor.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
 @Roles('admin')
+// Its work is the gateway's own Postgres: a frozen server answers 504, not never.
+@UseInterceptors(DatabaseDeadline)
 @Controller('admin')
 export class AdminIdentityController {
   constructor(private readonly identity: IdentityService) {}

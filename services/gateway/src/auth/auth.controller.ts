@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Public, type AuthUser } from '@flotilla/auth';
 import { AuthService } from './auth.service.js';
 import { LoginDto, MeDto, RefreshDto, TokenPairDto } from './dto/auth.dto.js';
+import { DatabaseDeadline } from '../http/database-deadline.interceptor.js';
 
 @ApiTags('auth')
+// Its work is the gateway's own Postgres: a frozen server answers 504, not never.
+@UseInterceptors(DatabaseDeadline)
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
