@@ -21,7 +21,7 @@ import {
 } from 'class-validator';
 import { BULK_MAX, type LetterFilter } from './filter.js';
 
-/** The payloads of the dead-letter patterns, checked as the HTTP edge checks bodies (unknown fields rejected). */
+// The payloads of the dead-letter patterns, checked as the HTTP edge checks bodies (unknown fields rejected).
 
 export class DeadLetterRefDto {
   @IsUUID() id: string;

@@ -14,7 +14,7 @@ import type { LetterFilter } from './filter.js';
 import { DeadLetterQueries, type LetterQuery } from './queries.js';
 import { DeadLetterReplayer } from './replay.js';
 import { DeadLetterSender } from './sender.js';
-import { deadLetterSources, sourceNames } from './sources.js';
+import { deadLetterSources, sourceNames, type DeadLetterSources } from './sources.js';
 
 /** How long a replay waits for the broker's confirm (or Redis' answer) before it counts as failed. */
 export const REPLAY_SEND_TIMEOUT_MS = 10_000;
@@ -34,7 +34,7 @@ export const STALE_REPLAY_MS = 60_000;
 @Injectable()
 export class DeadLetters implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeadLetters.name);
-  private readonly sources;
+  private readonly sources: DeadLetterSources;
   private readonly queries: DeadLetterQueries;
   private readonly collector: DeadLetterCollector;
   private readonly replayer: DeadLetterReplayer;
