@@ -108,7 +108,7 @@ export class AdminConsoleController {
   }
 
   @Get('services')
-  @ApiOkResponse({ description: 'Every service instance seen: version, uptime, ready, last heartbeat, up/down transitions' })
+  @ApiOkResponse({ description: 'Every service instance seen: version, uptime, ready, last heartbeat, up/down/stopped transitions' })
   services(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Services, {}, user);
   }
