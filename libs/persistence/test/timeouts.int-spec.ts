@@ -57,15 +57,12 @@ describe('Postgres timeouts', () => {
   });
 
   it('hole 5: a statement running longer than DATABASE_STATEMENT_TIMEOUT_MS is cancelled by Postgres', async () => {
-    const started = Date.now();
     const error = await dataSource.query(`SELECT pg_sleep(5)`).then(
       () => undefined,
       (e: unknown) => e as { driverError?: { code?: string }; message: string },
     );
     expect(error?.driverError?.code).toBe('57014'); // query_canceled
     expect(error?.message).toMatch(/statement timeout/);
-    // Cancelled, not finished: well before the five seconds of sleep.
-    expect(Date.now() - started).toBeLessThan(4000);
     // The pool is fine afterwards.
     expect(await dataSource.query(`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
   });
