@@ -4,6 +4,7 @@ import { POLL_ID_PATTERN, Streams, VotesRpc, type CreatePollRequest, type Poll, 
 import { RpcClient } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import type { AuthUser } from '@flotilla/auth';
+import { AcceptanceClock } from './acceptance-clock.js';
 import { PollCache } from './poll-cache.js';
 
 export interface VoteOrigin {
@@ -18,6 +19,8 @@ const actorOf = (user: AuthUser): RpcActor => ({ userId: user.id, role: user.rol
 export class PollsService {
   private readonly stream: string;
   private readonly ingested;
+  /** A vote's `at`: its place in its voter's order, whatever stream id a replay gives it. */
+  private readonly clock = new AcceptanceClock();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -66,7 +69,7 @@ export class PollsService {
       'ip', origin.ip,
       'userAgent', origin.userAgent.slice(0, 512),
       'requestId', requestId,
-      'at', new Date().toISOString(),
+      'at', this.clock.next(),
     ];
   }
 

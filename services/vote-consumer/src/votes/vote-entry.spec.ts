@@ -41,6 +41,13 @@ describe('toVoteRecord', () => {
     expect(at('2026-13-01T00:00:00.000Z')).toBe(new Date(1700000000000).toISOString());
   });
 
+  it('keeps the microseconds of `at`, which order two votes the gateway accepted in one millisecond', () => {
+    const at = (value: string) => toVoteRecord({ id: '1700000000000-0', fields: { ...fields, at: value } }).at;
+    expect(at('2026-11-23T09:00:00.000001Z')).toBe('2026-11-23T09:00:00.000001Z');
+    expect(at('2026-11-23T09:00:00.123999Z')).toBe('2026-11-23T09:00:00.123999Z');
+    expect(at('2026-02-30T09:00:00.000001Z')).toBe(new Date(Date.parse('2026-02-30T09:00:00.000001Z')).toISOString());
+  });
+
   it('never throws on bad content: names what is missing, strips NUL, falls back to the stream time', () => {
     const record = toVoteRecord({ id: '1700000000000-0', fields: { option: 'ca\0ts', voteId: 'not-a-uuid', at: 'yesterday' } });
     expect(record).toMatchObject({

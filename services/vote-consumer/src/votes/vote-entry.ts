@@ -10,7 +10,10 @@ export interface VoteRecord {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
-  /** When the gateway accepted it (ISO); the stream id's time when the entry has no valid `at`. */
+  /**
+   * When the gateway accepted it (ISO, to the microsecond): the vote's place in its voter's
+   * order. The stream id's time when the entry has no valid `at`.
+   */
   at: string;
   /** Why the vote cannot count, or `null`. The poll and option are checked later, against the database. */
   problem: string | null;
@@ -25,8 +28,11 @@ function clean(value: string | undefined, max: number): string | null {
   return text.length > max ? text.slice(0, max) : text;
 }
 
-/** `Date#toISOString`'s form, as the gateway writes `at`: `2026-11-23T09:00:00.000Z`. */
-const CANONICAL_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+/**
+ * `Date#toISOString`'s form, `2026-11-23T09:00:00.000Z`, or with microseconds,
+ * `2026-11-23T09:00:00.000001Z`, as the gateway writes `at`.
+ */
+const CANONICAL_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}(?:\d{3})?Z$/;
 
 const digits = (s: string, from: number, to: number): number => Number(s.slice(from, to));
 

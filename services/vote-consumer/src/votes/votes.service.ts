@@ -8,7 +8,7 @@ import { toVoteRecord, type VoteRecord } from './vote-entry.js';
 /** What one batch did. */
 export interface BatchOutcome {
   received: number;
-  /** Entries recorded by an earlier delivery: skipped. */
+  /** Votes recorded before (an earlier delivery, or a replay of a committed vote): skipped. */
   duplicates: number;
   /** New valid votes, now in the audit and counted. */
   persisted: number;
@@ -19,8 +19,8 @@ export interface BatchOutcome {
 }
 
 /**
- * Writes a batch of votes in one transaction: the audit rows (new ones only, by stream
- * id), the voters' current ballots and the tallies, in one set-based statement
+ * Writes a batch of votes in one transaction: the audit rows (new votes only, by vote
+ * id), the voters' current ballots (in the gateway's acceptance order) and the tallies, in one set-based statement
  * ({@link RECORD_BATCH}). It runs under a transaction-scoped advisory lock on each of the
  * batch's polls, so concurrent consumers (in this process or others) cannot both replace
  * the same ballot. Committing is what lets the stream consumer acknowledge the batch.
@@ -147,12 +147,18 @@ const streamOrder = (id: string, direction = ''): string =>
 
 /**
  * One batch (its {@link VoteRecord}s as a JSON array of {@link toRow} arrays) in one
- * statement, run under the locks of its polls:
- * - `audit`: every entry into `vote_events`, once per stream id; an entry seen before is
- *   skipped, and only new entries go further, so a redelivered batch changes nothing;
- * - `newest`: of the new countable entries, the last of each voter (by stream id);
- * - `changed`: those newer than the voter's stored ballot (an older vote arriving late,
- *   through a reclaim or another consumer, changes nothing), with the stored option;
+ * statement, run under the locks of its polls. A vote is its `voteId` (an entry without a
+ * valid one, not written by the gateway, gets one derived from its stream id), and its
+ * place in its voter's order is the gateway's acceptance time `at` (to the microsecond),
+ * then the stream id for entries that carry the same time: the admin's replay of a dead
+ * letter adds the same vote again under a new stream id, which must change nothing.
+ * - `audit`: every entry into `vote_events`, once per vote id; a vote seen before (a
+ *   redelivery, or a replay of a vote that was committed) is skipped, and only new votes
+ *   go further, so a redelivered or replayed batch changes nothing;
+ * - `newest`: of the new countable votes, the last of each voter (by acceptance);
+ * - `changed`: those accepted after the voter's stored ballot (an older vote arriving
+ *   late, through a reclaim, another consumer or a replay, changes nothing), with the
+ *   stored option;
  * - `upserted`: their ballots inserted or replaced;
  * - `deltas`/`moved`: one count off the stored option and onto the new one, netted per
  *   option; a vote for the option already held moves nothing.
@@ -160,22 +166,23 @@ const streamOrder = (id: string, direction = ''): string =>
  */
 const RECORD_BATCH = `
   WITH batch AS (
-    SELECT e->>0 AS stream_id, (e->>1)::uuid AS vote_id, e->>2 AS poll_id, e->>3 AS option, e->>4 AS voter_id,
+    SELECT e->>0 AS stream_id, COALESCE((e->>1)::uuid, md5('stream-id:' || (e->>0))::uuid) AS vote_id,
+           e->>2 AS poll_id, e->>3 AS option, e->>4 AS voter_id,
            e->>5 AS ip, e->>6 AS user_agent, e->>7 AS request_id, (e->>8)::timestamptz AS at, e->>9 AS problem
     FROM jsonb_array_elements($1::jsonb) AS e
   ), audit AS (
     INSERT INTO vote_events (stream_id, vote_id, poll_id, option, voter_id, ip, user_agent, request_id, at, rejected_reason)
     SELECT stream_id, vote_id, poll_id, option, voter_id, ip, user_agent, request_id, at, problem FROM batch
-    ON CONFLICT (stream_id) DO NOTHING
+    ON CONFLICT (vote_id) DO NOTHING
     RETURNING stream_id, vote_id, poll_id, option, voter_id, at, rejected_reason
   ), newest AS (
     SELECT DISTINCT ON (poll_id, voter_id) poll_id, voter_id, option, stream_id, vote_id, at
     FROM audit WHERE rejected_reason IS NULL
-    ORDER BY poll_id, voter_id, ${streamOrder('stream_id', 'DESC')}
+    ORDER BY poll_id, voter_id, at DESC, ${streamOrder('stream_id', 'DESC')}
   ), changed AS (
     SELECT n.poll_id, n.voter_id, n.option, n.stream_id, n.vote_id, n.at, b.option AS old_option
     FROM newest n LEFT JOIN ballots b ON b.poll_id = n.poll_id AND b.voter_id = n.voter_id
-    WHERE b.stream_id IS NULL OR (${streamOrder('n.stream_id')}) > (${streamOrder('b.stream_id')})
+    WHERE b.stream_id IS NULL OR (n.at, ${streamOrder('n.stream_id')}) > (b.voted_at, ${streamOrder('b.stream_id')})
   ), upserted AS (
     INSERT INTO ballots (poll_id, voter_id, option, stream_id, vote_id, voted_at)
     SELECT poll_id, voter_id, option, stream_id, vote_id, at FROM changed
