@@ -21,6 +21,7 @@ export class DatasetFlow {
   readonly verdicts = new Map<string, ValidationStatusBody>();
   readonly problems: string[] = [];
   startsRetried = 0;
+  putsRetried = 0;
 
   constructor(
     private readonly gateways: Gateways,
@@ -37,7 +38,16 @@ export class DatasetFlow {
       else if (this.startsRetried++ > 20) throw new Error(`start of dataset ${i} kept failing: ${res?.status} ${JSON.stringify(res?.body)}`);
       else await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    await putFiles(start, files);
+    // A PUT is idempotent: one whose connection was reset is sent again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await putFiles(start, files);
+        break;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        this.putsRetried++;
+      }
+    }
     const datasetId = start.datasetId;
     const complete = await this.gateways.retry<{ validationJobId: string }>(n, 'POST', '/api/v1/upload/complete', { token: this.token, body: { datasetId } }, (r) => r.status === 202);
     if (complete?.status !== 202) {

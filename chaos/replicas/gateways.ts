@@ -2,9 +2,10 @@ import type { ApiClient, ApiResponse } from '../../e2e/support/platform.js';
 
 /**
  * A client of several gateways, as a load balancer in front of them would be: each caller
- * keeps to its own gateway, and a gateway that stops answering (refused or reset
- * connections) is left for the others. A request that failed on the way is not resent
- * here: whether it was carried out is unknown, so the caller decides.
+ * keeps to its own gateway, and a gateway that refuses connections is left for the others,
+ * the refused request going to the next one (it never arrived, so it is safe to send
+ * again). A request cut off on the way (a reset connection) is not resent here: whether
+ * it was carried out is unknown, so the caller decides.
  */
 export class Gateways {
   private readonly down = new Set<number>();
@@ -25,8 +26,8 @@ export class Gateways {
   }
 
   /**
-   * One request through caller `n`'s gateway. Resolves with the answer, or with
-   * `undefined` when the connection failed; that gateway is then taken out of use.
+   * One request through caller `n`'s gateway. Resolves with the answer, or without one
+   * when the request was cut off on the way.
    */
   async request<T = Record<string, unknown>>(
     n: number,
@@ -34,13 +35,18 @@ export class Gateways {
     path: string,
     options: Parameters<ApiClient['request']>[2] = {},
   ): Promise<{ res?: ApiResponse<T>; gateway: number }> {
-    const gateway = this.pick(n);
-    try {
-      return { res: await this.apis[gateway]!.request<T>(method, path, options), gateway };
-    } catch {
-      this.unanswered[gateway]!++;
-      this.down.add(gateway);
-      return { gateway };
+    for (;;) {
+      const gateway = this.pick(n);
+      try {
+        return { res: await this.apis[gateway]!.request<T>(method, path, options), gateway };
+      } catch (error) {
+        if (causeCode(error) === 'ECONNREFUSED') {
+          this.down.add(gateway);
+          continue;
+        }
+        this.unanswered[gateway]!++;
+        return { gateway };
+      }
     }
   }
 
@@ -65,4 +71,9 @@ export class Gateways {
     }
     return last;
   }
+}
+
+/** The system error code under fetch's "fetch failed". */
+function causeCode(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } }).cause?.code;
 }

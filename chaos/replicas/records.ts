@@ -40,12 +40,12 @@ export function periods(times: number[], intervalMs: number): Periods {
 }
 
 /** The admin's cleanup log: the start of every scheduled run. */
-export async function scheduledCleanups(namespace: string, intervalMs: number): Promise<{ startedAt: number[]; periods: Periods; failed: number }> {
+export async function scheduledCleanups(namespace: string, intervalMs: number): Promise<{ startedAt: number[]; periods: Periods; failedAt: number[] }> {
   const db = await ServiceDb.open(namespace, SCHEMA_OF.admin);
   try {
     const rows = await db.rows<{ started_at: Date; status: string }>(`SELECT started_at, status FROM cleanup_runs WHERE trigger = 'schedule' ORDER BY started_at`);
     const startedAt = rows.map((r) => r.started_at.getTime());
-    return { startedAt, periods: periods(startedAt, intervalMs), failed: rows.filter((r) => r.status === 'failed').length };
+    return { startedAt, periods: periods(startedAt, intervalMs), failedAt: rows.filter((r) => r.status === 'failed').map((r) => r.started_at.getTime()) };
   } finally {
     await db.close();
   }
@@ -85,6 +85,11 @@ export async function reconcilePasses(namespace: string, intervalMs: number): Pr
   } finally {
     redis.disconnect();
   }
+}
+
+/** Migrations a service instance reported failing (TypeORM logs `Migration "<name>" failed`), from its output. */
+export function failedMigrations(output: string): string[] {
+  return [...output.matchAll(/Migration "([^"]+)" failed/g)].map((m) => m[1]!);
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
