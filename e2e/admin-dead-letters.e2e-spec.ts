@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { Naming } from '@flotilla/config';
 import { Streams, type DeadLetterPage } from '@flotilla/contracts';
-import { AmqpHeaders, deadLetterToFields, declareTopology, PLATFORM_SERVICES, recordToFields, topologyNames, topologyResources } from '@flotilla/messaging';
+import { AmqpHeaders, deadLetterToFields, declareTopology, recordToFields, topologyNames, topologyResources } from '@flotilla/messaging';
 import { deleteAmqp, TEST_AMQP_URL, TEST_REDIS_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
 
@@ -47,9 +47,7 @@ describe('admin: dead letters over HTTP', () => {
     await connection?.close().catch(() => undefined);
     redis?.disconnect();
     await platform.stop();
-    // The admin declares every service's dead-letter queue, not only those of the services started here.
-    const resources = PLATFORM_SERVICES.map((s) => topologyResources(naming, s));
-    await deleteAmqp([...new Set(resources.flatMap((r) => r.queues))]);
+    await deleteAmqp(topologyResources(naming, 'validator').queues);
   });
 
   it('refuses members on the bulk routes', async () => {

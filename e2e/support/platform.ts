@@ -1,5 +1,5 @@
 import { Naming } from '@flotilla/config';
-import { topologyResources } from '@flotilla/messaging';
+import { consumerDeadLetterQueues, topologyResources } from '@flotilla/messaging';
 import { startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
 import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
 
@@ -159,6 +159,8 @@ export class Platform {
       dropSchemas(ns),
       deleteKeys(ns),
       ...this.names.map((name) => topologyResources(new Naming(ns), name, SERVES[name])).map((r) => deleteAmqp(r.queues, r.exchanges)),
+      // The admin declares every service's dead-letter queue, also of services not started here.
+      ...(this.names.includes('admin') ? [deleteAmqp(consumerDeadLetterQueues(new Naming(ns)))] : []),
       this.s3?.close(),
     ]);
   }
