@@ -1,35 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { acceptCorrelationId, runWithContext } from '@flotilla/observability';
-import { isDependencyUnavailable } from '../rabbit/dependency-errors.js';
 import { blockingReader, waitUntilReady, watchConnection } from '../redis/redis-client.js';
-import {
-  backoffMs,
-  countedDeliveries,
-  delay,
-  messageOf,
-  positive,
-  type Delivery,
-  type StreamBatchHandler,
-  type StreamConsumerOptions,
-  type StreamConsumerStats,
-  type StreamLag,
-} from './stream-consumer-options.js';
+import { BatchHandling, type BatchResult } from './stream-batches.js';
+import { backoffMs, delay, messageOf, positive, type Delivery, type StreamConsumerOptions, type StreamConsumerStats, type StreamLag } from './stream-consumer-options.js';
 import { DeadLetters } from './stream-dead-letters.js';
 import { fieldsToRecord } from './stream-entry.js';
 import { StreamMaintenance } from './stream-maintenance.js';
 import { PendingEntries } from './stream-pending.js';
 
 export { defaultConsumerName, type StreamBatchHandler, type StreamConsumerOptions, type StreamConsumerStats, type StreamLag } from './stream-consumer-options.js';
-
-/**
- * What handling a batch came to. `outage`: a dependency is unreachable; `held` are the
- * entries not handled because of it, to retry once it is back.
- */
-type Result = { outcome: 'ok' | 'partial' | 'failed' } | { outcome: 'outage'; held: Delivery[]; error: string };
-
-/** Single retries that all fail before any succeeds: the fault is not in the entries. */
-const SYSTEMIC_FAILURES = 3;
 
 /**
  * A consumer-group reader for one Redis stream that acknowledges an entry only after
@@ -51,17 +30,16 @@ export class StreamConsumer {
   private readonly stream: string;
   private readonly group: string;
   private readonly consumer: string;
-  private readonly handler: StreamBatchHandler;
   private readonly batchSize: number;
   private readonly blockMs: number;
   private readonly lingerMs: number;
   private readonly claimIdleMs: number;
-  private readonly maxDeliveries: number;
   private readonly trimIntervalMs: number;
   private readonly startId: string;
   private readonly pending: PendingEntries;
   private readonly deadLetters: DeadLetters;
   private readonly maintenance: StreamMaintenance;
+  private readonly batches: BatchHandling;
 
   private reader: Redis | undefined;
   private readerId: string | undefined;
@@ -73,34 +51,40 @@ export class StreamConsumer {
   private groupReady = false;
   private trimTimer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
-  private readonly counters = { processed: 0, reclaimed: 0, failedBatches: 0, outageFailures: 0 };
+  private reclaimed = 0;
 
   constructor(options: StreamConsumerOptions) {
     this.redis = options.redis;
     this.stream = options.stream;
     this.group = options.group;
     this.consumer = options.consumer;
-    this.handler = options.handler;
     this.batchSize = positive('batchSize', options.batchSize ?? 100);
     this.blockMs = positive('blockMs', options.blockMs ?? 2000);
     this.lingerMs = Math.max(0, options.lingerMs ?? 0);
     this.claimIdleMs = positive('claimIdleMs', options.claimIdleMs ?? 30_000);
-    this.maxDeliveries = positive('maxDeliveries', options.maxDeliveries ?? 5);
+    const maxDeliveries = positive('maxDeliveries', options.maxDeliveries ?? 5);
     this.trimIntervalMs = options.trimIntervalMs ?? 10_000;
     this.startId = options.startId ?? '0';
     this.logger = new Logger(`StreamConsumer ${options.stream}`);
     const names = { stream: this.stream, group: this.group, consumer: this.consumer };
-    this.pending = new PendingEntries(this.redis, { ...names, batchSize: this.batchSize, claimIdleMs: this.claimIdleMs, maxDeliveries: this.maxDeliveries });
+    this.pending = new PendingEntries(this.redis, { ...names, batchSize: this.batchSize, claimIdleMs: this.claimIdleMs, maxDeliveries });
     this.deadLetters = new DeadLetters(
       this.redis,
       { ...names, deadLetterStream: options.deadLetterStream ?? `${options.stream}:dead`, ledger: this.pending.ledger, onDeadLetter: options.onDeadLetter },
+      this.logger,
+    );
+    this.batches = new BatchHandling(
+      { handler: options.handler, maxDeliveries, claimIdleMs: this.claimIdleMs },
+      this.pending,
+      this.deadLetters,
+      { stopping: () => this.stopping, pause: (ms) => this.pause(ms) },
       this.logger,
     );
     this.maintenance = new StreamMaintenance(this.redis, { ...names, forgetConsumersAfterMs: options.forgetConsumersAfterMs ?? 3_600_000 }, this.logger);
   }
 
   get processed(): number {
-    return this.counters.processed;
+    return this.batches.processed;
   }
 
   get deadLettered(): number {
@@ -108,7 +92,8 @@ export class StreamConsumer {
   }
 
   get stats(): StreamConsumerStats {
-    return { ...this.counters, deadLettered: this.deadLetters.count, trimmed: this.maintenance.trimmed };
+    const { processed, failedBatches, outageFailures } = this.batches;
+    return { processed, deadLettered: this.deadLetters.count, reclaimed: this.reclaimed, failedBatches, trimmed: this.maintenance.trimmed, outageFailures };
   }
 
   get isRunning(): boolean {
@@ -211,12 +196,12 @@ export class StreamConsumer {
           // Awaited on the next turn; until then a rejection must not count as unhandled.
           ahead.catch(() => undefined);
         }
-        const result: Result = batch.length > 0 ? await this.process(batch) : { outcome: 'ok' };
+        const result: BatchResult = batch.length > 0 ? await this.batches.process(batch) : { outcome: 'ok' };
         if (result.outcome === 'outage') {
           // What was read ahead is this consumer's too: kept with the held batch, handled after it.
           const next = ahead ? await ahead.catch((): Delivery[] => []) : [];
           ahead = next.length > 0 ? Promise.resolve(next) : undefined;
-          await this.waitOut(result.held, next, result.error);
+          await this.batches.waitOut(result.held, next, result.error);
           failures = 0;
         } else if (result.outcome === 'failed') {
           failures += 1;
@@ -267,123 +252,10 @@ export class StreamConsumer {
   /** Takes over idle entries; those out of deliveries go to the dead-letter stream unhandled. */
   private async claim(): Promise<Delivery[]> {
     const { batch, exhausted } = await this.pending.claim();
-    this.counters.reclaimed += batch.length + exhausted.length;
+    this.reclaimed += batch.length + exhausted.length;
     for (const entry of exhausted) await this.deadLetters.exhausted(entry);
     if (batch.length > 0) this.logger.log(`reclaimed ${batch.length} pending entries idle over ${this.claimIdleMs} ms`);
     return batch;
-  }
-
-  /** Handles a batch; on failure, entry by entry. Acks what succeeded, dead-letters what is out of deliveries. */
-  private async process(batch: Delivery[]): Promise<Result> {
-    const batchError = await this.attempt(batch);
-    if (batchError === undefined) {
-      await this.ack(batch);
-      return { outcome: 'ok' };
-    }
-    this.counters.failedBatches += 1;
-    // An unreachable dependency fails every entry alike: no point trying them one by one.
-    if (isDependencyUnavailable(batchError)) return this.outage(batch, batchError);
-    const done: Delivery[] = [];
-    const failed: [Delivery, string][] = [];
-    let held: Delivery[] = [];
-    let outageError: unknown;
-    if (batch.length === 1) {
-      failed.push([batch[0]!, messageOf(batchError)]);
-    } else {
-      // Entries that failed before go last, so a few poison entries at the front cannot
-      // make the pass look like a general outage every time.
-      const ordered = [...batch].sort((a, b) => Number(this.deadLetters.failedBefore(a.id)) - Number(this.deadLetters.failedBefore(b.id)));
-      for (const [i, entry] of ordered.entries()) {
-        if (done.length === 0 && failed.length >= SYSTEMIC_FAILURES) break;
-        const error = await this.attempt([entry]);
-        if (error === undefined) done.push(entry);
-        else if (isDependencyUnavailable(error)) {
-          // The dependency went away meanwhile: this entry and the untried ones wait for it.
-          held = ordered.slice(i);
-          outageError = error;
-          break;
-        } else failed.push([entry, messageOf(error)]);
-      }
-    }
-    if (done.length > 0) await this.ack(done);
-    for (const [entry, error] of failed) this.deadLetters.remember(entry.id, error);
-
-    if (held.length === 0 && done.length === 0 && failed.length >= SYSTEMIC_FAILURES) {
-      // Nothing succeeds, whatever the entry, though no dependency says it is down: the
-      // entries stay pending and come back after claimIdleMs, each delivery counted.
-      this.logger.warn(`handler fails for every entry (${messageOf(batchError)}); ${batch.length} entries stay pending for redelivery`);
-      return { outcome: 'failed' };
-    }
-    for (const [entry, error] of failed) {
-      const counted = countedDeliveries(entry);
-      if (counted >= this.maxDeliveries) await this.deadLetters.move(entry, error);
-      else this.logger.warn(`entry ${entry.id} failed (delivery ${counted} of ${this.maxDeliveries}): ${error}`);
-    }
-    if (held.length > 0) return this.outage(held, outageError);
-    return { outcome: done.length > 0 ? 'partial' : 'failed' };
-  }
-
-  /** Records the delivery of `held` as failed for an outage (not counted), and says to wait it out. */
-  private async outage(held: Delivery[], error: unknown): Promise<Result> {
-    this.counters.outageFailures += 1;
-    // When Redis is unreachable too, it is recorded on the next failed retry.
-    await this.pending.recordOutage(held).catch((e: unknown) => this.logger.debug(`outage not recorded yet: ${messageOf(e)}`));
-    return { outcome: 'outage', held, error: messageOf(error) };
-  }
-
-  /**
-   * Holds `held` (and `alsoOwned`, read ahead) while a dependency is unreachable: retries
-   * the batch with backoff until it is handled, and meanwhile resets their idle time so no
-   * other consumer takes them over. Returns when the batch is handled (or failed for
-   * another reason, then handled as any failure), or when stopping: held entries stay
-   * pending, their failed delivery recorded as an outage's.
-   */
-  private async waitOut(held: Delivery[], alsoOwned: Delivery[], error: string): Promise<void> {
-    const since = Date.now();
-    this.logger.warn(`a dependency is unreachable (${error}); ${held.length} entries held and retried until it is back, not counted as deliveries`);
-    let owned = new Set([...held, ...alsoOwned].map((e) => e.id));
-    const keep = (): void => {
-      this.pending.keep([...owned]).then(
-        (ids) => (owned = new Set(ids)),
-        (e: unknown) => this.logger.debug(`held entries not kept: ${messageOf(e)}`),
-      );
-    };
-    const keeper = setInterval(keep, Math.max(50, Math.floor(this.claimIdleMs / 3)));
-    try {
-      for (let attempt = 1; !this.stopping; attempt++) {
-        await this.pause(backoffMs(attempt));
-        // An entry another consumer took over (this one was too slow to keep it) is theirs now.
-        held = held.filter((e) => owned.has(e.id));
-        if (this.stopping || held.length === 0) return;
-        const result = await this.process(held);
-        if (result.outcome !== 'outage') {
-          this.logger.log(`dependency reachable again after ${Date.now() - since} ms; held entries handled`);
-          return;
-        }
-        held = result.held;
-        if (attempt % 10 === 0) this.logger.warn(`still waiting for a dependency after ${Date.now() - since} ms (${result.error}); ${held.length} entries held`);
-      }
-    } finally {
-      clearInterval(keeper);
-    }
-  }
-
-  /** Runs the handler; resolves with the error instead of throwing. */
-  private async attempt(entries: Delivery[]): Promise<unknown> {
-    const correlationId = acceptCorrelationId(entries.length === 1 ? entries[0]!.fields.correlationId : undefined);
-    try {
-      await runWithContext({ correlationId }, () => this.handler(entries.map(({ id, fields }) => ({ id, fields }))));
-      return undefined;
-    } catch (error) {
-      return error ?? new Error('handler failed without an error');
-    }
-  }
-
-  /** XACK after the handler committed. A failed ack throws: the entries are redelivered, and the handler is idempotent. */
-  private async ack(entries: Delivery[]): Promise<void> {
-    this.counters.processed += entries.length;
-    for (const entry of entries) this.deadLetters.forget(entry.id);
-    await this.pending.ack(entries);
   }
 
   private async unblockReader(): Promise<void> {
