@@ -27,6 +27,7 @@ class PostgresGate {
   constructor(readonly port: number) {}
 
   async open(): Promise<void> {
+    if (this.server) return;
     const target = new URL(TEST_DATABASE_URL);
     const server = createServer((client) => {
       const upstream = connect(Number(target.port || 5432), target.hostname);
@@ -39,7 +40,10 @@ class PostgresGate {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
     this.server = server;
   }
 
