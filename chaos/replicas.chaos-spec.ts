@@ -4,7 +4,8 @@ import { ADMIN, Platform, type ServiceName } from '../e2e/support/platform.js';
 import { pool, report, ServiceDb, sleep } from './support/chaos.js';
 import { DatasetFlow, xrayDataset } from './replicas/dataset-flow.js';
 import { Gateways } from './replicas/gateways.js';
-import { failedMigrations, migrationRows, reconcilePasses, scheduledCleanups } from './replicas/records.js';
+import { MigrationGate } from './replicas/migration-gate.js';
+import { migrationClashes, migrationRows, reconcilePasses, SCHEMA_OF, scheduledCleanups } from './replicas/records.js';
 import { StoreFlow } from './replicas/store-flow.js';
 import { OPTIONS, VoteFlood } from './replicas/vote-flood.js';
 
@@ -52,14 +53,21 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
   let voterTokens: string[] = [];
   let member: string;
   let startupMs = 0;
-  /** Migrations an instance saw fail at start, as `service#n: name`: another instance was running them at the same moment. */
+  /** What instances saw of another migrating at the same moment, as `service#n: what`. */
   let migrationFailures: string[] = [];
+  /** Instances held at the migration gate until all were there. */
+  let gated = 0;
 
   beforeAll(async () => {
     const began = Date.now();
-    await platform.start();
+    // Both instances of each service start together, and migrate together: the gate holds them until all are there.
+    const gate = await MigrationGate.close(platform.namespace, SERVICES.map((s) => SCHEMA_OF[s]));
+    const starting = platform.start();
+    starting.catch(() => undefined); // awaited below; the gate must open either way
+    gated = await gate.openWhenWaiting(platform.namespace, SERVICES.length * 2, 180_000);
+    await starting;
     startupMs = Date.now() - began;
-    migrationFailures = platform.services.flatMap((s) => failedMigrations(s.logs()).map((name) => `${s.label}: ${name}`));
+    migrationFailures = platform.services.flatMap((s) => migrationClashes(s.logs()).map((what) => `${s.label}: ${what}`));
     const admin = await platform.api.login(ADMIN.email, ADMIN.password);
     const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: 'twins' } });
     expect((await platform.api.request('POST', '/api/v1/polls', { token: admin, body: { id: POLL, question: 'Which way?', options: OPTIONS } })).status).toBe(201);
@@ -232,6 +240,7 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
           duplicated: migrations.reduce((n, m) => n + m.rows - m.names, 0),
           errors: migrationFailures.length,
           'startup ms': startupMs,
+          'instances migrating together': gated,
         },
         [
           `failed at start because another instance ran them at the same moment: ${migrationFailures.join(', ') || 'none'}`,
@@ -259,6 +268,7 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
       expect([reconcile.periods.duplicated, reconcile.periods.missed, reconcile.failed]).toEqual([0, 0, 0]);
       expect(reconcileAfterKill).toBeGreaterThan(0);
       expect(migrations.map((m) => [m.service, m.rows, m.names])).toEqual(migrations.map((m) => [m.service, m.expected, m.expected]));
+      expect(gated).toBe(SERVICES.length * 2);
       expect(migrationFailures).toEqual([]);
     } finally {
       await Promise.all([jobs, provisioner, votes, uploads].map((db) => db.close()));

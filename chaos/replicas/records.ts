@@ -87,9 +87,17 @@ export async function reconcilePasses(namespace: string, intervalMs: number): Pr
   }
 }
 
-/** Migrations a service instance reported failing (TypeORM logs `Migration "<name>" failed`), from its output. */
-export function failedMigrations(output: string): string[] {
-  return [...output.matchAll(/Migration "([^"]+)" failed/g)].map((m) => m[1]!);
+/**
+ * What an instance's start output shows of migrating at the same moment as another: the
+ * migrations TypeORM reports failing (`Migration "<name>" failed`), or else catalog unique
+ * violations (two sessions creating one schema or table). TypeORM's connection retry
+ * hides both: the instance starts on its second try and finds nothing pending.
+ */
+export function migrationClashes(output: string): string[] {
+  // Plain text or inside a JSON log line, where the quotes are escaped.
+  const failed = [...output.matchAll(/Migration \\?"([\w-]+)\\?" failed/g)].map((m) => `migration ${m[1]} failed`);
+  const catalog = [...output.matchAll(/violates unique constraint \\?"(pg_\w+)/g)].map((m) => `catalog ${m[1]}`);
+  return [...new Set(failed.length ? failed : catalog)];
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
