@@ -22,6 +22,9 @@ export interface Poisoned {
   repair(): Promise<void>;
 }
 
+/** Whether the letter's payload holds one of `markers`. */
+export const holds = (d: DeadLetter, markers: string[]): boolean => markers.some((m) => JSON.stringify(d.payload ?? '').includes(m));
+
 export class DeadLetterDesk {
   constructor(
     private readonly api: ApiClient,
@@ -50,12 +53,14 @@ export class DeadLetterDesk {
   }
 
   /**
-   * Waits until every one of `ids` was sent back and has come to rest — `replayed`, or
-   * `dead` again after its replay — and returns them (as they are, when time runs out).
+   * Waits until every one of `ids` was sent back and has come to rest: those whose payload
+   * holds one of `hopeless` dead again after their replay, the others `replayed` (or dead
+   * again). Returns them as they are then, or when the time runs out.
    */
-  async waitForSettled(ids: string[]): Promise<DeadLetter[]> {
+  async waitForSettled(ids: string[], hopeless: string[]): Promise<DeadLetter[]> {
     const mine = async (): Promise<DeadLetter[]> => (await this.list()).items.filter((d) => ids.includes(d.id));
-    const rested = (d: DeadLetter): boolean => d.status === 'replayed' || (d.status === 'dead' && d.history.some((h) => h.event === 'replayed') && d.history.at(-1)?.event !== 'replayed');
+    const deadAgain = (d: DeadLetter): boolean => d.status === 'dead' && d.history.some((h) => h.event === 'replayed') && d.history.at(-1)?.event === 'dead';
+    const rested = (d: DeadLetter): boolean => (holds(d, hopeless) ? deadAgain(d) : d.status === 'replayed' || deadAgain(d));
     return waitFor(
       async () => {
         const letters = await mine();
