@@ -77,4 +77,19 @@ describe('request log stream cap', () => {
     expect(await cut()).toBe(8000 - 600 - undeliveredLeft);
     expect(await redis.xlen(stream)).toBeLessThan(CAP + 200);
   });
+
+  it('caps a stream that does not exist yet, written in one go past its cap', async () => {
+    const other = new RequestLogService(redis, new Naming(`${ns}x`), new MetricsService(), { REQUEST_LOG_STREAM_MAXLEN: 100 });
+    // The first 256 go in one flush, to a stream that is not there yet.
+    for (let i = 0; i < 500; i++) other.record(...served(i));
+    while (other.pending > 0) {
+      await other.flush();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const length = await redis.xlen(new Naming(`${ns}x`).key(Streams.Requests));
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThan(300);
+    await other.onApplicationShutdown();
+    await redis.del(new Naming(`${ns}x`).key(Streams.Requests));
+  });
 });

@@ -21,8 +21,8 @@ const CHUNK = 1024;
  * an approximate MAXLEN, which trims whole nodes and costs next to nothing. Answers
  * `{entries added, entries cut before the group ARGV[2] had read them}`. The second is
  * worked out only when the cap is reached: the group's lag before (entries not yet
- * delivered to it, all of them when it does not exist) plus what was added, less what
- * the stream still holds, is what was cut unread.
+ * delivered to it; all of them when it does not exist or Redis cannot tell) plus what
+ * was added, less what the stream still holds, is what was cut unread.
  */
 const XADD_ENTRIES = `
 local maxlen = tonumber(ARGV[1])
@@ -35,16 +35,15 @@ if maxlen == 0 or before + added <= maxlen then
   return { added, 0 }
 end
 local undelivered = before
-for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+-- An empty stream may not exist yet, and then has no groups to ask.
+local groups = before > 0 and redis.call('XINFO', 'GROUPS', KEYS[1]) or {}
+for _, group in ipairs(groups) do
   local info = {}
   for j = 1, #group, 2 do info[group[j]] = group[j + 1] end
   if info['name'] == ARGV[2] then
-    if type(info['lag']) == 'number' then
-      undelivered = info['lag']
-    else
-      -- Redis cannot tell the lag (entries deleted inside the range): count what follows the group's position.
-      undelivered = #redis.call('XRANGE', KEYS[1], '(' .. info['last-delivered-id'], '+')
-    end
+    -- When Redis cannot tell the lag (entries deleted inside the range), every entry cut
+    -- counts: an upper bound, where counting the range here would hold Redis up.
+    if type(info['lag']) == 'number' then undelivered = info['lag'] end
   end
 end
 for i = 3, #ARGV, ${FIELDS.length} do
