@@ -6,6 +6,8 @@ import { deleteKeys, freePort, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueNamespac
 import {
   createRedisClient,
   isDependencyUnavailable,
+  fieldsToRecord,
+  parseDeadLetter,
   StreamConsumer,
   waitUntilReady,
   xadd,
@@ -147,6 +149,40 @@ describe('StreamConsumer through a dependency outage', () => {
       console.log(`outage of ${outageMs} ms (claimIdleMs ${claimIdleMs} × maxDeliveries ${maxDeliveries}): ${failures.length} failed handler calls, 0 dead letters, 60 entries committed once each`);
     } finally {
       await Promise.all(consumers.map((c) => c.stop()));
+      await gate.close();
+      await pool.end();
+    }
+  });
+
+  it('a poison entry held through an outage is still dead-lettered after maxDeliveries deliveries of its own, the others committed once', async () => {
+    const stream = `${ns}:poison`;
+    const gate = new PostgresGate(await freePort());
+    const pool = new pg.Pool({ host: '127.0.0.1', port: gate.port, user: 'postgres', database: new URL(TEST_DATABASE_URL).pathname.slice(1) || 'postgres', max: 2, connectionTimeoutMillis: 1000 });
+    pool.on('error', () => undefined);
+    // Postgres refuses 'x' as an integer every time: a fault of the entry, not an outage.
+    const handler = async (entries: StreamEntry[]): Promise<void> => {
+      await pool.query(`INSERT INTO "${schema}".done (id) SELECT 'p' || unnest($1::int[]) ON CONFLICT (id) DO UPDATE SET commits = done.commits + 1`, [entries.map((e) => e.fields.n)]);
+    };
+    const c = new StreamConsumer({ redis, stream, group: 'writers', consumer: 'poisoned', handler, batchSize: 10, blockMs: 100, claimIdleMs: 300, maxDeliveries: 2 });
+    try {
+      for (const n of ['1', '2', 'x', '3']) await xadd(redis, stream, { n });
+      // Down from the start, for several times claimIdleMs × maxDeliveries.
+      await c.start();
+      await waitFor(() => c.stats.outageFailures >= 2, { what: 'the outage to be seen' });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await gate.open();
+      await waitFor(async () => (await redis.xlen(`${stream}:dead`)) === 1, { timeoutMs: 20_000, what: 'the poison entry dead-lettered' });
+      await waitFor(async () => Number(((await redis.xpending(stream, 'writers')) as [number])[0]) === 0, { what: 'nothing pending' });
+      const [[, flat]] = (await redis.xrange(`${stream}:dead`, '-', '+')) as [string, string[]][];
+      const letter = parseDeadLetter(fieldsToRecord(flat!));
+      expect(letter.fields.n).toBe('x');
+      expect(letter.deliveries).toBe(2);
+      expect(letter.error).toMatch(/invalid input syntax for type integer/);
+      const commits = (await admin.query<{ id: string; commits: number }>(`SELECT id, commits FROM "${schema}".done WHERE id LIKE 'p%' ORDER BY id`)).rows;
+      expect(commits).toEqual([{ id: 'p1', commits: 1 }, { id: 'p2', commits: 1 }, { id: 'p3', commits: 1 }]);
+      expect(await redis.exists(`${stream}:outages:writers`)).toBe(0);
+    } finally {
+      await c.stop();
       await gate.close();
       await pool.end();
     }

@@ -80,6 +80,8 @@ export class BatchHandling {
     }
     if (done.length > 0) await this.ack(done);
     for (const [entry, error] of failed) this.deadLetters.remember(entry.id, error);
+    // A delivery that first waited out an outage and then failed on its own counts.
+    await this.pending.unrecordOutage(failed.map(([entry]) => entry)).catch((e: unknown) => this.logger.debug(`outage record not taken back: ${messageOf(e)}`));
 
     if (held.length === 0 && done.length === 0 && failed.length >= SYSTEMIC_FAILURES) {
       // Nothing succeeds, whatever the entry, though no dependency says it is down: the

@@ -110,6 +110,27 @@ export class PendingEntries {
   }
 
   /**
+   * Takes back the outage record of this delivery for entries that, the dependency back,
+   * then failed for another reason: the delivery counts after all.
+   */
+  async unrecordOutage(entries: Delivery[]): Promise<void> {
+    const recorded = entries.filter((e) => e.outageRecorded);
+    if (recorded.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const entry of recorded) pipeline.hincrby(this.ledger, entry.id, -1);
+    const results = (await pipeline.exec()) ?? [];
+    const cleared: string[] = [];
+    recorded.forEach((entry, i) => {
+      const [error, value] = results[i] ?? [new Error('no reply')];
+      if (error) return;
+      entry.outages = Number(value);
+      entry.outageRecorded = false;
+      if (entry.outages <= 0) cleared.push(entry.id);
+    });
+    if (cleared.length > 0) await this.redis.hdel(this.ledger, ...cleared);
+  }
+
+  /**
    * Resets the idle time of entries this consumer holds through an outage, so no other
    * consumer takes them over while it is alive; resolves with the ids it still owns.
    */
