@@ -85,7 +85,9 @@ export class RequestLog implements OnApplicationBootstrap, BeforeApplicationShut
       const f = e.fields;
       const at = new Date(f.at ?? '');
       return [
-        e.id,
+        // Keyed by the gateway's entry id, not the stream id, which a replay changes; entries
+        // written before entries carried one keep their stream id.
+        f.entryId && UUID.test(f.entryId) ? f.entryId : e.id,
         Number.isNaN(at.getTime()) ? new Date() : at,
         (f.method ?? '').slice(0, 16),
         (f.route ?? '').slice(0, 500),
@@ -169,7 +171,7 @@ function encodeRequestCursor(row: RequestRow): string {
 function decodeRequestCursor(raw: string): { createdAt: Date; id: string } | null {
   const [at, id, ...rest] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (rest.length > 0 || !id || !/^\d{1,16}-\d{1,10}$/.test(id) || Number.isNaN(createdAt.getTime())) return null;
+  if (rest.length > 0 || !id || !(/^\d{1,16}-\d{1,10}$/.test(id) || UUID.test(id)) || Number.isNaN(createdAt.getTime())) return null;
   return { createdAt, id };
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { ENV, Naming } from '@flotilla/config';
 import { StreamGroups, Streams, type RequestLogEntry } from '@flotilla/contracts';
 import { REDIS } from '@flotilla/messaging';
@@ -10,7 +11,7 @@ import type { GatewayEnv } from '../gateway.env.js';
 
 const FLUSH_EVERY_MS = 50;
 /** The entry's fields in the order they are written; a buffered entry holds their values only. */
-const FIELDS = ['requestId', 'method', 'route', 'url', 'status', 'durationMs', 'userId', 'ip', 'userAgent', 'requestBytes', 'responseBytes', 'at'] as const satisfies readonly (keyof RequestLogEntry)[];
+const FIELDS = ['entryId', 'requestId', 'method', 'route', 'url', 'status', 'durationMs', 'userId', 'ip', 'userAgent', 'requestBytes', 'responseBytes', 'at'] as const satisfies readonly (keyof RequestLogEntry)[];
 const FLUSH_AT = 256;
 /** Entries per script call, so a backlog after an outage goes in several moderate commands. */
 const CHUNK = 1024;
@@ -112,6 +113,7 @@ export class RequestLogService implements OnApplicationShutdown {
     const query = url.indexOf('?');
     // Values only, in FIELDS order: no object, no array per request.
     this.buffer.push(
+      randomUUID(),
       (request as FastifyRequest & { correlationId?: string }).correlationId ?? '',
       request.method,
       request.routeOptions.url ?? 'unmatched',
