@@ -30,6 +30,9 @@ export function migrationTimeouts(env: BaseEnv): PostgresTimeouts {
   return { statementMs: env.DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS, idleInTransactionMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS };
 }
 
+/** How much longer than `statement_timeout` the client waits for an answer. */
+export const QUERY_TIMEOUT_MARGIN_MS = 2000;
+
 export function assertSchemaName(schema: string): void {
   if (!/^[a-z][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
 }
@@ -59,6 +62,10 @@ export function dataSourceOptions(databaseUrl: string, schema: string, options: 
       // Startup parameters of every connection (node-postgres leaves out a 0, the server's "no limit").
       statement_timeout: timeouts.statementMs,
       idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+      // The client's own bound: a server that hangs (stopped, not gone) cancels nothing, so
+      // node-postgres gives up a little after the server would have ("Query read timeout",
+      // which isDependencyUnavailable counts as an outage).
+      ...(timeouts.statementMs > 0 ? { query_timeout: timeouts.statementMs + QUERY_TIMEOUT_MARGIN_MS } : {}),
     },
   };
 }

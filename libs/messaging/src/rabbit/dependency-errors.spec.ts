@@ -11,6 +11,8 @@ describe('isDependencyUnavailable', () => {
     expect(isDependencyUnavailable(withProps('sorry, too many clients already', { code: '53300' }))).toBe(true);
     expect(isDependencyUnavailable(withProps('query failed', { driverError: withProps('terminating connection due to administrator command', { code: '57P01' }) }))).toBe(true);
     expect(isDependencyUnavailable(new AggregateError([withProps('connect ECONNREFUSED ::1:5432', { code: 'ECONNREFUSED' })], 'all addresses failed'))).toBe(true);
+    // node-postgres' own limit (query_timeout) on a server that hangs, as TypeORM wraps it.
+    expect(isDependencyUnavailable(withProps('Query read timeout', { driverError: new Error('Query read timeout') }))).toBe(true);
   });
 
   it('knows S3 (AWS SDK v3) being unreachable, overloaded or failing, and the storage wrapper', () => {

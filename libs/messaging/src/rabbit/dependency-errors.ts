@@ -5,7 +5,7 @@ const CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREAC
 
 /** Messages of drivers whose errors carry no such code (pg's pool and client, TypeORM). */
 const MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Client has encountered a connection error and is not queryable|socket hang up/i;
+  /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Client has encountered a connection error and is not queryable|socket hang up|Query read timeout/i;
 
 /** A connection code quoted in a message: the AWS SDK re-wraps foreign errors keeping only their text ("connect ECONNREFUSED ..."). */
 const CODE_IN_MESSAGE = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/;
