@@ -97,9 +97,11 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
     const began = Date.now();
     try {
       const flooding = flood.run();
+      flooding.catch(() => undefined); // awaited below
       const early = await Promise.all([...Array(EARLY_STORES).keys()].map((i) => stores.create(i, `twin-early-${i}`, STORE_REPLICAS)));
       await Promise.all(early.map((id, i) => stores.settle(i, id, 60_000)));
       const sending = Promise.all([...Array(DATASETS).keys()].map((i) => datasets.send(i, i, xrayDataset(i, VOLUMES))));
+      sending.catch(() => undefined); // awaited below
 
       // The kills, each while its service has work in hand.
       const killed: { service: ServiceName; at: number; note: string }[] = [];
@@ -271,6 +273,7 @@ describe('fault: two instances of every service, one of each SIGKILLed under loa
       expect(gated).toBe(SERVICES.length * 2);
       expect(migrationFailures).toEqual([]);
     } finally {
+      flood.stop();
       await Promise.all([jobs, provisioner, votes, uploads].map((db) => db.close()));
     }
   });
