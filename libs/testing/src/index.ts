@@ -3,3 +3,4 @@ export * from './service-process.js';
 export * from './private-redis.js';
 export * from './private-postgres.js';
 export * from './private-rabbitmq.js';
+export * from './postgres-gate.js';

@@ -5,11 +5,11 @@ import { NestFactory } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import { createRedisClient, waitUntilReady } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
-import { freePort, testEnv, TEST_REDIS_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { freePort, PostgresGate, testEnv, TEST_REDIS_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
 import { AppModule } from '../src/app.module.js';
 import { PollsService } from '../src/polls/polls.service.js';
 import { VotesConsumer } from '../src/votes/votes.consumer.js';
-import { PostgresGate } from './postgres-gate.js';
+
 import { addVotes, cleanUp, COLOURS, recount, voteFlood, VotesDb, votesStream } from './votes-harness.js';
 
 /** The service's own Postgres connections go through a gate that the test shuts for longer than every retry budget. */

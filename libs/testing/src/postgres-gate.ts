@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { TEST_DATABASE_URL } from '@flotilla/testing';
+import { TEST_DATABASE_URL } from './namespace.js';
 
 /**
  * A TCP forwarder to the machine's Postgres that can be shut like a server going away:
