@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { decodePageCursor, RpcError, ValidatorAdminRpc, type ValidationJobStatus } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
-import { JobStore, type JobListItem } from './job-store.js';
+import { JobQueries, type JobListItem } from './job-queries.js';
 
 const STATUSES: readonly ValidationJobStatus[] = ['queued', 'running', 'passed', 'failed', 'error'];
 
@@ -38,7 +38,7 @@ export interface JobList {
 @Injectable()
 export class AdminRpc implements OnModuleInit {
   constructor(
-    private readonly jobs: JobStore,
+    private readonly jobs: JobQueries,
     private readonly server: RpcServer,
   ) {}
 

@@ -3,6 +3,7 @@ import { EventConsumer, Outbox } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { AdminRpc } from './admin.rpc.js';
 import { DatasetEventsConsumer } from './dataset-events.consumer.js';
+import { JobQueries } from './job-queries.js';
 import { JobStore } from './job-store.js';
 import { StatusRpc } from './status.rpc.js';
 import { StatusSnapshots } from './status-snapshots.js';
@@ -30,6 +31,6 @@ class QueueLengthMetric implements OnModuleInit {
 }
 
 @Module({
-  providers: [Outbox, JobStore, ValidationRunner, DatasetEventsConsumer, StatusRpc, StatusSnapshots, AdminRpc, QueueLengthMetric],
+  providers: [Outbox, JobStore, JobQueries, ValidationRunner, DatasetEventsConsumer, StatusRpc, StatusSnapshots, AdminRpc, QueueLengthMetric],
 })
 export class JobsModule {}

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { IsUUID } from 'class-validator';
 import { FINISHED_JOB_STATUSES, mayAccessTeam, RpcError, ValidatorRpc, type ValidationStatus } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
-import { JobStore } from './job-store.js';
+import { JobQueries } from './job-queries.js';
 import { StatusSnapshots } from './status-snapshots.js';
 
 class StatusRequestDto {
@@ -19,7 +19,7 @@ export interface StatusReply {
 @Injectable()
 export class StatusRpc implements OnModuleInit {
   constructor(
-    private readonly jobs: JobStore,
+    private readonly jobs: JobQueries,
     private readonly server: RpcServer,
     private readonly snapshots: StatusSnapshots,
   ) {}

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { Histogram } from 'prom-client';
 import { ENV } from '@flotilla/config';
 import type { DatasetUploadedData, ValidationIssue } from '@flotilla/contracts';
-import { NonRetryableEventError, RETRY_TIERS, retryDelay } from '@flotilla/messaging';
+import { isDependencyUnavailable, NonRetryableEventError, RETRY_TIERS, retryDelay } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { ObjectStorage } from '@flotilla/storage';
 import { profileFor, type FileFacts, type ProfileOptions } from '../profiles/index.js';
@@ -215,6 +215,13 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
 
   private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (isDependencyUnavailable(error)) {
+      // S3 or Postgres away: no fault of the job's, so the attempt is given back and the
+      // event's retries (which EventConsumer does not count for an outage) wait it out.
+      await this.jobs.recordOutage(job.id, reason, retryDelay(this.env.VALIDATION_RETRY_DELAY_MS, 1)).catch(() => undefined);
+      this.logger.warn(`job ${job.id} waits for a dependency to return, no attempt used: ${reason}`);
+      throw error;
+    }
     if (job.attempts < this.env.VALIDATION_MAX_ATTEMPTS) {
       // The event's retry after this attempt waits 1, 2, 4 or 8 retry delays (EventConsumer).
       await this.jobs.recordFailure(job.id, reason, retryDelay(this.env.VALIDATION_RETRY_DELAY_MS, job.attempts)).catch(() => undefined);
