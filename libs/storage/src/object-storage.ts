@@ -15,10 +15,10 @@ import {
   UploadPartCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ENV } from '@flotilla/config';
 import { Readable } from 'node:stream';
 import { contentDisposition } from './content-disposition.js';
+import { presign } from './presign.js';
 import { isNotFound, toStorageError } from './storage-errors.js';
 import type { StorageEnv } from './storage.env.js';
 
@@ -106,7 +106,7 @@ export class ObjectStorage {
    */
   async presignPut(key: string, options: { contentLength: number; contentType: string; expiresInSeconds: number }): Promise<PresignedPut> {
     const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: options.contentLength, ContentType: options.contentType });
-    const url = await getSignedUrl(this.public, command, {
+    const url = await presign(this.public, command, {
       expiresIn: options.expiresInSeconds,
       // The presigner leaves content-type unsigned by default; both must bind the upload.
       signableHeaders: new Set(['content-length', 'content-type']),
@@ -140,7 +140,7 @@ export class ObjectStorage {
     part: { uploadId: string; partNumber: number; contentLength: number; expiresInSeconds: number },
   ): Promise<string> {
     const command = new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: part.uploadId, PartNumber: part.partNumber, ContentLength: part.contentLength });
-    return getSignedUrl(this.public, command, { expiresIn: part.expiresInSeconds, signableHeaders: new Set(['content-length']) });
+    return presign(this.public, command, { expiresIn: part.expiresInSeconds, signableHeaders: new Set(['content-length']) });
   }
 
   /**
@@ -269,7 +269,7 @@ export class ObjectStorage {
    */
   async presignGet(key: string, options: { expiresInSeconds: number; downloadFilename?: string }): Promise<{ url: string; expiresAt: string }> {
     const disposition = options.downloadFilename ? contentDisposition(options.downloadFilename) : undefined;
-    const url = await getSignedUrl(this.public, new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: disposition }), {
+    const url = await presign(this.public, new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: disposition }), {
       expiresIn: options.expiresInSeconds,
     });
     return { url, expiresAt: expiry(options.expiresInSeconds) };
