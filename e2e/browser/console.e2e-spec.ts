@@ -13,6 +13,7 @@ interface DeadLetterBody {
   id: string;
   status: string;
   payload: unknown;
+  replays: number;
 }
 interface CleanupRunBody {
   id: string;
@@ -160,9 +161,25 @@ describe('admin console in a browser', () => {
     await row.getByRole('button', { name: 'Replay' }).click();
     await row.locator('td[data-column="Status"]').getByText('replayed', { exact: true }).waitFor();
     expect(await row.getByRole('button', { name: 'Replay' }).count()).toBe(0);
-    const after = await api<{ items: DeadLetterBody[] }>('GET', '/admin/dead-letters');
-    expect(after.body.items.find((d) => d.id === letter.id)?.status).toBe('replayed');
     await browser.screenshot('04-dead-letter-replayed');
+    // Still poison: it dies again at once and is collected back as the same letter, dead,
+    // marked as replayed once — never dropped.
+    const back = await waitFor(
+      async () => {
+        const res = await api<{ items: DeadLetterBody[] }>('GET', '/admin/dead-letters');
+        const again = res.body.items.find((d) => d.id === letter.id);
+        return again?.status === 'dead' ? again : undefined;
+      },
+      { what: 'the replayed poison message back among the dead letters', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(back.replays).toBe(1);
+    await ui.go('Requests');
+    await ui.go('Dead letters');
+    const again = ui.page.locator(`tr[data-id="${letter.id}"]`);
+    await again.waitFor();
+    await expectText(again.locator('td[data-column="Status"]'), 'dead');
+    await again.locator('td[data-column="Error"]').getByText(/replayed 1× before/).waitFor();
+    await browser.screenshot('05-dead-letter-dead-again');
   });
 
   it('runs the cleanup from the console and shows the new run in its log', async () => {
