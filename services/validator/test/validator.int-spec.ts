@@ -150,7 +150,7 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     expect(await job(first.data.jobId)).toMatchObject({ status: 'passed', attempts: 1 });
   });
 
-  it('retries while S3 is down and finishes once it is back', async () => {
+  it('retries while S3 is down, using up no attempt, and finishes once it is back', async () => {
     const image = { filename: 'b.png', contentType: 'image/png', content: png({ width: 90, height: 90 }) };
     const files = [image, manifestFor(image)];
     const keys = { datasetId: '', objects: [] as { key: string; content: Buffer; type: string }[] };
@@ -164,7 +164,8 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     for (const [i, f] of files.entries()) await storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
     await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the retried job to finish', timeoutMs: 30_000 });
     expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['passed']);
-    expect((await job(event.data.jobId))?.attempts).toBeGreaterThan(1);
+    // An outage is no fault of the job's: the failed attempts were given back (RELIABILITY.md).
+    expect((await job(event.data.jobId))?.attempts).toBe(1);
   });
 
   it('ends a job in error after its attempts, dead-letters it with the error, and a replay completes it', async () => {
