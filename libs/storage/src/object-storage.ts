@@ -11,7 +11,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
@@ -19,6 +19,7 @@ import { ENV } from '@flotilla/config';
 import { Readable } from 'node:stream';
 import { contentDisposition } from './content-disposition.js';
 import { presign } from './presign.js';
+import { createS3Client } from './s3-client.js';
 import { isNotFound, toStorageError } from './storage-errors.js';
 import type { StorageEnv } from './storage.env.js';
 
@@ -42,33 +43,8 @@ export interface ListedObject {
   etag: string;
 }
 
-/** How long connecting to S3 may take before the call fails as unavailable. */
-const CONNECT_TIMEOUT_MS = 5000;
-/**
- * How long a socket may sit idle (no bytes either way) before the call fails as unavailable.
- * It also applies to a `getStream` body its reader stops reading.
- */
-const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 /** DeleteObjects takes at most this many keys. */
 const DELETE_BATCH = 1000;
-
-/**
- * Builds an S3 client for one endpoint ('' = the SDK's own AWS endpoint resolution). Checksums
- * only when an operation requires them: otherwise the SDK puts a CRC32 of a body it has not
- * seen into presigned PUT URLs, and S3 refuses the client's upload.
- */
-export function createS3Client(env: StorageEnv, endpoint: string): S3Client {
-  return new S3Client({
-    region: env.S3_REGION,
-    ...(endpoint ? { endpoint } : {}),
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
-  });
-}
 
 /**
  * The service's bucket. Two clients: `internal` for the service's own calls, `public`
