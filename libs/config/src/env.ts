@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync, type ValidationError } from 'class-validator';
 
 /** Default of `REDIS_COMMAND_TIMEOUT_MS`, also for clients made without an environment. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 3000;
+
+/** Development default of `INTERNAL_TOKEN_SECRET`; production refuses it. */
+export const DEV_INTERNAL_TOKEN_SECRET = 'flotilla-dev-internal-token-secret-change-me';
 
 /** Thrown at boot when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -99,6 +102,22 @@ export class BaseEnv {
 
   @IsString()
   SERVICE_VERSION = '0.1.0';
+
+  /**
+   * Key of the internal caller tokens on RPCs and of the signatures on events; only
+   * the services hold it (never the browser, never the broker). At least 32 characters;
+   * production refuses the development default.
+   */
+  @IsString()
+  @MinLength(32)
+  @ValidateBy({
+    name: 'notDevDefault',
+    validator: {
+      validate: (value, args) => (args?.object as BaseEnv).NODE_ENV !== 'production' || value !== DEV_INTERNAL_TOKEN_SECRET,
+      defaultMessage: () => 'INTERNAL_TOKEN_SECRET must be set to a non-default value when NODE_ENV=production',
+    },
+  })
+  INTERNAL_TOKEN_SECRET = DEV_INTERNAL_TOKEN_SECRET;
 
   /** Run the service's database migrations, then exit (the deployment's migration job). */
   @EnvBoolean()
