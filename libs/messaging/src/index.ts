@@ -9,3 +9,4 @@ export * from './streams/stream-producer.js';
 export * from './streams/stream-consumer.js';
 export * from './outbox/outbox.js';
 export * from './heartbeat/index.js';
+export * from './broker/broker-users.js';

@@ -1,0 +1,112 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Naming } from '@flotilla/config';
+import type { RpcService } from '@flotilla/contracts';
+import { consumerDeadLetterQueues, PLATFORM_SERVICES, topologyNames, topologyResources } from '../rabbit/topology.js';
+
+/** What a service does on the broker, beyond what {@link topologyResources} names for it. */
+export interface BrokerUse {
+  service: (typeof PLATFORM_SERVICES)[number];
+  /** The RPC queue it serves (`<serve>.rpc`). */
+  serve?: RpcService;
+  /** The RPC services it calls. */
+  calls: readonly RpcService[];
+  /** Admin only: reads (and declares) every service's dead-letter queue and consumes heartbeats. */
+  operator?: boolean;
+}
+
+/**
+ * Every service's use of the broker, as its `RabbitModule.forRoot` and its RPC calls say.
+ * A new service or a new call is added here, and the broker's definitions generated again
+ * (`node scripts/rabbitmq-definitions.mjs`).
+ */
+export const BROKER_USE: readonly BrokerUse[] = [
+  { service: 'gateway', calls: ['upload', 'validator', 'votes', 'provisioner', 'admin'] },
+  { service: 'upload', serve: 'upload', calls: [] },
+  { service: 'validator', serve: 'validator', calls: [] },
+  { service: 'vote-consumer', serve: 'votes', calls: [] },
+  { service: 'provisioner', serve: 'provisioner', calls: [] },
+  { service: 'admin', serve: 'admin', calls: ['upload', 'validator', 'votes', 'provisioner'], operator: true },
+];
+
+/** RabbitMQ's name, in permissions, of the default exchange (`''`). */
+export const DEFAULT_EXCHANGE = 'amq.default';
+/** The pseudo-queue of direct reply-to, consumed by every RPC caller. */
+export const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** A user's permissions on the vhost: regular expressions over queue and exchange names. */
+export interface BrokerPermissions {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/** The queues a service owns: declares, binds and consumes. */
+export function ownQueues(naming: Naming, use: BrokerUse): string[] {
+  const queues = topologyResources(naming, use.service, use.serve).queues;
+  if (use.operator) queues.push(naming.amqp(`${use.service}.heartbeats`), ...consumerDeadLetterQueues(naming).filter((q) => !queues.includes(q)));
+  return queues;
+}
+
+/**
+ * Least privilege from the topology: configure (declare, delete) and read (consume, bind
+ * from) only its own queues and the two shared exchanges; write (publish, bind to) its
+ * own queues, `flotilla.events` (events, heartbeats), `flotilla.dlx` (dead letters) and
+ * the default exchange (RPC requests and replies, retries). RabbitMQ checks a publish on
+ * its exchange only, so the default exchange lets a publisher reach any queue by name:
+ * what refuses an RPC a service has no business sending is the owner's check of the
+ * signed internal caller, not the broker.
+ */
+export function brokerPermissions(naming: Naming, use: BrokerUse): BrokerPermissions {
+  const names = topologyNames(naming, use.service, use.serve);
+  const queues = ownQueues(naming, use);
+  const exchanges = [names.eventsExchange, names.deadLetterExchange];
+  return {
+    configure: anyOf([...queues, ...exchanges]),
+    write: anyOf([...queues, ...exchanges, DEFAULT_EXCHANGE]),
+    read: anyOf([...queues, ...exchanges, REPLY_TO]),
+  };
+}
+
+/** The broker user of a service (also the name in `AMQP_URL_<SERVICE>`). */
+export function brokerUser(naming: Naming, service: string): string {
+  return naming.amqp(`flotilla-${service}`);
+}
+
+/** The secret key holding a service's AMQP_URL, e.g. `AMQP_URL_VOTE_CONSUMER`. */
+export function amqpUrlKey(service: string): string {
+  return `AMQP_URL_${service.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The secret key holding a service's broker password, e.g. `RABBITMQ_PASSWORD_VOTE_CONSUMER`. */
+export function brokerPasswordKey(service: string): string {
+  return `RABBITMQ_PASSWORD_${service.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt ‖ sha256(salt ‖ password)). */
+export function rabbitPasswordHash(password: string, salt: Buffer = randomBytes(4)): string {
+  return Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest()]).toString('base64');
+}
+
+export interface DefinitionsOptions {
+  namespace?: string;
+  vhost?: string;
+  /** Each service's password, by service name; every service of {@link BROKER_USE} needs one. */
+  passwords: Readonly<Record<string, string>>;
+}
+
+/** A RabbitMQ definitions document (for `load_definitions` or `rabbitmqctl import_definitions`): a user per service. */
+export function rabbitmqDefinitions(options: DefinitionsOptions): Record<string, unknown> {
+  const naming = new Naming(options.namespace ?? '');
+  const vhost = options.vhost ?? '/';
+  const users = BROKER_USE.map((use) => {
+    const password = options.passwords[use.service];
+    if (!password) throw new Error(`no broker password for ${use.service} (${brokerPasswordKey(use.service)})`);
+    return { name: brokerUser(naming, use.service), password_hash: rabbitPasswordHash(password), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] as string[] };
+  });
+  const permissions = BROKER_USE.map((use) => ({ user: brokerUser(naming, use.service), vhost, ...brokerPermissions(naming, use) }));
+  return { users, vhosts: [{ name: vhost }], permissions };
+}
+
+function anyOf(names: readonly string[]): string {
+  return `^(${[...new Set(names)].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
+}
