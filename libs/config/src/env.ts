@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync, type ValidationError } from 'class-validator';
+import { hasDefaultBrokerCredentials, hasDefaultDatabaseCredentials, NoDefaultCredentialsInProduction } from './default-credentials.js';
+import { redactUrlsIn } from './redact-url.js';
 
 /** Default of `REDIS_COMMAND_TIMEOUT_MS`, also for clients made without an environment. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 3000;
@@ -38,6 +40,7 @@ export class BaseEnv {
 
   @IsString()
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @NoDefaultCredentialsInProduction(hasDefaultDatabaseCredentials)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
   @IsString()
@@ -46,6 +49,7 @@ export class BaseEnv {
 
   @IsString()
   @Matches(/^amqps?:\/\//, { message: 'AMQP_URL must be an amqp:// URL' })
+  @NoDefaultCredentialsInProduction(hasDefaultBrokerCredentials)
   AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
   /**
@@ -128,7 +132,8 @@ export class BaseEnv {
 function describe(errors: ValidationError[], source: Record<string, unknown>): string[] {
   return errors.flatMap((e) => {
     const got = source[e.property];
-    const shown = got === undefined ? '' : ` (got ${JSON.stringify(isSecretName(e.property) ? '***' : got)})`;
+    // A URL's credentials never appear, whatever the variable is called.
+    const shown = got === undefined ? '' : ` (got ${redactUrlsIn(JSON.stringify(isSecretName(e.property) ? '***' : got))})`;
     return Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }).map((m) => `${m}${shown}`);
   });
 }
