@@ -92,7 +92,12 @@ export interface DefinitionsOptions {
   vhost?: string;
   /** Each service's password, by service name; every service of {@link BROKER_USE} needs one. */
   passwords: Readonly<Record<string, string>>;
+  /** A person's user (`flotilla`, administrator, every permission) for the management UI; none when absent. */
+  operatorPassword?: string;
 }
+
+/** The operator's user name: for people (management UI, rabbitmqctl), never for a service. */
+export const OPERATOR_USER = 'flotilla';
 
 /** A RabbitMQ definitions document (for `load_definitions` or `rabbitmqctl import_definitions`): a user per service. */
 export function rabbitmqDefinitions(options: DefinitionsOptions): Record<string, unknown> {
@@ -104,6 +109,10 @@ export function rabbitmqDefinitions(options: DefinitionsOptions): Record<string,
     return { name: brokerUser(naming, use.service), password_hash: rabbitPasswordHash(password), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] as string[] };
   });
   const permissions = BROKER_USE.map((use) => ({ user: brokerUser(naming, use.service), vhost, ...brokerPermissions(naming, use) }));
+  if (options.operatorPassword) {
+    users.push({ name: OPERATOR_USER, password_hash: rabbitPasswordHash(options.operatorPassword), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] });
+    permissions.push({ user: OPERATOR_USER, vhost, configure: '.*', write: '.*', read: '.*' });
+  }
   return { users, vhosts: [{ name: vhost }], permissions };
 }
 
