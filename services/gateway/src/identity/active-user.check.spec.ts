@@ -29,10 +29,15 @@ describe('activeUserCheck', () => {
     expect(queries).toBe(2);
   });
 
-  it('refuses a user that does not exist, every time', async () => {
-    const check = activeUserCheck(lookup, options);
+  it('refuses a user that does not exist, every time, asking the database once every few seconds', async () => {
+    let now = 1000;
+    const check = activeUserCheck(lookup, options, () => now);
     queries = 0;
     expect(await check('ghost')).toBe(false);
+    now = 5000;
+    expect(await check('ghost')).toBe(false);
+    expect(queries).toBe(1);
+    now = 6001;
     expect(await check('ghost')).toBe(false);
     expect(queries).toBe(2);
   });

@@ -1,4 +1,5 @@
 import { Logger, ServiceUnavailableException, type Provider } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { ACTIVE_USER_CHECK, type ActiveUserCheck } from '@flotilla/auth';
 import { ENV } from '@flotilla/config';
@@ -7,6 +8,13 @@ import { throttledWarning } from '@flotilla/observability';
 import type { GatewayEnv } from '../gateway.env.js';
 
 const MAX_ENTRIES = 100_000;
+/** Users remembered as not found: a flood of well-signed tokens of many made-up users stays bounded. */
+const MAX_MISSING = 10_000;
+/**
+ * How long a user not found is answered "not found" without asking again. Safe to cache:
+ * a user id is never reused, and a token only names a user that existed when it was issued.
+ */
+const MISSING_MS = 5000;
 
 export interface ActiveUserCheckOptions {
   /** How long a user found in the database is taken to exist without asking again. */
@@ -48,6 +56,8 @@ export function activeUserCheck(lookup: UserLookup, options: ActiveUserCheckOpti
   /** When each user was last found in the database. */
   const foundAt = new Map<string, number>();
   const pending = new Map<string, Promise<boolean>>();
+  // A flood of one unknown user's well-signed tokens costs one query per MISSING_MS, not one each.
+  const missing = new LRUCache<string, true>({ max: MAX_MISSING, ttl: MISSING_MS, ttlResolution: 0, perf: { now } });
   let outageUntil = 0;
 
   const knownActive = (userId: string): boolean => {
@@ -67,8 +77,10 @@ export function activeUserCheck(lookup: UserLookup, options: ActiveUserCheckOpti
     });
     return Promise.race([lookup(userId), timedOut])
       .then((exists) => {
-        if (!exists) foundAt.delete(userId);
-        else {
+        if (!exists) {
+          foundAt.delete(userId);
+          missing.set(userId, true);
+        } else {
           if (foundAt.size >= MAX_ENTRIES) foundAt.clear();
           foundAt.set(userId, now());
         }
@@ -82,6 +94,7 @@ export function activeUserCheck(lookup: UserLookup, options: ActiveUserCheckOpti
 
   const check = async (userId: string, tolerateOutage = false): Promise<boolean> => {
     if (knownActive(userId)) return true;
+    if (missing.has(userId)) return false;
     if (now() < outageUntil) return duringOutage(userId, tolerateOutage);
     let lookingUp = pending.get(userId);
     if (!lookingUp) {
