@@ -8,7 +8,8 @@ import type { GatewayEnv } from '../gateway.env.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { StatusRoute } from '../datasets/status.route.js';
 import { VoteRoute } from '../polls/vote.route.js';
-import { precomputeSecurityHeaders } from './security-headers.js';
+import { API_CSP_DIRECTIVES, DOCS_CSP_DIRECTIVES, isDocsUrl, precomputeSecurityHeaders } from './security-headers.js';
+import { refuseIllFormedInput } from './well-formed-input.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -23,27 +24,24 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
-  // Helmet's headers, worked out once: nothing in them depends on the request.
-  const security = precomputeSecurityHeaders({
-    // The Swagger UI needs inline styles and scripts; everything else is JSON.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
+  // Helmet's headers, worked out once: nothing in them depends on the request. API answers
+  // are JSON and need nothing from a browser: their CSP allows nothing. Only the Swagger UI
+  // (/api/docs) gets the inline styles and scripts it needs.
+  const common = {
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     hsts: env.NODE_ENV === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-  });
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  } as const;
+  const api = precomputeSecurityHeaders({ ...common, contentSecurityPolicy: { useDefaults: false, directives: API_CSP_DIRECTIVES } });
+  const docs = precomputeSecurityHeaders({ ...common, contentSecurityPolicy: { directives: DOCS_CSP_DIRECTIVES } });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const security = isDocsUrl(request.url) ? docs : api;
     void reply.headers(security.headers);
     for (const name of security.removed) reply.raw.removeHeader(name);
     done();
   });
+  // Every string a request brings is checked (well-formed, no NUL, bounded) before any validator.
+  refuseIllFormedInput(fastify);
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   app.enableCors({
     origin: origins.length > 0 ? origins : false,

@@ -25,3 +25,25 @@ export function precomputeSecurityHeaders(options: Readonly<HelmetOptions>): { h
   });
   return { headers, removed };
 }
+
+/** The CSP of every API answer: JSON needs nothing from a browser, so nothing is allowed. */
+export const API_CSP_DIRECTIVES = {
+  defaultSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+};
+
+/** The Swagger UI's page and assets (`/api/docs*`): the inline styles and scripts it needs. */
+export const DOCS_CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'", "'unsafe-inline'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  frameAncestors: ["'none'"],
+};
+
+/** Whether `url` (path and query) is the documentation page or one of its assets. */
+export function isDocsUrl(url: string): boolean {
+  return url.startsWith('/api/docs') && (url.length === 9 || url[9] === '/' || url[9] === '?');
+}
