@@ -110,6 +110,35 @@ describe('security headers, body limit, CORS', () => {
       console.log(`CORS (${mode}): ${seen.join('; ')}`);
     });
 
+    it("gives API answers a CSP that allows nothing (no scripts, no inline), relaxed only for the documentation page", async () => {
+      const base = platform.gateway.url;
+      const api = [
+        ['GET /api/v1/auth/me', await send(base, { method: 'GET', url: '/api/v1/auth/me', token })],
+        ['GET /api/v1/auth/me 401', await send(base, { method: 'GET', url: '/api/v1/auth/me' })],
+        ['GET /api/openapi.json', await send(base, { method: 'GET', url: '/api/openapi.json' })],
+        ['GET /api/v1/nowhere 404', await send(base, { method: 'GET', url: '/api/v1/nowhere', token })],
+        ['GET /health/ready', await send(base, { method: 'GET', url: '/health/ready' })],
+        ['GET /api/documents (not the docs)', await send(base, { method: 'GET', url: '/api/documents' })],
+      ] as const;
+      const docs = await send(base, { method: 'GET', url: '/api/docs' });
+      const docsAsset = await send(base, { method: 'GET', url: '/api/docs/swagger-ui-init.js' });
+      const csp = (res: RawResponse): string => res.headers.get('content-security-policy') ?? '';
+      const directives = (res: RawResponse): Map<string, string> => new Map(csp(res).split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values.join(' ')]));
+      const lines = api.map(([label, res]) => `${label} → ${res.status}: ${csp(res)}`);
+      console.log(`CSP (${mode}):\n  ${lines.join('\n  ')}\n  /api/docs → ${docs.status}: ${csp(docs)}\n  /api/docs/swagger-ui-init.js → ${docsAsset.status}: ${csp(docsAsset)}`);
+      for (const [, res] of api) {
+        const d = directives(res);
+        expect({ defaultSrc: d.get('default-src'), frameAncestors: d.get('frame-ancestors') }).toEqual({ defaultSrc: "'none'", frameAncestors: "'none'" });
+        expect(csp(res)).not.toMatch(/unsafe-inline|unsafe-eval|script-src|style-src/);
+      }
+      // The Swagger UI still works: its page gets the scripts and styles it needs, and only it.
+      expect(docs.status).toBe(200);
+      expect(docs.text).toContain('swagger-ui');
+      expect(directives(docs).get('script-src')).toContain("'self'");
+      expect(directives(docs).get('frame-ancestors')).toBe("'none'");
+      expect(csp(docsAsset)).toBe(csp(docs));
+    });
+
     if (!production) {
       it("serves the console at /admin/ with its own strict CSP (no inline scripts or styles) and DENY", async () => {
         const res = await send(platform.gateway.url, { method: 'GET', url: '/admin/' });

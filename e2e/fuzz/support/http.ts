@@ -1,4 +1,5 @@
 /** A raw HTTP exchange for hostile requests: any method, body and content type; streams cut after their headers. */
+import { request as httpRequest } from 'node:http';
 
 export interface RawRequest {
   method: string;
@@ -72,4 +73,49 @@ export function brief(value: unknown, max = 240): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text === undefined) return 'undefined';
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+}
+
+/** A request sent byte for byte: any method (a body on GET too), a path as written, a body of raw bytes. */
+export interface ByteRequest {
+  method: string;
+  /** Path and query exactly as they go on the request line. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/**
+ * Sends `request` with node:http, which (unlike fetch) sends a body with GET, leaves the
+ * path as written and takes bytes that are not UTF-8. Event streams are cut after their headers.
+ */
+export function sendBytes(baseUrl: string, request: ByteRequest, timeoutMs = 20_000): Promise<RawResponse> {
+  const started = performance.now();
+  const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}${request.path}`, { method: request.method, headers: { ...request.headers, ...(body ? { 'content-length': String(body.length) } : {}) }, timeout: timeoutMs }, (res) => {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const done = (text: string): void => {
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers, text, json, ms: performance.now() - started });
+      };
+      if ((res.headers['content-type'] ?? '').includes('text/event-stream')) {
+        res.destroy();
+        done('');
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
