@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger as Pino } from 'pino';
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { redactUrlsIn } from '@flotilla/config';
 import { currentContext } from './context.js';
 
 /** Paths whose values never reach a log line. */
@@ -20,18 +21,25 @@ const REDACT = [
   '*.secret',
 ];
 
-/** JSON lines to stdout with the service name and the current correlation id. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Pino {
-  return pino({
+/**
+ * JSON lines to stdout (or `destination`) with the service name and the current correlation
+ * id. Secrets are cut by field name (`REDACT`) and, as a last safeguard on every line as
+ * written, the userinfo of any URL (`scheme://user:pass@`) wherever it appears — a driver's
+ * error message or stack that quotes its connection string included.
+ */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Pino {
+  const options = {
     level,
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT, censor: '[redacted]' },
+    hooks: { streamWrite: redactUrlsIn },
     mixin() {
       const ctx = currentContext();
       return ctx ? { correlationId: ctx.correlationId, ...(ctx.userId ? { userId: ctx.userId } : {}) } : {};
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Routes Nest's `Logger` calls into pino so every line is JSON with a correlation id. */
