@@ -2,7 +2,8 @@
 The in-cluster development servers (charts/postgresql, redis, rabbitmq, minio): one
 StatefulSet each, its Service and a NetworkPolicy that lets in the Flotilla pods only.
 Argo CD wave -3: up before the migrations (wave -1). Values of each chart: image, uid,
-ports, args, env (templated), dataPath, writablePaths, probes, resources, persistence.
+ports, args, env (templated), initContainers and extraVolumes (templated), extraVolumeMounts,
+dataPath, writablePaths, probes, resources, persistence.
 */}}
 {{- define "flotilla.infra" -}}
 {{- $name := include "flotilla.fullname" . -}}
@@ -53,6 +54,10 @@ spec:
         fsGroup: {{ .Values.uid }}
         seccompProfile:
           type: RuntimeDefault
+      {{- with .Values.initContainers }}
+      initContainers:
+        {{- tpl (toYaml .) $ | nindent 8 }}
+      {{- end }}
       containers:
         - name: {{ .Chart.Name }}
           image: {{ .Values.image }}
@@ -86,10 +91,16 @@ spec:
             - name: {{ printf "scratch-%d" $i }}
               mountPath: {{ $path }}
             {{- end }}
+            {{- with .Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         {{- range $i, $path := .Values.writablePaths }}
         - name: {{ printf "scratch-%d" $i }}
           emptyDir: {}
+        {{- end }}
+        {{- with .Values.extraVolumes }}
+        {{- tpl (toYaml .) $ | nindent 8 }}
         {{- end }}
         {{- if not .Values.persistence.enabled }}
         - name: data

@@ -80,6 +80,11 @@ metadata:
 automountServiceAccountToken: {{ .Values.serviceAccount.automountToken | default false }}
 {{- end -}}
 
+{{/* The secret key of a service's AMQP_URL (its own broker user), e.g. AMQP_URL_VOTE_CONSUMER. */}}
+{{- define "flotilla.amqpUrlKey" -}}
+{{- printf "AMQP_URL_%s" (. | upper | replace "-" "_") -}}
+{{- end -}}
+
 {{/* The container's environment: its ConfigMap, then each secret key it reads. */}}
 {{- define "flotilla.service.env" -}}
 envFrom:
@@ -91,7 +96,8 @@ env:
     valueFrom:
       secretKeyRef:
         name: {{ $.Values.global.secret.name }}
-        key: {{ . }}
+        {{- /* Each service logs in to the broker as its own user: AMQP_URL from AMQP_URL_<SERVICE>. */}}
+        key: {{ eq . "AMQP_URL" | ternary (include "flotilla.amqpUrlKey" $.Chart.Name) . }}
   {{- end }}
 {{- end -}}
 
