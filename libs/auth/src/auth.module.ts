@@ -4,8 +4,10 @@ import { JWT_SECRET, TokenVerifier, tokenVerifierProvider } from './token-verifi
 export interface AuthModuleOptions {
   /** Provider (or factory) of the HMAC secret. */
   secret: Omit<Provider<string>, 'provide'> & { inject?: unknown[]; useFactory: (...args: never[]) => string };
-  /** Extra providers, e.g. `ACTIVE_USER_CHECK`. */
+  /** Extra providers, e.g. `ACTIVE_USER_CHECK`, `REVOCATION_CHECK`. */
   providers?: Provider[];
+  /** Of those, what the app's own providers inject too (e.g. `REVOCATION_CHECK`, to revoke tokens). */
+  exports?: DynamicModule['exports'];
   imports?: DynamicModule['imports'];
 }
 
@@ -26,7 +28,7 @@ export class AuthModule {
         ...(options.providers ?? []),
         tokenVerifierProvider,
       ],
-      exports: [JWT_SECRET, TokenVerifier],
+      exports: [JWT_SECRET, TokenVerifier, ...(options.exports ?? [])],
     };
   }
 }

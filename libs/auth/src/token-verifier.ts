@@ -1,8 +1,9 @@
 import { UnauthorizedException, type Provider } from '@nestjs/common';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { currentContext } from '@flotilla/observability';
-import { JWT_VERIFY_OPTIONS, userOfClaims, type AuthUser } from './auth.types.js';
+import { hasLifetime, JWT_VERIFY_OPTIONS, userOfClaims, versionOfClaims, type AuthUser } from './auth.types.js';
 
 export const JWT_SECRET = Symbol('JWT_SECRET');
 
@@ -18,19 +19,31 @@ export type ActiveUserCheck = ((userId: string, tolerateOutage?: boolean) => Pro
   knownActive?: (userId: string) => boolean;
 };
 
+/**
+ * Optional check that a token has not been revoked: its version (claim `ver`) is still
+ * the user's current one. A service that can revoke tokens provides it; see the gateway's
+ * `revocationCheck`.
+ */
+export const REVOCATION_CHECK = Symbol('REVOCATION_CHECK');
+export interface RevocationCheck {
+  /**
+   * Whether tokens of `version` are still valid for the user: a boolean when that is known
+   * without I/O, else a promise. Rejects (503) when it cannot say, unless `tolerateOutage`
+   * lets it answer from what it knew before.
+   */
+  isCurrent(userId: string, version: number, tolerateOutage: boolean): boolean | Promise<boolean>;
+}
+
 /** Verified tokens remembered at most; the least recently used goes first. */
 export const TOKEN_CACHE_SIZE = 10_000;
 
 interface Verified {
   user: AuthUser;
-  /** When the token expires (ms since the epoch); never later than its `exp`. */
+  /** The token's version (claim `ver`), checked against the user's current one on every call. */
+  version: number;
+  /** When the token expires (ms since the epoch): its `exp`. */
   expiresAt: number;
-  /** When it last moved to the recent end of the map. */
-  touchedAt: number;
 }
-
-/** A hit moves its token to the recent end at most this often: re-inserting costs two hash lookups of a long key. */
-const TOUCH_EVERY_MS = 1000;
 
 /** The scheme and token of an `Authorization` header, as passport-jwt reads it. */
 const BEARER = /^(\S+)\s+(\S+)$/;
@@ -43,47 +56,52 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Verifies bearer tokens (HS256 only, issuer, audience, expiry, a known role) for
- * JwtAuthGuard and for routes served outside Nest's guard chain. A client
- * sends the same token for its whole lifetime, so tokens already verified are kept in a
- * bounded LRU map keyed by the token string (recency kept to the second), each until its own `exp`: a repeated token
- * costs a map lookup instead of an HMAC and two JSON parses. The active-user check still
- * runs on every call (it has its own short memory), so a deleted user's cached tokens
- * stop working as soon as that check says so.
+ * Verifies bearer tokens (HS256 only, issuer, audience, `iat` and `exp` present, not
+ * expired, a known role) for JwtAuthGuard and for routes served outside Nest's guard
+ * chain. A client sends the same token for its whole lifetime, so tokens already verified
+ * are kept in a bounded LRU (lru-cache) keyed by the token string, each until its own
+ * `exp`: a repeated token costs a lookup instead of an HMAC and two JSON parses. The
+ * revocation and active-user checks still run on every call (each has its own short
+ * memory), so a revoked token or a deleted user's token stops working as soon as they say so.
  */
 export class TokenVerifier {
   private readonly key: KeyObject;
-  private readonly verified = new Map<string, Verified>();
+  private readonly verified: LRUCache<string, Verified>;
 
   constructor(
     secret: string,
     private readonly isActive?: ActiveUserCheck,
     private readonly now: () => number = Date.now,
-    private readonly maxEntries: number = TOKEN_CACHE_SIZE,
+    maxEntries: number = TOKEN_CACHE_SIZE,
+    private readonly revocations?: RevocationCheck,
   ) {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    // Expiry measured on the same clock as `exp` (ttlResolution 0: no cached time), so a token is gone at its exp exactly.
+    this.verified = new LRUCache<string, Verified>({ max: maxEntries, perf: { now }, ttlResolution: 0 });
   }
 
-  /** The caller of a token, or null when the token is not valid (now) or its user is gone. */
+  /** The caller of a token, or null when the token is not valid (now), was revoked, or its user is gone. */
   async verify(token: string, tolerateOutage = false): Promise<AuthUser | null> {
     return this.verifyNow(token, tolerateOutage);
   }
 
   /**
    * {@link verify}, synchronous when it can be: a remembered (or freshly verified) token
-   * whose user the active-user check already knows is answered without a promise. With
-   * `tolerateOutage`, the check may answer from what it knew when its database is down.
+   * whose version and user the checks already know is answered without a promise. With
+   * `tolerateOutage`, the checks may answer from what they knew when their store is down.
    */
   verifyNow(token: string, tolerateOutage = false): AuthUser | null | Promise<AuthUser | null> {
-    const user = this.cached(token) ?? this.verifySignature(token);
-    if (!user) return null;
-    const isActive = this.isActive;
-    if (!isActive || isActive.knownActive?.(user.id)) return user;
-    return isActive(user.id, tolerateOutage).then((active) => {
-      if (active) return user;
-      this.verified.delete(token);
-      return null;
-    });
+    const entry = this.verified.get(token) ?? this.verifySignature(token);
+    if (!entry) return null;
+    const current = this.revocations ? this.revocations.isCurrent(entry.user.id, entry.version, tolerateOutage) : true;
+    if (current === true) return this.active(token, entry.user, tolerateOutage);
+    if (current === false) return this.refuse(token);
+    return current.then((valid) => (valid ? this.active(token, entry.user, tolerateOutage) : this.refuse(token)));
+  }
+
+  /** When a token expires (ms since the epoch), if it is a valid one this verifier remembers. */
+  expiresAt(token: string): number | undefined {
+    return this.verified.get(token)?.expiresAt;
   }
 
   /** Tokens currently remembered (for tests and metrics). */
@@ -91,49 +109,46 @@ export class TokenVerifier {
     return this.verified.size;
   }
 
-  private cached(token: string): AuthUser | undefined {
-    const entry = this.verified.get(token);
-    if (!entry) return undefined;
-    const now = this.now();
-    if (entry.expiresAt <= now) {
-      this.verified.delete(token);
-      return undefined;
-    }
-    if (now - entry.touchedAt >= TOUCH_EVERY_MS) {
-      // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
-      this.verified.delete(token);
-      this.verified.set(token, entry);
-      entry.touchedAt = now;
-    }
-    return entry.user;
+  private active(token: string, user: AuthUser, tolerateOutage: boolean): AuthUser | null | Promise<AuthUser | null> {
+    const isActive = this.isActive;
+    if (!isActive || isActive.knownActive?.(user.id)) return user;
+    return isActive(user.id, tolerateOutage).then((active) => (active ? user : this.refuse(token)));
   }
 
-  private verifySignature(token: string): AuthUser | null {
-    let claims: { exp?: number };
+  private refuse(token: string): null {
+    this.verified.delete(token);
+    return null;
+  }
+
+  private verifySignature(token: string): Verified | null {
+    let claims: unknown;
+    const now = this.now();
     try {
       claims = jwt.verify(token, this.key, {
         ...JWT_VERIFY_OPTIONS,
         algorithms: [...JWT_VERIFY_OPTIONS.algorithms],
-        clockTimestamp: Math.floor(this.now() / 1000),
-      }) as { exp?: number };
+        clockTimestamp: Math.floor(now / 1000),
+      });
     } catch {
       return null;
     }
+    // jsonwebtoken takes a token without exp for one that never expires: refused here.
+    if (!hasLifetime(claims)) return null;
     const user = userOfClaims(claims);
     if (!user) return null;
-    // A token without `exp` never expires for jsonwebtoken; it is still only remembered for an hour.
-    const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : this.now() + 3_600_000;
-    if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { user, expiresAt, touchedAt: this.now() });
-    return user;
+    const entry: Verified = { user, version: versionOfClaims(claims), expiresAt: claims.exp * 1000 };
+    // lru-cache drops an entry once more than `ttl` ms have passed; a token is expired from its exp on (ms clocks are whole).
+    const ttl = entry.expiresAt - now - 1;
+    if (ttl > 0) this.verified.set(token, entry, { ttl });
+    return entry;
   }
 }
 
-/** `TokenVerifier` with the module's secret and, when the app provides one, its active-user check. */
+/** `TokenVerifier` with the module's secret and, when the app provides them, its active-user and revocation checks. */
 export const tokenVerifierProvider: Provider = {
   provide: TokenVerifier,
-  inject: [JWT_SECRET, { token: ACTIVE_USER_CHECK, optional: true }],
-  useFactory: (secret: string, isActive?: ActiveUserCheck) => new TokenVerifier(secret, isActive),
+  inject: [JWT_SECRET, { token: ACTIVE_USER_CHECK, optional: true }, { token: REVOCATION_CHECK, optional: true }],
+  useFactory: (secret: string, isActive?: ActiveUserCheck, revocations?: RevocationCheck) => new TokenVerifier(secret, isActive, Date.now, TOKEN_CACHE_SIZE, revocations),
 };
 
 /**

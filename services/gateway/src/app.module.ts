@@ -23,12 +23,14 @@ import { AuditLog } from './identity/audit-log.js';
 import { activeUserCheckProvider } from './identity/active-user.check.js';
 import { EventStreamsShutdown } from './http/event-stream.js';
 import { IdentityService } from './identity/identity.service.js';
+import { revocationCheckProvider, TokenVersions } from './identity/token-versions.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
 import { Team } from './identity/team.entity.js';
 import { User } from './identity/user.entity.js';
 import { Identity1732300000000 } from './migrations/1732300000000-identity.js';
 import { IdentityOutbox1733000000000 } from './migrations/1733000000000-identity-outbox.js';
 import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
+import { UserRevocation1733600000000 } from './migrations/1733600000000-user-revocation.js';
 import { PollCache } from './polls/poll-cache.js';
 import { PollsController } from './polls/polls.controller.js';
 import { PollsService } from './polls/polls.service.js';
@@ -40,7 +42,7 @@ import { RequestLogService } from './request-log/request-log.service.js';
 const entities = [Team, User, RefreshToken];
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000, OutboxClaims1733400000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, migrations: [Identity1732300000000, IdentityOutbox1733000000000, OutboxClaims1733400000000, UserRevocation1733600000000] };
 
 @Module({
   imports: [
@@ -52,7 +54,11 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     RedisModule.forRoot({ autoPipelining: true }),
     RabbitModule.forRoot({ service: 'gateway' }),
     JwtModule.register({}),
-    AuthModule.forRoot({ secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET }, providers: [activeUserCheckProvider] }),
+    AuthModule.forRoot({
+      secret: { inject: [ENV], useFactory: (env: GatewayEnv) => env.JWT_SECRET },
+      providers: [activeUserCheckProvider, TokenVersions, revocationCheckProvider],
+      exports: [TokenVersions],
+    }),
   ],
   controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController],
   providers: [

@@ -11,10 +11,11 @@ import { AuditLog } from '../identity/audit-log.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { verifyPassword } from '../identity/passwords.js';
 import { RefreshToken } from '../identity/refresh-token.entity.js';
+import { raiseTokenVersion, TokenVersions } from '../identity/token-versions.js';
 import type { User } from '../identity/user.entity.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.service.js';
-import { TooManyRequestsException } from '../rate-limit/too-many-requests.exception.js';
 import type { MeDto, TokenPairDto } from './dto/auth.dto.js';
+import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
@@ -26,6 +27,7 @@ const sha256 = (value: string): string => createHash('sha256').update(value).dig
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly identity: IdentityService,
@@ -35,39 +37,34 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditLog,
     @Inject(ENV) private readonly env: GatewayEnv,
-  ) {}
+    private readonly versions: TokenVersions,
+  ) {
+    this.throttle = new LoginThrottle(limiter, audit, env);
+  }
 
   /**
-   * Checks the password (same time for unknown email and wrong password), counts
-   * failures per account and per IP, and refuses with 429 once either is exhausted.
-   * Refusals are audited with the email tried (never the password); an audit entry that
-   * cannot be written does not change the answer.
+   * Checks the password (same time for unknown email and wrong password) after taking an
+   * attempt from the account's and the IP's counters (see {@link LoginThrottle}): 429 once
+   * either is exhausted, 503 when they cannot be counted. Refusals are audited with the
+   * email tried (never the password), aggregated; an audit entry that cannot be written
+   * does not change the answer.
    */
   async login(email: string, password: string, ip: string): Promise<TokenPairDto> {
     const tried = email.toLowerCase();
-    const account = `login:account:${tried}`;
-    const fromIp = `login:ip:${ip}`;
-    const window = this.env.LOGIN_THROTTLE_WINDOW_SECONDS;
-    const checks = [
-      { key: account, limit: this.env.LOGIN_MAX_FAILURES_PER_ACCOUNT },
-      { key: fromIp, limit: this.env.LOGIN_MAX_FAILURES_PER_IP },
-    ];
-    const throttled = await this.limiter.exceeded(checks, window);
-    if (!throttled.allowed) {
-      this.logger.warn({ event: 'login.throttled', email: tried, ip });
-      await this.audit.recordQuietly({
-        action: AuditActions.LoginThrottled,
-        outcome: 'failure',
-        actorId: null,
-        actorEmail: tried,
-        ip,
-        details: { retryAfterSeconds: throttled.retryAfterSeconds },
-      });
-      throw new TooManyRequestsException(throttled.retryAfterSeconds, 'Too many failed logins; try again later.');
+    const attempt = await this.throttle.take(tried, ip);
+    try {
+      return await this.checkPassword(email, password, ip, attempt);
+    } catch (error) {
+      // A check that could not be made (Postgres down) uses up no attempt.
+      if (!(error instanceof UnauthorizedException)) await attempt.abandoned();
+      throw error;
     }
+  }
+
+  private async checkPassword(email: string, password: string, ip: string, attempt: LoginAttempt): Promise<TokenPairDto> {
+    const tried = email.toLowerCase();
     const user = await this.identity.findUserByEmail(email);
     if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
-      await this.limiter.hit(checks, window);
       this.logger.warn({ event: 'login.failed', email: tried, ip });
       // Written for unknown emails and wrong passwords alike, so both take the same time.
       await this.audit.recordQuietly({
@@ -80,7 +77,7 @@ export class AuthService {
       });
       throw new UnauthorizedException('Email or password is wrong.');
     }
-    await this.limiter.reset(account);
+    await attempt.succeeded();
     this.logger.log({ event: 'login.succeeded', userId: user.id, ip });
     return this.issue(user, randomUUID(), {
       action: AuditActions.LoginSucceeded,
@@ -93,16 +90,18 @@ export class AuthService {
   }
 
   /**
-   * Rotates a refresh token; a token that was already used revokes its whole family,
-   * audited as `token.reuse` in the same transaction.
+   * Rotates a refresh token; a token that was already used revokes its whole family and
+   * ends the user's access tokens (raising its token version), audited as `token.reuse`
+   * in the same transaction. A disabled user gets no new tokens.
    */
   async refresh(presented: string, ip: string | null = null): Promise<TokenPairDto> {
     const token = await this.lookup(presented);
     if (!token) throw new UnauthorizedException('The refresh token is not valid.');
     if (token.revokedAt) {
       const owner = await this.identity.findUser(token.userId);
-      await this.dataSource.transaction(async (m) => {
+      const version = await this.dataSource.transaction(async (m) => {
         const { affected } = await m.update(RefreshToken, { familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+        const raised = await raiseTokenVersion(m, token.userId);
         await this.audit.add(m, {
           action: AuditActions.TokenReuse,
           outcome: 'failure',
@@ -112,8 +111,10 @@ export class AuthService {
           target: `user:${token.userId}`,
           details: { familyId: token.familyId, tokensRevoked: affected ?? 0 },
         });
+        return raised;
       });
       this.audit.flush();
+      if (version !== undefined) await this.versions.publish(token.userId, version);
       this.logger.warn({ event: 'refresh.reused', userId: token.userId, familyId: token.familyId });
       throw new UnauthorizedException('The refresh token was already used; the session has been revoked.');
     }
@@ -127,8 +128,9 @@ export class AuthService {
   }
 
   /**
-   * Revokes the token's family, audited as `logout` in the same transaction; unknown or
-   * already revoked tokens are accepted silently (and, changing nothing, not audited).
+   * Revokes the token's family and ends the user's access tokens (raising its token
+   * version), audited as `logout` in the same transaction; unknown or already revoked
+   * tokens are accepted silently (and, changing nothing, not audited).
    */
   async logout(presented: string, ip: string | null = null): Promise<void> {
     const token = await this.lookup(presented);
@@ -137,6 +139,7 @@ export class AuthService {
     const revoked = await this.dataSource.transaction(async (m) => {
       const { affected } = await m.update(RefreshToken, { familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
       if (!affected) return false;
+      const version = await raiseTokenVersion(m, token.userId);
       await this.audit.add(m, {
         action: AuditActions.Logout,
         outcome: 'success',
@@ -146,9 +149,11 @@ export class AuthService {
         target: `user:${token.userId}`,
         details: { familyId: token.familyId, tokensRevoked: affected },
       });
-      return true;
+      return { version };
     });
-    if (revoked) this.audit.flush();
+    if (!revoked) return;
+    this.audit.flush();
+    if (revoked.version !== undefined) await this.versions.publish(token.userId, revoked.version);
   }
 
   async me(caller: AuthUser): Promise<MeDto> {
@@ -158,9 +163,15 @@ export class AuthService {
     return { id: user.id, email: user.email, role: user.role, team: team ? { id: team.id, name: team.name } : null };
   }
 
-  /** Signs an access token and stores a new refresh token, with `audit` (if any) in the same transaction. */
+  /**
+   * Signs an access token and stores a new refresh token, with `audit` (if any) in the same
+   * transaction; refuses a disabled user. The token carries the version of the user row it
+   * was built from, so a change committed after that row was read (which raises the
+   * version) makes it one of the tokens the change ends.
+   */
   private async issue(user: User, familyId: string, audit?: AuditEventData): Promise<TokenPairDto> {
-    const claims: AccessTokenClaims = { sub: user.id, email: user.email, role: user.role, teamId: user.teamId };
+    if (user.disabled) throw new UnauthorizedException('This account is disabled.');
+    const claims: AccessTokenClaims = { sub: user.id, email: user.email, role: user.role, teamId: user.teamId, ver: user.tokenVersion };
     const accessToken = await this.jwt.signAsync(claims, {
       secret: this.env.JWT_SECRET,
       algorithm: JWT_ALGORITHM,

@@ -13,6 +13,7 @@ const MAX_MISSING = 10_000;
 /**
  * How long a user not found is answered "not found" without asking again. Safe to cache:
  * a user id is never reused, and a token only names a user that existed when it was issued.
+ * (A disabled user counts as not found; one enabled again is refused for at most this long.)
  */
 const MISSING_MS = 5000;
 
@@ -33,10 +34,11 @@ export type UserLookup = (userId: string) => Promise<boolean>;
 class LookupTimedOut extends Error {}
 
 /**
- * A signed, unexpired token whose user no longer exists is refused (401). Users found
- * recently are remembered for `freshMs`, so a deleted user's tokens stop working within
- * that time while each request costs a map lookup, not a query. Lookups of one user are
- * shared by the requests waiting for them.
+ * A signed, unexpired token whose user no longer exists or is disabled is refused (401).
+ * Users found recently are remembered for `freshMs`, so each request costs a map lookup,
+ * not a query; deleting or disabling a user also raises its token version, which ends its
+ * tokens within seconds on every instance (see `revocationCheck`), so this memory is no
+ * longer what bounds that time. Lookups of one user are shared by the requests waiting for them.
  *
  * When Postgres is unreachable (refused, gone, or not answering within `lookupTimeoutMs`)
  * the check cannot tell a live user from a deleted one. It then answers, for `outageBackoffMs`
@@ -53,15 +55,16 @@ class LookupTimedOut extends Error {}
 export function activeUserCheck(lookup: UserLookup, options: ActiveUserCheckOptions = DEFAULT_ACTIVE_USER_CHECK, now: () => number = Date.now): ActiveUserCheck {
   const logger = new Logger('ActiveUserCheck');
   const warn = throttledWarning(logger);
-  /** When each user was last found in the database. */
-  const foundAt = new Map<string, number>();
+  /** When each user was last found in the database (the least recently found goes first when full). */
+  const foundAt = new LRUCache<string, number>({ max: MAX_ENTRIES });
   const pending = new Map<string, Promise<boolean>>();
   // A flood of one unknown user's well-signed tokens costs one query per MISSING_MS, not one each.
   const missing = new LRUCache<string, true>({ max: MAX_MISSING, ttl: MISSING_MS, ttlResolution: 0, perf: { now } });
   let outageUntil = 0;
 
   const knownActive = (userId: string): boolean => {
-    const at = foundAt.get(userId);
+    // peek: the hot path only reads; each lookup (every freshMs) renews a user's recency.
+    const at = foundAt.peek(userId);
     return at !== undefined && now() - at < options.freshMs;
   };
 
@@ -81,7 +84,6 @@ export function activeUserCheck(lookup: UserLookup, options: ActiveUserCheckOpti
           foundAt.delete(userId);
           missing.set(userId, true);
         } else {
-          if (foundAt.size >= MAX_ENTRIES) foundAt.clear();
           foundAt.set(userId, now());
         }
         return exists;
@@ -118,7 +120,7 @@ export const activeUserCheckProvider: Provider = {
   inject: [DataSource, ENV],
   useFactory: (dataSource: DataSource, env: GatewayEnv) =>
     activeUserCheck(
-      async (userId) => ((await dataSource.query(`SELECT 1 FROM users WHERE id = $1`, [userId])) as unknown[]).length > 0,
+      async (userId) => ((await dataSource.query(`SELECT 1 FROM users WHERE id = $1 AND NOT disabled`, [userId])) as unknown[]).length > 0,
       { ...DEFAULT_ACTIVE_USER_CHECK, freshMs: env.USER_CHECK_FRESH_MS },
     ),
 };
