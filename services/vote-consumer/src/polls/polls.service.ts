@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { DEFAULT_POLL, type CreatePollRequest, type OptionResult, type Poll, type PollResults } from '@flotilla/contracts';
 
@@ -21,6 +22,11 @@ const SELECT_POLLS = `
   SELECT p.id, p.question, p.created_at, array_agg(o.option ORDER BY o.position) AS options
   FROM polls p JOIN poll_options o ON o.poll_id = p.id`;
 
+/** Polls kept in memory; the least recently used beyond this is read again from Postgres when needed. */
+export const KNOWN_POLLS_MAX = 10_000;
+/** A poll unused this long leaves memory (polls never change, so this only returns memory). */
+const KNOWN_POLL_UNUSED_MS = 60 * 60_000;
+
 const toPoll = (row: PollRow): Poll => ({ id: row.id, question: row.question, options: row.options, createdAt: row.created_at.toISOString() });
 
 /** Share of `total` in percent, to one decimal. */
@@ -30,14 +36,19 @@ export function percentage(count: number, total: number): number {
 
 /**
  * Polls and their results. A poll never changes once created (no edits, options fixed),
- * so polls are cached in memory for the vote writer, which checks every vote against them.
+ * so polls are cached in memory (a bounded LRU) for the vote writer, which checks every vote against them.
  */
 @Injectable()
 export class PollsService implements OnModuleInit {
   private readonly logger = new Logger(PollsService.name);
-  private readonly known = new Map<string, Poll>();
+  private readonly known = new LRUCache<string, Poll>({ max: KNOWN_POLLS_MAX, ttl: KNOWN_POLL_UNUSED_MS, updateAgeOnGet: true });
 
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Polls held in memory, for tests and metrics. */
+  get cachedPolls(): number {
+    return this.known.size;
+  }
 
   /** The default poll exists from the first start; several instances may race, one wins. */
   async onModuleInit(): Promise<void> {
