@@ -1,9 +1,12 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { countedDeliveries, type Delivery } from './stream-consumer-options.js';
 import { deadLetterToFields, recordToFields, type DeadLetter } from './stream-entry.js';
 
 const MAX_REMEMBERED_ERRORS = 10_000;
+/** An entry's last error is forgotten after this (its dead letter then says how often it was delivered). */
+const REMEMBER_ERROR_MS = 24 * 60 * 60_000;
 
 export interface DeadLetterSettings {
   stream: string;
@@ -21,7 +24,7 @@ export interface DeadLetterSettings {
  */
 export class DeadLetters {
   /** Last error of entries that failed here, for the dead letter of a later delivery. */
-  private readonly lastErrors = new Map<string, string>();
+  private readonly lastErrors = new LRUCache<string, string>({ max: MAX_REMEMBERED_ERRORS, ttl: REMEMBER_ERROR_MS });
   count = 0;
 
   constructor(
@@ -36,9 +39,7 @@ export class DeadLetters {
   }
 
   remember(id: string, error: string): void {
-    this.lastErrors.delete(id);
     this.lastErrors.set(id, error.slice(0, 2000));
-    if (this.lastErrors.size > MAX_REMEMBERED_ERRORS) this.lastErrors.delete(this.lastErrors.keys().next().value!);
   }
 
   forget(id: string): void {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { ENV, Naming } from '@flotilla/config';
 import {
   encodeStatusSnapshot,
@@ -48,13 +49,15 @@ export class StatusSnapshots implements OnApplicationShutdown {
   private readonly warning = throttledWarning(new Logger(StatusSnapshots.name));
   private readonly redis: Redis;
   private readonly setUnlessDeleted: SetUnlessDeleted;
-  private readonly links = new Map<string, { url: string; expiresAt: number }>();
+  /** Report links by job, least recently used dropped past MAX_LINKS, each gone when it expires. */
+  private readonly links: LRUCache<string, { url: string; expiresAt: number }>;
 
   constructor(
     private readonly storage: ObjectStorage,
     private readonly naming: Naming,
     @Inject(ENV) private readonly env: ValidatorEnv,
   ) {
+    this.links = new LRUCache({ max: MAX_LINKS, ttl: env.REPORT_URL_TTL_SECONDS * 1000 });
     this.redis = createRedisClient(env.REDIS_URL, { connectionName: 'validator-status' });
     this.redis.defineCommand('flotillaSetUnlessDeleted', { numberOfKeys: 1, lua: SET_UNLESS_DELETED });
     this.setUnlessDeleted = (this.redis as unknown as { flotillaSetUnlessDeleted: SetUnlessDeleted }).flotillaSetUnlessDeleted.bind(this.redis);
@@ -66,8 +69,6 @@ export class StatusSnapshots implements OnApplicationShutdown {
     if (known && known.expiresAt - now >= this.halfLifeMs) return known;
     const { url } = await this.storage.presignGet(reportKey, { expiresInSeconds: this.env.REPORT_URL_TTL_SECONDS });
     const link = { url, expiresAt: now + this.env.REPORT_URL_TTL_SECONDS * 1000 };
-    this.links.delete(jobId);
-    if (this.links.size >= MAX_LINKS) this.links.delete(this.links.keys().next().value!);
     this.links.set(jobId, link);
     return link;
   }
