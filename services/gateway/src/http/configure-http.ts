@@ -8,6 +8,8 @@ import type { GatewayEnv } from '../gateway.env.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { StatusRoute } from '../datasets/status.route.js';
 import { VoteRoute } from '../polls/vote.route.js';
+import { installIpLimit } from '../rate-limit/ip-limit.hook.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.service.js';
 import { API_CSP_DIRECTIVES, DOCS_CSP_DIRECTIVES, isDocsUrl, precomputeSecurityHeaders } from './security-headers.js';
 import { refuseIllFormedInput } from './well-formed-input.js';
 
@@ -61,6 +63,8 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
     }
     done();
   });
+
+  installIpLimit(fastify, app.get(RateLimiter), env, [`POST /${API_PREFIX}/polls/:pollId/votes`, `GET /${API_PREFIX}/validation/:datasetId/status`]);
 
   // The web console is served by the admin service; the browser sees one origin.
   await fastify.register(httpProxy, { upstream: env.ADMIN_URL, prefix: '/admin', rewritePrefix: '/admin', http: { requestOptions: { timeout: 10_000 } } });

@@ -2,14 +2,14 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { ENV } from '@flotilla/config';
 import type { AuthUser } from '@flotilla/auth';
 import type { GatewayEnv } from '../gateway.env.js';
-import { ipLimit, RateLimiter, userLimits } from './rate-limiter.service.js';
+import { UNLIMITED_PATHS } from './ip-limit.hook.js';
+import { RateLimiter, userLimits } from './rate-limiter.service.js';
 import { TooManyRequestsException } from './too-many-requests.exception.js';
 
 /**
- * Per-IP limit on every API route and per-user limit once the caller is known; runs
- * after authentication so both counters go to Redis in one round trip. Health probes and
- * metrics scrapes are not API traffic: they are never limited, so a busy address cannot
- * make the gateway look dead to its orchestrator.
+ * The per-user limit, once the caller is known (after authentication). The per-IP limit is
+ * counted earlier, before authentication, by the `onRequest` step of `ip-limit.hook.ts`;
+ * health probes and metrics scrapes are never limited.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -20,8 +20,8 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<{ ip: string; user?: AuthUser; url: string }>();
-    if (/^\/(health(\/|$|\?)|metrics($|\?))/.test(request.url)) return true;
-    const verdict = await this.limiter.hit(request.user ? userLimits(this.env, request.ip, request.user.id) : [ipLimit(this.env, request.ip)], this.env.RATE_LIMIT_WINDOW_SECONDS);
+    if (!request.user || UNLIMITED_PATHS.test(request.url)) return true;
+    const verdict = await this.limiter.hit([userLimits(this.env, request.ip, request.user.id)[1]], this.env.RATE_LIMIT_WINDOW_SECONDS);
     if (!verdict.allowed) throw new TooManyRequestsException(verdict.retryAfterSeconds);
     return true;
   }

@@ -12,9 +12,10 @@ export interface LimitCheck {
 }
 
 type LimitSettings = { RATE_LIMIT_PER_IP: number; RATE_LIMIT_PER_USER: number };
+type IpLimitSettings = Pick<LimitSettings, 'RATE_LIMIT_PER_IP'>;
 
 /** The counter every request is held to: its address's. */
-export const ipLimit = (env: LimitSettings, ip: string): LimitCheck => ({ key: `ip:${ip}`, limit: env.RATE_LIMIT_PER_IP });
+export const ipLimit = (env: IpLimitSettings, ip: string): LimitCheck => ({ key: `ip:${ip}`, limit: env.RATE_LIMIT_PER_IP });
 
 /** The counters a signed-in user's request is held to: its address's, then its user's. */
 export const userLimits = (env: LimitSettings, ip: string, userId: string): [LimitCheck, LimitCheck] => [
@@ -64,6 +65,54 @@ const HIT_THEN_APPEND = hitThen(`return { 1, redis.call('XADD', KEYS[3], '*', un
 /** …then reads the string KEYS[3]: `{1, value}`, or `{1}` when there is none. */
 const HIT_THEN_GET = hitThen(`return { 1, redis.call('GET', KEYS[3]) }`);
 
+/**
+ * Takes one attempt from two counters (KEYS[1], KEYS[2]; ARGV[2], ARGV[3] their limits;
+ * ARGV[1] the window) only when both still have one left, so concurrent attempts can never
+ * take more than the limit between them. Refused: counts the refusal on KEYS[3] (the first
+ * exhausted counter is KEYS[1]) or KEYS[4] (it is KEYS[2]), and answers
+ * `{0, seconds to wait, refusals so far in that window, 1 or 2}`; taken: `{1}`.
+ */
+const TAKE_ATTEMPT = `
+local window = tonumber(ARGV[1])
+local limits = { tonumber(ARGV[2]), tonumber(ARGV[3]) }
+local wait, first = 0, 0
+for i = 1, 2 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= limits[i] then
+    if first == 0 then first = i end
+    local ttl = redis.call('TTL', KEYS[i])
+    if ttl <= 0 then ttl = 1 end
+    if ttl > wait then wait = ttl end
+  end
+end
+if first > 0 then
+  local refusals = redis.call('INCR', KEYS[2 + first])
+  redis.call('EXPIRE', KEYS[2 + first], window, 'NX')
+  return { 0, wait, refusals, first }
+end
+for i = 1, 2 do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], window, 'NX')
+end
+return { 1 }
+`;
+
+/** Gives back one attempt taken from KEYS[1], never below zero nor onto a counter whose window ended. */
+const GIVE_BACK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local left = redis.call('DECR', KEYS[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) end
+return left
+`;
+
+/** A refused {@link RateLimiter.takeAttempt}: which counter was exhausted and how often it has refused in this window. */
+export interface AttemptRefusal extends LimitVerdict {
+  allowed: false;
+  /** 0 for the first check's counter, 1 for the second's. */
+  exhausted: 0 | 1;
+  /** Refusals of that counter within its window, this one included (1: the first). */
+  refusals: number;
+}
+
 /** A `hitThen` script's `{0, seconds}`: refused, with the counters' remaining window (1 s to the whole window). */
 const refused = (windowSeconds: number, ttl: number | string | undefined): LimitVerdict => ({
   allowed: false,
@@ -71,6 +120,8 @@ const refused = (windowSeconds: number, ttl: number | string | undefined): Limit
 });
 
 type HitThenGet = (ipKey: string, userKey: string, key: string, window: number, ipLimit: number, userLimit: number) => Promise<[0 | 1, (number | string)?]>;
+type TakeAttempt = (first: string, second: string, firstRefusals: string, secondRefusals: string, window: number, firstLimit: number, secondLimit: number) => Promise<[0 | 1, number?, number?, number?]>;
+type GiveBack = (key: string) => Promise<number>;
 type HitThenAppend = (ipKey: string, userKey: string, stream: string, window: number, ipLimit: number, userLimit: number, ...fields: string[]) => Promise<[0 | 1, number | string]>;
 
 /**
@@ -84,6 +135,8 @@ export class RateLimiter {
 
   private readonly hitThenAppendScript: HitThenAppend;
   private readonly hitThenGetScript: HitThenGet;
+  private readonly takeAttemptScript: TakeAttempt;
+  private readonly giveBackScript: GiveBack;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -94,6 +147,36 @@ export class RateLimiter {
     this.hitThenAppendScript = (redis as unknown as { flotillaHitThenAppend: HitThenAppend }).flotillaHitThenAppend.bind(redis);
     redis.defineCommand('flotillaHitThenGet', { numberOfKeys: 3, lua: HIT_THEN_GET });
     this.hitThenGetScript = (redis as unknown as { flotillaHitThenGet: HitThenGet }).flotillaHitThenGet.bind(redis);
+    redis.defineCommand('flotillaTakeAttempt', { numberOfKeys: 4, lua: TAKE_ATTEMPT });
+    this.takeAttemptScript = (redis as unknown as { flotillaTakeAttempt: TakeAttempt }).flotillaTakeAttempt.bind(redis);
+    redis.defineCommand('flotillaGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
+    this.giveBackScript = (redis as unknown as { flotillaGiveBack: GiveBack }).flotillaGiveBack.bind(redis);
+  }
+
+  /**
+   * Count first, then check: takes one attempt from both counters in one atomic step, or
+   * none when either has no attempt left — so a burst of concurrent attempts gets no more
+   * than the limit between them, and a refused attempt uses up nothing. Refusals are
+   * counted per exhausted counter and window (for aggregated auditing). Rejects when
+   * Redis is unavailable: the caller decides whether to go on without a limit.
+   */
+  async takeAttempt([first, second]: [LimitCheck, LimitCheck], windowSeconds: number): Promise<LimitVerdict | AttemptRefusal> {
+    const [taken, wait, refusals, exhausted] = await this.takeAttemptScript(
+      this.counter(first.key),
+      this.counter(second.key),
+      this.counter(`refusals:${first.key}`),
+      this.counter(`refusals:${second.key}`),
+      windowSeconds,
+      Math.max(0, first.limit),
+      Math.max(0, second.limit),
+    );
+    if (taken === 1) return { allowed: true, retryAfterSeconds: 0 };
+    return { ...refused(windowSeconds, wait), allowed: false, exhausted: exhausted === 2 ? 1 : 0, refusals: Number(refusals) };
+  }
+
+  /** Gives back an attempt {@link takeAttempt} took from `key` (e.g. a login that succeeded). */
+  async giveBack(key: string): Promise<void> {
+    await this.giveBackScript(this.counter(key)).catch((error: unknown) => this.warnUnavailable(error));
   }
 
   /**
@@ -168,19 +251,6 @@ export class RateLimiter {
       });
       if (retryAfterSeconds > 0) retryAfterSeconds = await this.remaining(active, windowSeconds);
       return { allowed: retryAfterSeconds === 0, retryAfterSeconds };
-    } catch (error) {
-      this.warnUnavailable(error);
-      return { allowed: true, retryAfterSeconds: 0 };
-    }
-  }
-
-  /** Reads counters without counting a hit. */
-  async exceeded(checks: LimitCheck[], windowSeconds: number): Promise<LimitVerdict> {
-    try {
-      const keys = checks.map((c) => this.counter(c.key));
-      const counts = await this.redis.mget(...keys);
-      const over = checks.some((c, i) => c.limit > 0 && Number(counts[i] ?? 0) >= c.limit);
-      return over ? { allowed: false, retryAfterSeconds: await this.remaining(checks, windowSeconds) } : { allowed: true, retryAfterSeconds: 0 };
     } catch (error) {
       this.warnUnavailable(error);
       return { allowed: true, retryAfterSeconds: 0 };
