@@ -14,6 +14,12 @@ export const POLL_CACHE_MAX_MISSES = 2_000;
 /** Most entries the cache holds, known polls and misses together. */
 export const POLL_CACHE_MAX_ENTRIES = POLL_CACHE_MAX_POLLS + POLL_CACHE_MAX_MISSES;
 
+/**
+ * Passed to every lookup: lru-cache's `get` otherwise allocates a default options object
+ * per call, and the vote path looks a poll up on every request.
+ */
+const LOOKUP: LRUCache.GetOptions<string, Known, unknown> = {};
+
 interface Known {
   poll: Poll;
   until: number;
@@ -43,7 +49,7 @@ export class PollCache {
 
   /** The poll, or 404 when it does not exist. */
   async get(pollId: string): Promise<Poll> {
-    const cached = this.polls.get(pollId);
+    const cached = this.polls.get(pollId, LOOKUP);
     let poll: Poll | null;
     if (cached && cached.until > Date.now()) poll = cached.poll;
     else if (cached) {
@@ -58,7 +64,7 @@ export class PollCache {
 
   /** The poll when it is known and fresh, without waiting; otherwise use {@link get}. */
   peek(pollId: string): Poll | undefined {
-    const cached = this.polls.get(pollId);
+    const cached = this.polls.get(pollId, LOOKUP);
     return cached && cached.until > Date.now() ? cached.poll : undefined;
   }
 
