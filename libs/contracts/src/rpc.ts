@@ -13,6 +13,8 @@ export const RpcErrorCodes = [
   'CONFLICT',
   'UNPROCESSABLE',
   'FORBIDDEN',
+  /** The request carried no valid internal caller token (missing, foreign, expired): refused before any handler ran. */
+  'UNAUTHENTICATED',
   'RATE_LIMITED',
   'UNAVAILABLE',
   'TIMEOUT',
@@ -42,13 +44,19 @@ export const RPC_ERROR_HTTP_STATUS: Record<RpcErrorCode, number> = {
   CONFLICT: 409,
   UNPROCESSABLE: 422,
   FORBIDDEN: 403,
+  // The platform refused its own internal call (a key mismatch between services, say):
+  // 403, never 401, which would make a client drop a session that logging in again cannot fix.
+  UNAUTHENTICATED: 403,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   TIMEOUT: 504,
   INTERNAL: 500,
 };
 
-/** The caller on whose behalf an RPC runs; services scope data by it. */
+/**
+ * The caller on whose behalf an RPC runs; services scope data by it. It travels in the
+ * signed internal caller token, never in the message body.
+ */
 export interface RpcActor {
   userId: string;
   role: 'admin' | 'member';

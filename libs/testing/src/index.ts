@@ -4,3 +4,4 @@ export * from './private-redis.js';
 export * from './private-postgres.js';
 export * from './private-rabbitmq.js';
 export * from './postgres-gate.js';
+export * from './forged-messages.js';

@@ -9,14 +9,17 @@ import { BaseEnv, ENV, Naming } from '@flotilla/config';
 import type { EventEnvelope } from '@flotilla/contracts';
 import { acceptCorrelationId, MetricsService, runWithContext } from '@flotilla/observability';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Counter } from 'prom-client';
 import { isDependencyUnavailable } from './dependency-errors.js';
+import { InternalCaller } from './internal-caller.js';
+import { ThrottledWarning } from './throttled-warning.js';
 import { ackOn, publishConfirmed, QueueConsumer, rejectOn } from './queue-consumer.js';
 import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { assertBindingKey, topicMatches } from './routing-key.js';
 import { declareTopology, retryDelay, retryTier, topologyNames, type TopologyNames } from './topology.js';
+import { copiedProperties, republishHeaders, retryCount } from './republish.js';
 import { AmqpHeaders, decodeEnvelope, errorMessage } from './wire.js';
 
 /**
@@ -40,9 +43,6 @@ interface Subscription {
   handler: EventHandler;
 }
 
-/** Headers RabbitMQ adds when dead-lettering; not copied when we republish ourselves. */
-const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
-
 /**
  * Consumes the service's own queue `<service>.events`, bound to the keys it
  * subscribes to. Each message is acked after its handlers resolved. On failure it
@@ -52,6 +52,9 @@ const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-deat
  * `flotilla.dlx` with the error in `x-error`, counted in `dead_letters_total{queue}`.
  * A failure because a dependency is not reachable is retried after one retry delay and
  * not counted, for as long as the outage lasts.
+ * An event without the platform's signature (headers `x-signature`, `x-signer`, see
+ * {@link InternalCaller}) reaches no handler: it goes straight to the dead-letter queue,
+ * saying why, counted in `events_refused_total{queue,reason}` with a throttled warning.
  * Drains on shutdown like the RPC server.
  */
 @Injectable()
@@ -64,6 +67,9 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
   private consumer?: QueueConsumer;
   private bootstrapped = false;
   private inspector?: ChannelWrapper;
+  private readonly signatures: InternalCaller;
+  private readonly refused: Counter<'queue' | 'reason'>;
+  private readonly refusalWarning = new ThrottledWarning(this.logger);
 
   constructor(
     private readonly connection: RabbitConnection,
@@ -73,6 +79,12 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(RABBIT_OPTIONS) private readonly options: ResolvedRabbitOptions,
   ) {
     this.names = topologyNames(naming, options.service);
+    this.signatures = new InternalCaller(env.INTERNAL_TOKEN_SECRET, options.service);
+    this.refused = metrics.counter({
+      name: 'events_refused_total',
+      help: 'Events dead-lettered unhandled because their signature was missing or not the platform\'s',
+      labelNames: ['queue', 'reason'],
+    });
     this.deadLetters = metrics.counter({
       name: 'dead_letters_total',
       help: 'Messages moved to a dead-letter queue, by the queue they failed in',
@@ -171,21 +183,16 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     if (!envelope) {
       // Retrying cannot fix a malformed message: straight to the DLQ, saying why.
       this.logger.error(`malformed event (message id ${String(message.properties.messageId)}) dead-lettered`);
-      let copied = false;
-      try {
-        await publishConfirmed(channel, this.names.deadLetterExchange, this.names.deadLetterQueue, message.content, {
-          ...copiedProperties(message),
-          headers: {
-            ...republishHeaders(message),
-            [AmqpHeaders.Error]: 'not an event envelope: the content is not JSON with id, type and data',
-            [AmqpHeaders.FailedAt]: new Date().toISOString(),
-          },
-        });
-        copied = true;
-      } catch (publishError) {
-        this.logger.error(`malformed event could not be copied to ${this.names.deadLetterQueue}: ${errorMessage(publishError)}`);
-      }
-      this.deadLetter(channel, message, copied);
+      await this.refuse(channel, message, 'not an event envelope: the content is not JSON with id, type and data');
+      return;
+    }
+    const forged = this.signatures.verifyEvent(message.properties.messageId, envelope.type, message.content, message.properties.headers);
+    if (forged) {
+      // Never silently dropped: an operator sees it among the dead letters, and a replay is refused again.
+      this.refused.inc({ queue: this.queue, reason: forged.reason });
+      const from = typeof message.properties.headers?.[AmqpHeaders.Signer] === 'string' ? ` signed as ${String(message.properties.headers[AmqpHeaders.Signer]).slice(0, 64)}` : '';
+      this.refusalWarning.warn(forged.reason, `event ${envelope.type.slice(0, 200)}${from} refused and dead-lettered: ${forged.detail}`);
+      await this.refuse(channel, message, `event signature refused: ${forged.detail}`);
       return;
     }
     const handlers = this.subscriptions
@@ -262,6 +269,21 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     this.logger.error(`${envelope.type} ${envelope.id} failed ${attempt} time(s); moved to ${this.names.deadLetterQueue}: ${reason}`);
   }
 
+  /** Sends a message no handler may see to the DLQ with `reason`, without retries. */
+  private async refuse(channel: ConfirmChannel, message: ConsumeMessage, reason: string): Promise<void> {
+    let copied = false;
+    try {
+      await publishConfirmed(channel, this.names.deadLetterExchange, this.names.deadLetterQueue, message.content, {
+        ...copiedProperties(message),
+        headers: { ...republishHeaders(message), [AmqpHeaders.Error]: reason, [AmqpHeaders.FailedAt]: new Date().toISOString() },
+      });
+      copied = true;
+    } catch (publishError) {
+      this.logger.error(`refused event could not be copied to ${this.names.deadLetterQueue}: ${errorMessage(publishError)}`);
+    }
+    this.deadLetter(channel, message, copied);
+  }
+
   /** Settles a message that goes to the DLQ: ack when a copy is already there, otherwise reject into it. */
   private deadLetter(channel: ConfirmChannel, message: ConsumeMessage, copied: boolean): void {
     if (copied) ackOn(channel, message);
@@ -269,30 +291,4 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
     this.deadLetters.inc({ queue: this.queue });
     this.handled.inc({ queue: this.queue, outcome: 'dead_letter' });
   }
-}
-
-function retryCount(headers: MessagePropertyHeaders | undefined): number {
-  const value = Number(headers?.[AmqpHeaders.RetryCount] ?? 0);
-  return Number.isInteger(value) && value >= 0 ? value : 0;
-}
-
-/** The message's headers minus the broker's death records, plus where it was first routed. */
-function republishHeaders(message: ConsumeMessage): Record<string, unknown> {
-  const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}) };
-  for (const name of BROKER_DEATH_HEADERS) delete headers[name];
-  headers[AmqpHeaders.OriginalRoutingKey] ??= message.fields.routingKey;
-  return headers;
-}
-
-function copiedProperties(message: ConsumeMessage): Options.Publish {
-  const p = message.properties;
-  return {
-    persistent: true,
-    contentType: p.contentType as string | undefined,
-    messageId: p.messageId as string | undefined,
-    type: p.type as string | undefined,
-    appId: p.appId as string | undefined,
-    timestamp: p.timestamp as number | undefined,
-    correlationId: p.correlationId as string | undefined,
-  };
 }

@@ -5,6 +5,7 @@ import { correlationId } from '@flotilla/observability';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import { randomUUID } from 'node:crypto';
+import { InternalCaller } from './internal-caller.js';
 import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { declareTopology, topologyNames } from './topology.js';
@@ -21,13 +22,16 @@ export interface PublishOptions {
 /**
  * Publishes events to the `flotilla.events` topic exchange (routing key = type) as
  * persistent messages on a confirm channel: a publish resolves only once the broker
- * has taken responsibility for the message.
+ * has taken responsibility for the message. Every event is signed by this service
+ * (headers `x-signature`, `x-signer`; see {@link InternalCaller}) when it is sent, so an
+ * outbox row relayed hours later is signed as well; consumers refuse unsigned events.
  */
 @Injectable()
 export class EventPublisher implements OnModuleInit {
   private readonly logger = new Logger(EventPublisher.name);
   private readonly exchange: string;
   private wrapper?: ChannelWrapper;
+  private readonly signer: InternalCaller;
 
   constructor(
     private readonly connection: RabbitConnection,
@@ -36,6 +40,7 @@ export class EventPublisher implements OnModuleInit {
     @Inject(RABBIT_OPTIONS) private readonly options: ResolvedRabbitOptions,
   ) {
     this.exchange = topologyNames(naming, options.service).eventsExchange;
+    this.signer = new InternalCaller(env.INTERNAL_TOKEN_SECRET, options.service);
   }
 
   /** Opens the confirm channel and declares the exchanges. */
@@ -82,8 +87,9 @@ export class EventPublisher implements OnModuleInit {
     if (!wrapper || !this.connection.isConnected()) {
       throw new RpcError('UNAVAILABLE', `The message broker is not reachable; event ${envelope.type} was not published.`);
     }
+    const content = Buffer.from(JSON.stringify(envelope));
     try {
-      await wrapper.publish(this.exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
+      await wrapper.publish(this.exchange, envelope.type, content, {
         persistent: options.persistent ?? true,
         ...(options.expirationMs !== undefined ? { expiration: String(Math.max(0, Math.round(options.expirationMs))) } : {}),
         contentType: 'application/json',
@@ -91,7 +97,7 @@ export class EventPublisher implements OnModuleInit {
         type: envelope.type,
         appId: envelope.source,
         timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000) || Math.floor(Date.now() / 1000),
-        headers: { [AmqpHeaders.CorrelationId]: envelope.correlationId },
+        headers: { [AmqpHeaders.CorrelationId]: envelope.correlationId, ...this.signer.signEvent(envelope.id, envelope.type, content) },
         // Also removes the message from the wrapper's buffer if the connection dropped meanwhile.
         timeout: this.env.RPC_TIMEOUT_MS,
       });

@@ -20,3 +20,14 @@ export { validatePayload } from './validate-payload.js';
 export { EventPublisher } from './event-publisher.js';
 export { EventConsumer, NonRetryableEventError, type EventHandler } from './event-consumer.js';
 export { AmqpHeaders } from './wire.js';
+export {
+  CALLER_TOKEN_HEADER,
+  CallerRefused,
+  InternalCaller,
+  isAdminCaller,
+  RPC_TOKEN_AUDIENCE,
+  SIGNATURE_HEADER,
+  SIGNER_HEADER,
+  type RefusalReason,
+  type VerifiedCaller,
+} from './internal-caller.js';

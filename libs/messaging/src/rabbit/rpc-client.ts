@@ -7,6 +7,7 @@ import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import type { Histogram } from 'prom-client';
 import { RabbitConnection } from './rabbit-connection.js';
+import { InternalCaller } from './internal-caller.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { AmqpHeaders, decodeRpcReply, DIRECT_REPLY_TO, type RpcRequestMessage } from './wire.js';
 
@@ -16,7 +17,10 @@ export interface RpcCallOptions {
    * `x-deadline`, the time the server abandons it. Default `RPC_TIMEOUT_MS`.
    */
   timeoutMs?: number;
-  /** On whose behalf the call runs; the handler receives it in `meta.actor`. */
+  /**
+   * On whose behalf the call runs; the handler receives it in `meta.actor`. It travels in
+   * the call's signed caller token; without it the token names this service calling on its own.
+   */
   actor?: RpcActor;
 }
 
@@ -35,6 +39,9 @@ interface PendingCall {
  * A call never waits for the broker: when it is not connected the call fails at once
  * with `UNAVAILABLE` (the gateway's 503) instead of sitting in a buffer. A call whose
  * target queue does not exist fails with `UNAVAILABLE` too (mandatory publish).
+ *
+ * Every request carries a caller token (header `x-caller-token`, see {@link InternalCaller})
+ * minted for this call: the owner acts only on the caller it verifies there.
  */
 @Injectable()
 export class RpcClient implements OnModuleInit, OnApplicationShutdown {
@@ -45,6 +52,7 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
   /** The raw channel whose reply consumer is running; requests must go out on it. */
   private channel?: Channel;
   private unsubscribe?: () => void;
+  private readonly caller: InternalCaller;
 
   constructor(
     private readonly connection: RabbitConnection,
@@ -53,6 +61,7 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
     @Inject(ENV) private readonly env: BaseEnv,
     @Inject(RABBIT_OPTIONS) private readonly options: ResolvedRabbitOptions,
   ) {
+    this.caller = new InternalCaller(env.INTERNAL_TOKEN_SECRET, options.service);
     this.duration = metrics.histogram({
       name: 'rpc_duration_seconds',
       help: 'RPC calls as the caller sees them, by target service, pattern and outcome (ok or the error code)',
@@ -105,8 +114,9 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
     }
     const timeoutMs = options.timeoutMs ?? this.env.RPC_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) return Promise.reject(new RangeError(`timeoutMs must be a positive integer`));
-    const request: RpcRequestMessage = { pattern, payload, ...(options.actor ? { actor: options.actor } : {}) };
+    const request: RpcRequestMessage = { pattern, payload };
     const content = Buffer.from(JSON.stringify(request));
+    const token = this.caller.mint(pattern, options.actor, timeoutMs);
     // Matches the reply to this call; unique per call, unlike the shared correlation id of the work.
     const requestId = randomUUID();
     // The server abandons the request at this time, when this call stops waiting for it.
@@ -128,7 +138,7 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
           type: pattern,
           appId: this.options.service,
           timestamp: Math.floor(Date.now() / 1000),
-          headers: { [AmqpHeaders.CorrelationId]: correlationId(), [AmqpHeaders.Deadline]: deadline },
+          headers: { [AmqpHeaders.CorrelationId]: correlationId(), [AmqpHeaders.Deadline]: deadline, [AmqpHeaders.CallerToken]: token },
         });
       } catch (error) {
         // The channel closed between the check above and the write.

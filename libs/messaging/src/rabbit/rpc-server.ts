@@ -15,6 +15,8 @@ import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { declareTopology, topologyNames } from './topology.js';
 import { isDependencyUnavailable } from './dependency-errors.js';
+import { CallerRefused, InternalCaller, type VerifiedCaller } from './internal-caller.js';
+import { ThrottledWarning } from './throttled-warning.js';
 import { PAST_DEADLINE, raceDeadline, requestDeadline } from './rpc-deadline.js';
 import { AmqpHeaders, decodeRpcRequest, errorMessage } from './wire.js';
 
@@ -22,8 +24,10 @@ import { AmqpHeaders, decodeRpcRequest, errorMessage } from './wire.js';
 export interface RpcRequestMeta {
   /** The caller's correlation id (header `x-correlation-id`), also in the log context. */
   correlationId: string;
-  /** On whose behalf the call runs, when the caller said so. */
+  /** On whose behalf the call runs, from the verified caller token; absent when a service calls on its own. */
   actor?: RpcActor;
+  /** The verified caller: the service that minted the token, and the user it acts for. */
+  caller: VerifiedCaller;
   /**
    * Aborted when the caller's deadline passes: the server has stopped waiting for the
    * handler and will send no reply, so work still to do can be skipped.
@@ -52,6 +56,12 @@ const GENERIC_INTERNAL_MESSAGE = 'An internal error occurred.';
  * abandoned: nobody waits for its reply any more, so none is sent, and the request is
  * acked so its prefetch slot serves the next one instead of a handler that may never end.
  * Both are logged and counted in `rpc_server_abandoned_total{pattern,reason}`.
+ *
+ * No handler runs before the request's caller token (header `x-caller-token`, see
+ * {@link InternalCaller}) is verified: a request without one, or with one signed by another
+ * key, expired, or minted for another pattern, is answered `UNAUTHENTICATED` and acked
+ * (retrying cannot make it valid), counted in `rpc_server_refused_total{reason}` and
+ * logged with a throttled warning. `meta.actor` comes only from the verified token.
  */
 @Injectable()
 export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -60,6 +70,9 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly consumer: QueueConsumer;
   private readonly duration: Histogram<'pattern' | 'outcome'>;
   private readonly abandoned: Counter<'pattern' | 'reason'>;
+  private readonly refused: Counter<'reason'>;
+  private readonly caller: InternalCaller;
+  private readonly refusalWarning = new ThrottledWarning(this.logger);
   readonly queue: string;
   private readonly slowHandlerWarnMs: number;
   private readonly defaultDeadlineMs: number;
@@ -76,6 +89,12 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     this.queue = topologyNames(naming, options.service, serve).rpcQueue as string;
     this.slowHandlerWarnMs = options.slowHandlerWarnMs;
     this.defaultDeadlineMs = options.defaultDeadlineMs;
+    this.caller = new InternalCaller(env.INTERNAL_TOKEN_SECRET, options.service);
+    this.refused = metrics.counter({
+      name: 'rpc_server_refused_total',
+      help: 'RPC requests refused before any handler ran because their caller token was missing, foreign, expired or malformed',
+      labelNames: ['reason'],
+    });
     this.abandoned = metrics.counter({
       name: 'rpc_server_abandoned_total',
       help: 'RPC requests given up because their caller had stopped waiting: expired (before running) or deadline (while running)',
@@ -170,15 +189,23 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       this.duration.observe({ pattern: 'invalid', outcome: 'validation' }, (performance.now() - started) / 1000);
       return { ok: false, error: { code: 'VALIDATION', message: request } };
     }
+    const caller = this.caller.verify(message.properties.headers?.[AmqpHeaders.CallerToken], request.pattern);
+    if (caller instanceof CallerRefused) {
+      this.refused.inc({ reason: caller.reason });
+      this.duration.observe({ pattern: 'refused', outcome: 'unauthenticated' }, (performance.now() - started) / 1000);
+      const from = typeof message.properties.appId === 'string' ? ` from ${message.properties.appId.slice(0, 64)}` : '';
+      this.refusalWarning.warn(caller.reason, `request refused${from}: ${caller.detail} (correlation ${correlationId})`);
+      return { ok: false, error: { code: 'UNAUTHENTICATED', message: 'The request carries no valid internal caller token.' } };
+    }
     const handler = this.handlers.get(request.pattern);
     if (!handler) {
       this.duration.observe({ pattern: 'unknown', outcome: 'not_found' }, (performance.now() - started) / 1000);
       return { ok: false, error: { code: 'NOT_FOUND', message: `No handler for ${request.pattern}.` } };
     }
     let reply: RpcReply;
-    const meta: RpcRequestMeta = { correlationId, signal, ...(request.actor ? { actor: request.actor } : {}) };
+    const meta: RpcRequestMeta = { correlationId, signal, caller, ...(caller.actor ? { actor: caller.actor } : {}) };
     // The actor's user joins the log context of everything the handler does.
-    const context = { correlationId, ...(request.actor ? { userId: request.actor.userId } : {}) };
+    const context = { correlationId, ...(caller.actor ? { userId: caller.actor.userId } : {}) };
     // A caller gives up after its timeout and sees only that; this says which handler was still busy.
     const slow = setTimeout(() => {
       this.logger.warn(`${request.pattern} still running after ${this.slowHandlerWarnMs} ms (correlation ${correlationId})`);

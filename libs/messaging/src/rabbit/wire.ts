@@ -1,7 +1,6 @@
 import {
   RpcErrorCodes,
   type EventEnvelope,
-  type RpcActor,
   type RpcErrorBody,
   type RpcReply,
 } from '@flotilla/contracts';
@@ -22,31 +21,30 @@ export const AmqpHeaders = {
   FailedAt: 'x-failed-at',
   /** The routing key the event was first delivered with (it changes once it passes the retry queue). */
   OriginalRoutingKey: 'x-original-routing-key',
+  /** The internal caller token of an RPC request (see InternalCaller): who calls, signed by a service. */
+  CallerToken: 'x-caller-token',
+  /** An event's HMAC signature (see InternalCaller), kept across retries, dead-lettering and replays. */
+  Signature: 'x-signature',
+  /** The service that signed an event. */
+  Signer: 'x-signer',
 } as const;
 
 /** RabbitMQ's pseudo-queue for direct reply-to: replies without a reply queue per caller. */
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
-/** The body of an RPC request on the wire. */
+/**
+ * The body of an RPC request on the wire. Who calls is not in it: the caller travels in
+ * the signed token of header `x-caller-token`; an `actor` written in the body is ignored.
+ */
 export interface RpcRequestMessage {
   pattern: string;
   payload: unknown;
-  actor?: RpcActor;
 }
 
 const MAX_PATTERN_LENGTH = 200;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isActor(value: unknown): value is RpcActor {
-  return (
-    isObject(value) &&
-    typeof value.userId === 'string' &&
-    (value.role === 'admin' || value.role === 'member') &&
-    (value.teamId === null || typeof value.teamId === 'string')
-  );
 }
 
 /** Parses a request body; a string result says what is wrong with it. */
@@ -61,8 +59,7 @@ export function decodeRpcRequest(content: Buffer): RpcRequestMessage | string {
   if (typeof body.pattern !== 'string' || body.pattern.length === 0 || body.pattern.length > MAX_PATTERN_LENGTH) {
     return 'The request has no valid pattern.';
   }
-  if (body.actor !== undefined && !isActor(body.actor)) return 'The request actor is malformed.';
-  return { pattern: body.pattern, payload: body.payload, ...(body.actor ? { actor: body.actor as RpcActor } : {}) };
+  return { pattern: body.pattern, payload: body.payload };
 }
 
 function isErrorBody(value: unknown): value is RpcErrorBody {

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { CompleteUploadDto, RpcError, StartUploadDto, UploadAdminRpc, UploadRpc, type RpcActor } from '@flotilla/contracts';
-import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import { isAdminCaller, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { DatasetsService } from './datasets.service.js';
 import { DatasetRefDto, FileRefDto, ListDatasetsDto, PurgeDatasetsDto } from './dto/dataset-refs.dto.js';
 
@@ -34,7 +34,8 @@ export class DatasetsRpc implements OnModuleInit {
       return this.datasets.purge(new Date(before), caller);
     });
     this.server.handle(UploadAdminRpc.Counts, async (_payload, meta) => {
-      if (meta.actor && meta.actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators see dataset counts.');
+      // An administrator, or the admin service gathering its figures on its own.
+      if (!isAdminCaller(meta, ['admin'])) throw new RpcError('FORBIDDEN', 'Only administrators see dataset counts.');
       return this.datasets.counts();
     });
   }
@@ -46,7 +47,7 @@ function admin(meta: RpcRequestMeta): RpcActor {
   return meta.actor;
 }
 
-/** Dataset calls are always made on someone's behalf. */
+/** Dataset calls are always made on someone's behalf (the verified caller token names them). */
 function actor(meta: RpcRequestMeta): RpcActor {
   if (!meta.actor) throw new RpcError('FORBIDDEN', 'Dataset calls need the caller as actor.');
   return meta.actor;

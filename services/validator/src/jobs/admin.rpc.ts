@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { decodePageCursor, RpcError, ValidatorAdminRpc, type ValidationJobStatus } from '@flotilla/contracts';
-import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import { isAdminCaller, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { JobQueries, type JobListItem } from './job-queries.js';
 
 const STATUSES: readonly ValidationJobStatus[] = ['queued', 'running', 'passed', 'failed', 'error'];
@@ -33,7 +33,8 @@ export interface JobList {
 
 /**
  * The admin's `validator.*` patterns: every team's jobs (administrators only) and the
- * count per status (administrators, or a service's own call without an actor).
+ * count per status (administrators, or the admin service calling on its own), both by the
+ * verified caller token.
  */
 @Injectable()
 export class AdminRpc implements OnModuleInit {
@@ -45,7 +46,7 @@ export class AdminRpc implements OnModuleInit {
   onModuleInit(): void {
     this.server.handle(ValidatorAdminRpc.List, (payload, meta) => this.list(payload, meta));
     this.server.handle(ValidatorAdminRpc.Counts, async (_payload, meta) => {
-      if (meta.actor && meta.actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators see validation counts.');
+      if (!isAdminCaller(meta, ['admin'])) throw new RpcError('FORBIDDEN', 'Only administrators see validation counts.');
       return { byStatus: await this.jobs.counts() };
     });
   }

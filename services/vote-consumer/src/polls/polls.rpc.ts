@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcError, VotesAdminRpc, VotesRpc, type Poll, type PollList, type PollResults } from '@flotilla/contracts';
-import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import { isAdminCaller, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { CreatePollDto, PollRefDto } from './dto/polls.dto.js';
 import { PollExistsError, PollsService } from './polls.service.js';
 
@@ -25,9 +25,9 @@ export class PollsRpc implements OnModuleInit {
     this.server.handle(VotesAdminRpc.Counts, (_payload, meta) => this.counts(meta));
   }
 
-  /** For the admin's figures: administrators, or a service's own call without an actor. */
-  async counts(meta: Pick<RpcRequestMeta, 'actor'>): Promise<{ total: number; polls: number }> {
-    if (meta.actor && meta.actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators see vote counts.');
+  /** For the admin's figures: administrators, or the admin service calling on its own (by the verified caller token). */
+  async counts(meta: Pick<RpcRequestMeta, 'actor' | 'caller'>): Promise<{ total: number; polls: number }> {
+    if (!isAdminCaller(meta, ['admin'])) throw new RpcError('FORBIDDEN', 'Only administrators see vote counts.');
     return this.polls.counts();
   }
 
