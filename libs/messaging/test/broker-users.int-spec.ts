@@ -85,7 +85,15 @@ describe('per-service broker users (generated definitions)', () => {
       expect(await refusal(connection, publishTo('', naming.amqp(`${target}.rpc`)))).toBeUndefined();
     }
     expect(await refusal(connection, (c) => c.consume(REPLY_TO, () => undefined, { noAck: true }))).toBeUndefined();
-    if (use.operator) expect(await refusal(connection, (c) => declareDeadLetterQueues(c, naming))).toBeUndefined();
+    if (use.operator) {
+      // Admin collects every dead-letter queue, reads the validation queue's depth and replays letters to their queue.
+      expect(await refusal(connection, (c) => declareDeadLetterQueues(c, naming))).toBeUndefined();
+      for (const service of BROKER_USE.map((u) => u.service)) {
+        expect(await refusal(connection, (c) => c.get(topologyNames(naming, service).deadLetterQueue))).toBeUndefined();
+      }
+      expect(await refusal(connection, (c) => c.checkQueue(topologyNames(naming, 'validator').eventsQueue))).toBeUndefined();
+      expect(await refusal(connection, publishTo('', topologyNames(naming, 'upload').eventsQueue))).toBeUndefined();
+    }
   });
 
   it.each(BROKER_USE.map((use) => [use.service, use] as const))("%s is refused another service's queues and exchanges it does not use", async (_name, use) => {
