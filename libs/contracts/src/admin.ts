@@ -51,6 +51,9 @@ export const AuditActions = {
   Logout: 'logout',
   TeamCreated: 'team.created',
   UserCreated: 'user.created',
+  /** Role, team, disabled or password changed (which of them in `details.changed`; never the password itself). */
+  UserUpdated: 'user.updated',
+  UserDeleted: 'user.deleted',
   DatasetDeleted: 'dataset.deleted',
   StoreDeleted: 'store.deleted',
   Chaos: 'store.chaos',

@@ -24,6 +24,7 @@ import { activeUserCheckProvider } from './identity/active-user.check.js';
 import { EventStreamsShutdown } from './http/event-stream.js';
 import { IdentityService } from './identity/identity.service.js';
 import { revocationCheckProvider, TokenVersions } from './identity/token-versions.js';
+import { UserAdministration } from './identity/user-administration.service.js';
 import { RefreshToken } from './identity/refresh-token.entity.js';
 import { Team } from './identity/team.entity.js';
 import { User } from './identity/user.entity.js';
@@ -65,6 +66,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     Outbox,
     AuditLog,
     IdentityService,
+    UserAdministration,
     AuthService,
     RateLimiter,
     RequestLogService,

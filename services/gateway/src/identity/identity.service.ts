@@ -22,6 +22,8 @@ export interface UserView {
   email: string;
   role: Role;
   teamId: string | null;
+  /** A disabled user's tokens are refused and it cannot log in. */
+  disabled: boolean;
   createdAt: string;
 }
 
@@ -38,12 +40,14 @@ export const toUserView = (u: User): UserView => ({
   email: u.email,
   role: u.role,
   teamId: u.teamId,
+  disabled: u.disabled,
   createdAt: u.createdAt.toISOString(),
 });
 
 /**
  * Teams and users of the `identity` schema; seeds the first admin at start. A team or
- * user is created in one transaction with its `audit.*` event.
+ * user is created in one transaction with its `audit.*` event. Changing and deleting
+ * users: UserAdministration.
  */
 @Injectable()
 export class IdentityService implements OnApplicationBootstrap {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 
 export class CreateTeamDto {
   @ApiProperty({ description: 'Unique team name', example: 'team-alpha' })
@@ -32,6 +32,31 @@ export class CreateUserDto {
   role: 'admin' | 'member';
 }
 
+/** `PATCH /admin/users/{id}`: at least one field; what is absent stays as it is. */
+export class UpdateUserDto {
+  @ApiPropertyOptional({ enum: ['admin', 'member'], description: 'A member needs a team (422 otherwise); the last active admin cannot be demoted (409)' })
+  @IsOptional()
+  @IsIn(['admin', 'member'])
+  role?: 'admin' | 'member';
+
+  @ApiPropertyOptional({ description: 'The team to move the user to; null for none (admins only)', nullable: true, format: 'uuid' })
+  @ValidateIf((o: UpdateUserDto) => o.teamId !== undefined && o.teamId !== null)
+  @IsUUID()
+  teamId?: string | null;
+
+  @ApiPropertyOptional({ description: 'A disabled user cannot log in or refresh, and its tokens stop working within 5 s' })
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+
+  @ApiPropertyOptional({ description: 'A new password, at least 12 characters', minLength: 12 })
+  @IsOptional()
+  @IsString()
+  @MinLength(12)
+  @MaxLength(1024)
+  password?: string;
+}
+
 export class PageQueryDto {
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
   @IsOptional()
@@ -59,6 +84,8 @@ export class UserDto {
   @ApiProperty() email: string;
   @ApiProperty({ enum: ['admin', 'member'] }) role: 'admin' | 'member';
   @ApiProperty({ nullable: true }) teamId: string | null;
+  @ApiProperty({ description: 'Disabled users cannot log in; their tokens are refused' }) disabled: boolean;
+  @ApiProperty() createdAt: string;
 }
 
 export class TeamPageDto {
