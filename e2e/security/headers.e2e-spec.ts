@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { ADMIN_CONSOLE_CSP } from '@flotilla/contracts';
 import { ADMIN, Platform } from '../support/platform.js';
 import { send, type RawResponse } from '../fuzz/support/http.js';
+import { ProductionCredentials } from './support/production-credentials.js';
 
 const problemType = 'application/problem+json';
 const ALLOWED = 'https://console.example.test';
@@ -46,19 +47,26 @@ describe('security headers, body limit, CORS', () => {
     ['development', false],
     ['production', true],
   ] as const)('%s mode', (mode, production) => {
-    // Production refuses default secrets: the Platform's are not the defaults.
-    const platform = new Platform(
-      { NODE_ENV: production ? 'production' : 'test', CORS_ORIGINS: `${ALLOWED}, ${OTHER_ALLOWED}`, BODY_LIMIT_BYTES: String(BODY_LIMIT) },
-      production ? ['gateway'] : ['gateway', 'admin'],
-    );
+    // Production refuses default secrets and credentials: the Platform's secrets are not the
+    // defaults, and the shared servers are reached with a database role and broker user of its own.
+    let platform: Platform;
+    let own: ProductionCredentials | undefined;
     let token: string;
 
     beforeAll(async () => {
+      own = production ? await ProductionCredentials.create() : undefined;
+      platform = new Platform(
+        { NODE_ENV: production ? 'production' : 'test', CORS_ORIGINS: `${ALLOWED}, ${OTHER_ALLOWED}`, BODY_LIMIT_BYTES: String(BODY_LIMIT), ...(own ? { DATABASE_URL: own.DATABASE_URL, AMQP_URL: own.AMQP_URL, INTERNAL_TOKEN_SECRET: 'headers-e2e-internal-token-secret-0123456789' } : {}) },
+        production ? ['gateway'] : ['gateway', 'admin'],
+      );
       await platform.start();
       token = await platform.api.login(ADMIN.email, ADMIN.password);
     });
 
-    afterAll(() => platform.stop());
+    afterAll(async () => {
+      await platform?.stop();
+      await own?.drop();
+    });
 
     it(`sets nosniff, DENY, no-referrer and a CSP on every kind of answer${production ? ', and HSTS' : ', without HSTS'}`, async () => {
       const base = platform.gateway.url;
