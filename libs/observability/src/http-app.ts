@@ -55,6 +55,10 @@ export async function startHttpService(module: Type<unknown> | DynamicModule, op
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
+    // JSON with a `__proto__` key, or a `constructor` key holding `prototype`, is refused
+    // (400) by the parser rather than stripped: Fastify's defaults, stated so they stay.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
     forceCloseConnections: 'idle',
     // A malformed URL (400) or an over-long path parameter (414) is answered by the router
     // before any hook runs: the answer still carries its X-Request-Id, the security headers
