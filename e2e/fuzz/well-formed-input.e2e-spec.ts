@@ -71,6 +71,7 @@ describe('fuzz: ill-formed input in every field of every operation', () => {
           const named = ((res.json as { errors?: { path?: string }[] } | undefined)?.errors ?? []).map((e) => e.path);
           if (problem) violations.push(`${label}: ${problem}`);
           else if (probe.names !== undefined && (res.status !== 400 || !named.includes(probe.names))) violations.push(`${label}: answered ${res.status} naming ${JSON.stringify(named)}, not 400 naming ${JSON.stringify(probe.names)}: ${brief(res.text, 200)}`);
+          else if (probe.status !== undefined && res.status !== probe.status) violations.push(`${label}: answered ${res.status}, not ${probe.status}: ${brief(res.text, 200)}`);
         } catch (error) {
           violations.push(`${label}: no answer (${(error as Error).message})`);
         }
