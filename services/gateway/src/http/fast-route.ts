@@ -50,14 +50,18 @@ export abstract class FastRoute {
     takeOverRoute(fastify, this.method, url, (request, reply) => this.handle(request, reply));
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     try {
       // Awaited only when the verifier could not answer at once.
       const authenticated = authenticate(this.tokens, request, this.tolerateOutage);
       await this.serve(request, reply, authenticated instanceof Promise ? await authenticated : authenticated);
     } catch (error) {
       this.filter.catch(error, hostOf(request, reply));
+      // An error answer may still be in an asynchronous onSend step (the per-IP count of a
+      // 401): resolving with the reply tells Fastify it is under way, not missing.
+      return reply;
     }
+    return undefined;
   }
 
   protected abstract serve(request: FastifyRequest, reply: FastifyReply, user: AuthUser): Promise<void>;

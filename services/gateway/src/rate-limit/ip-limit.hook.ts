@@ -57,6 +57,7 @@ export function installIpLimit(fastify: FastifyInstance, limiter: RateLimiter, e
   fastify.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((method) => ownCount.has(`${method} ${route.url}`))) return;
+    // Asynchronous: the route's handler must resolve with the reply when it answered an error (see FastRoute.handle).
     route.onSend = [...(Array.isArray(route.onSend) ? route.onSend : route.onSend ? [route.onSend] : []), countRefused];
   });
 }
