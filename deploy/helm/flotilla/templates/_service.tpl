@@ -85,13 +85,13 @@ automountServiceAccountToken: {{ .Values.serviceAccount.automountToken | default
 {{- printf "AMQP_URL_%s" (. | upper | replace "-" "_") -}}
 {{- end -}}
 
-{{/* The container's environment: its ConfigMap, then each secret key it reads. */}}
+{{/* The container's environment: its ConfigMap, then each secret key it reads (every service signs and verifies internal callers with INTERNAL_TOKEN_SECRET). */}}
 {{- define "flotilla.service.env" -}}
 envFrom:
   - configMapRef:
       name: {{ include "flotilla.fullname" . }}
 env:
-  {{- range (concat (list "DATABASE_URL" "REDIS_URL" "AMQP_URL") (.Values.secretEnv | default list)) }}
+  {{- range (concat (list "DATABASE_URL" "REDIS_URL" "AMQP_URL" "INTERNAL_TOKEN_SECRET") (.Values.secretEnv | default list)) }}
   - name: {{ . }}
     valueFrom:
       secretKeyRef:
