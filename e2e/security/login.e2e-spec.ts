@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { Naming } from '@flotilla/config';
-import { TEST_DATABASE_URL } from '@flotilla/testing';
+import { TEST_DATABASE_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from '../support/platform.js';
 import { send } from '../fuzz/support/http.js';
 import { MEMBER_PASSWORD, teamWithMember, type Member } from './support/fixtures.js';
@@ -70,6 +70,72 @@ describe('login', () => {
       const spoofed = await login(platform, members[2]!.email, MEMBER_PASSWORD, { 'x-forwarded-for': '203.0.113.77' });
       console.log(`login throttle per IP with a made-up X-Forwarded-For: ${spoofed.status}`);
       expect(spoofed.status).toBe(429);
+    });
+  });
+
+  describe('concurrent guessing', () => {
+    const PER_ACCOUNT = 3;
+    const GUESSES = 50;
+    const platform = new Platform({ LOGIN_MAX_FAILURES_PER_ACCOUNT: String(PER_ACCOUNT), LOGIN_MAX_FAILURES_PER_IP: '100000', RATE_LIMIT_PER_IP: '100000' }, ['gateway']);
+    let member: Member;
+
+    /** The gateway's audit events of `type` about `email`, read from its outbox (kept for hours after publishing). */
+    const auditRows = async (type: string, email: string): Promise<{ count: number; refusals: number }> => {
+      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ count: number; refusals: number }>(
+          `SELECT count(*)::int AS count, coalesce(sum(coalesce((envelope->'data'->'details'->>'refusals')::int, 1)), 0)::int AS refusals
+             FROM "${new Naming(platform.namespace).schema('identity')}".outbox WHERE type = $1 AND envelope->'data'->>'actorEmail' = $2`,
+          [type, email],
+        );
+        return rows[0]!;
+      } finally {
+        await db.end();
+      }
+    };
+
+    beforeAll(async () => {
+      await platform.start();
+      member = await teamWithMember(platform.api, await platform.api.login(ADMIN.email, ADMIN.password), 'concurrent');
+    });
+
+    afterAll(() => platform.stop());
+
+    it(`${GUESSES} wrong guesses at one account at once: at most ${PER_ACCOUNT} password checks (401), the rest 429 with Retry-After, refusals audited in aggregate`, async () => {
+      const answers = await Promise.all(Array.from({ length: GUESSES }, (_, i) => login(platform, member.email, `parallel-guess-${i}-xxxxx`)));
+      const unauthorized = answers.filter((a) => a.status === 401).length;
+      const refused = answers.filter((a) => a.status === 429);
+      // Each password check writes one login.failed entry: an independent count of argon2 runs.
+      const checked = await auditRows('audit.login.failed', member.email);
+      const throttled = await waitFor(async () => {
+        const rows = await auditRows('audit.login.throttled', member.email);
+        return rows.count > 0 ? rows : undefined;
+      }, { what: 'a login.throttled audit entry', timeoutMs: 10_000 });
+      console.log(
+        `login, ${GUESSES} concurrent wrong guesses at one account (limit ${PER_ACCOUNT}): ${unauthorized} × 401, ${refused.length} × 429, ` +
+          `${answers.length - unauthorized - refused.length} other; login.failed entries ${checked.count}; login.throttled entries ${throttled.count} covering ${throttled.refusals} refusals so far`,
+      );
+      expect(unauthorized).toBeLessThanOrEqual(PER_ACCOUNT);
+      expect(unauthorized + refused.length).toBe(GUESSES);
+      expect(checked.count).toBeLessThanOrEqual(PER_ACCOUNT);
+      for (const r of refused) {
+        expect(r.headers.get('content-type')).toContain(problemType);
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      // Aggregated: not one database write per refusal.
+      expect(throttled.count).toBeLessThanOrEqual(3);
+    });
+
+    it(`a success resets the account's count: ${PER_ACCOUNT - 1} failures, the right password, then ${PER_ACCOUNT} failures more before 429`, async () => {
+      const admin = await platform.api.login(ADMIN.email, ADMIN.password);
+      const other = await teamWithMember(platform.api, admin, 'forgetful');
+      const statuses: number[] = [];
+      for (let i = 0; i < PER_ACCOUNT - 1; i++) statuses.push((await login(platform, other.email, `typo-${i}-xxxxxxxx`)).status);
+      statuses.push((await login(platform, other.email, MEMBER_PASSWORD)).status);
+      for (let i = 0; i < PER_ACCOUNT + 1; i++) statuses.push((await login(platform, other.email, `typo-again-${i}-xxxx`)).status);
+      console.log(`login after a success: ${statuses.join(' ')}`);
+      expect(statuses).toEqual([...Array(PER_ACCOUNT - 1).fill(401), 200, ...Array(PER_ACCOUNT).fill(401), 429]);
     });
   });
 
