@@ -54,6 +54,8 @@ export interface PlatformOptions {
   replicas?: number;
   /** How long each process may take to answer its startup probe (60 s unless given); a dozen processes starting at once on a small machine need longer. */
   startTimeoutMs?: number;
+  /** Variables of one service only (e.g. its own broker login), over the shared ones. */
+  envOf?: (name: ServiceName) => Record<string, string>;
 }
 
 /**
@@ -137,7 +139,7 @@ export class Platform {
     // The gateway forwards the console to the admin service: every gateway to the first admin.
     const adminUrl: Record<string, string> = ports.has('admin') ? { ADMIN_URL: `http://127.0.0.1:${ports.get('admin')![0]}` } : {};
     for (const name of this.names) {
-      const instances = ports.get(name)!.map((port, i) => new ServiceProcess(name, port, this.env(name === 'gateway' ? adminUrl : {}), this.replicas > 1 ? `${name}#${i + 1}` : name));
+      const instances = ports.get(name)!.map((port, i) => new ServiceProcess(name, port, this.env({ ...(name === 'gateway' ? adminUrl : {}), ...this.options.envOf?.(name) }), this.replicas > 1 ? `${name}#${i + 1}` : name));
       this.instances.set(name, instances);
       this.byName.set(name, instances[0]!);
       this.services.push(...instances);
