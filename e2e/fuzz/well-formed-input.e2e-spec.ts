@@ -30,6 +30,7 @@ describe('fuzz: ill-formed input in every field of every operation', () => {
   let probes: (Probe & { op: string })[];
   let adminToken: string;
   let member: Member;
+  let victim: Member;
   let owned: TeamResources;
 
   beforeAll(async () => {
@@ -37,15 +38,17 @@ describe('fuzz: ill-formed input in every field of every operation', () => {
     adminToken = await platform.api.login(ADMIN.email, ADMIN.password);
     member = await teamWithMember(platform.api, adminToken, 'malformers');
     owned = await teamResources(platform.api, member, { store: true, name: 'malformed' });
+    // The user routes change or delete the user they name (ending its tokens): another than the one fuzzing.
+    victim = await teamWithMember(platform.api, adminToken, 'malformed-victims');
     const doc = await fetchOpenApi(platform.gateway.url);
     // Deleting routes last: what they remove the others still use.
     operations = operationsOf(doc).sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
-    const ids: Record<string, string> = { datasetId: owned.datasetId, fileId: owned.fileId, teamId: member.teamId, userId: member.userId, pollId: 'cats-vs-dogs' };
+    const ids: Record<string, string> = { datasetId: owned.datasetId, fileId: owned.fileId, teamId: member.teamId, userId: victim.userId, pollId: 'cats-vs-dogs' };
     probes = operations.flatMap((op) =>
       probesOf(doc, op, {
         token: op.adminOnly ? adminToken : member.token,
         idFor: (name) => ids[name],
-        pathValue: (o, name) => ids[name] ?? (/\/stores\//.test(o.path) ? owned.storeId! : /\/teams\//.test(o.path) ? member.teamId : /\/users\//.test(o.path) ? member.userId : owned.datasetId),
+        pathValue: (o, name) => ids[name] ?? (/\/stores\//.test(o.path) ? owned.storeId! : /\/teams\//.test(o.path) ? member.teamId : /\/users\//.test(o.path) ? victim.userId : owned.datasetId),
       }).map((p) => ({ ...p, op: op.label })),
     );
   }, 180_000);
