@@ -126,12 +126,13 @@ describe('hostile input: uploads and stores', () => {
           body: { datasetName: 'hostile-names', profile: 'xray', files: [{ filename, contentType: 'image/png', sizeBytes: 10 }] },
         });
         answers.push(`${JSON.stringify(filename).slice(0, 24)}→${res.status}`);
-        expect([filename, res.status, res.headers.get('content-type')]).toEqual([filename, 422, expect.stringContaining(problemType)]);
+        // A NUL never gets past the edge (400, naming the field); the rest the upload service refuses (422).
+        expect([filename, res.status, res.headers.get('content-type')]).toEqual([filename, filename.includes('\u0000') ? 400 : 422, expect.stringContaining(problemType)]);
         expect(JSON.stringify(res.body)).not.toContain('X-Amz-Signature');
       }
       const after = await platform.api.request<{ items: unknown[] }>('GET', '/api/v1/datasets?limit=200', { token: beta.token });
       expect(after.body.items).toHaveLength(before.body.items.length);
-      console.log(`hostile filenames: ${hostile.length} sent, all 422, no dataset made: ${answers.join(' ')}`);
+      console.log(`hostile filenames: ${hostile.length} sent, all refused (NUL 400 at the edge, the rest 422), no dataset made: ${answers.join(' ')}`);
     });
   });
 
@@ -144,7 +145,7 @@ describe('hostile input: uploads and stores', () => {
       for (const name of names) {
         const res = await platform.api.request('POST', '/api/v1/stores', { token: beta.token, body: { name, template: 'wordpress' } });
         statuses.push(res.status);
-        expect([name, res.status, res.headers.get('content-type')]).toEqual([name, 422, expect.stringContaining(problemType)]);
+        expect([name, res.status, res.headers.get('content-type')]).toEqual([name, name.includes('\u0000') ? 400 : 422, expect.stringContaining(problemType)]);
       }
       const created = await platform.api.request<{ id: string }>('POST', '/api/v1/stores', { token: beta.token, body: { name: 'fine-shop', template: 'wordpress' } });
       expect(created.status).toBe(202);
