@@ -47,7 +47,7 @@ describe('PollCache', () => {
     const { rpc, calls } = votesRpc();
     const cache = new PollCache(rpc);
     const answers = await Promise.allSettled(Array.from({ length: 50 }, () => cache.get('nope')));
-    expect(answers.every((a) => a.status === 'rejected' && (a.reason as { status?: number }).getStatus?.() === 404)).toBe(true);
+    expect(answers.every((a) => a.status === 'rejected' && (a.reason as { getStatus?: () => number }).getStatus?.() === 404)).toBe(true);
     await expect(cache.get('nope')).rejects.toThrow('does not exist');
     expect(calls.get('nope')).toBe(1);
   });
