@@ -5,7 +5,7 @@ import { Naming } from '@flotilla/config';
 import { DatasetEvents, Streams, type DeadLetter } from '@flotilla/contracts';
 import { createRedisClient, topologyNames, waitUntilReady } from '@flotilla/messaging';
 import { png } from '@flotilla/samples';
-import { TEST_AMQP_URL, TEST_REDIS_URL, waitFor } from '@flotilla/testing';
+import { publishSigned, TEST_AMQP_URL, TEST_REDIS_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from '../e2e/support/platform.js';
 import { uploadAndValidate } from '../e2e/support/datasets.js';
 import { report, ServiceDb, sleep } from './support/chaos.js';
@@ -68,8 +68,8 @@ describe('fault: poison messages and stream entries', () => {
     try {
       const channel = await connection.createConfirmChannel();
       channel.publish(exchange, DatasetEvents.Uploaded, Buffer.from('{this is not json'), { persistent: true });
-      channel.publish(exchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope({ datasetId: 'not-a-uuid', files: 'none' }, malformedId))), { persistent: true });
-      channel.publish(exchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(doomed)), { persistent: true });
+      publishSigned(channel, exchange, DatasetEvents.Uploaded, envelope({ datasetId: 'not-a-uuid', files: 'none' }, malformedId), { persistent: true });
+      publishSigned(channel, exchange, DatasetEvents.Uploaded, doomed, { persistent: true });
       await channel.waitForConfirms();
     } finally {
       await connection.close();

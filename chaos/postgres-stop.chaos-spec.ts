@@ -6,7 +6,7 @@ import { DatasetEvents } from '@flotilla/contracts';
 import { topologyNames } from '@flotilla/messaging';
 import { nifti, png } from '@flotilla/samples';
 import { ObjectStorage, StorageEnv } from '@flotilla/storage';
-import { TEST_AMQP_URL, waitFor } from '@flotilla/testing';
+import { publishSigned, TEST_AMQP_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform, type ServiceName } from '../e2e/support/platform.js';
 import { putFiles, startUpload, waitForVerdict, type LocalFile } from '../e2e/support/datasets.js';
 import { postgres, readiness, report, ServiceDb, sleep } from './support/chaos.js';
@@ -73,7 +73,7 @@ describe('fault: Postgres stopped for 10 s', () => {
       try {
         const channel = await connection.createConfirmChannel();
         const envelope = { id: randomUUID(), type: DatasetEvents.Uploaded, occurredAt: new Date().toISOString(), source: 'upload', correlationId: randomUUID(), data: { datasetId, jobId, teamId: randomUUID(), profile: 'xray', options: {}, queuedAt: new Date().toISOString(), files: uploaded } };
-        channel.publish(topologyNames(new Naming(hurried.namespace), 'validator').eventsExchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope)), { persistent: true });
+        publishSigned(channel, topologyNames(new Naming(hurried.namespace), 'validator').eventsExchange, DatasetEvents.Uploaded, envelope, { persistent: true });
         await channel.waitForConfirms();
       } finally {
         await connection.close();

@@ -6,7 +6,7 @@ import { DatasetEvents, type AuditEntry, type CleanupRun, type DeadLetter, type 
 import { topologyNames } from '@flotilla/messaging';
 import { png } from '@flotilla/samples';
 import { ObjectStorage, StorageEnv } from '@flotilla/storage';
-import { TEST_AMQP_URL, waitFor } from '@flotilla/testing';
+import { publishSigned, TEST_AMQP_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
 import { uploadAndValidate } from './support/datasets.js';
 
@@ -137,7 +137,7 @@ describe('admin: request log, audit, dead letters, cleanup, service health', () 
         correlationId: randomUUID(),
         data: { datasetId, jobId, teamId: randomUUID(), profile: 'xray', options: {}, queuedAt: new Date().toISOString(), files: files.map(({ content: _, ...f }) => f) },
       };
-      channel.publish(topologyNames(naming, 'validator').eventsExchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope)), { persistent: true });
+      publishSigned(channel, topologyNames(naming, 'validator').eventsExchange, DatasetEvents.Uploaded, envelope, { persistent: true });
       await channel.waitForConfirms();
     } finally {
       await connection.close();

@@ -10,7 +10,7 @@ import { DatasetEvents, Streams, type DeadLetter, type DeadLetterPage } from '@f
 import { createRedisClient, topologyNames, waitUntilReady } from '@flotilla/messaging';
 import { png } from '@flotilla/samples';
 import { ObjectStorage, StorageEnv } from '@flotilla/storage';
-import { TEST_AMQP_URL, TEST_REDIS_URL, waitFor } from '@flotilla/testing';
+import { publishSigned, TEST_AMQP_URL, TEST_REDIS_URL, waitFor } from '@flotilla/testing';
 import type { ApiClient, ApiResponse, Platform } from '../../e2e/support/platform.js';
 
 export interface Poisoned {
@@ -110,9 +110,9 @@ export class DeadLetterDesk {
       for (let i = 0; i < malformedEvents; i++) {
         const id = randomUUID();
         hopeless.push(id);
-        channel.publish(exchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope({ datasetId: 'not-a-uuid', files: 'none' }, id))), { persistent: true });
+        publishSigned(channel, exchange, DatasetEvents.Uploaded, envelope({ datasetId: 'not-a-uuid', files: 'none' }, id), { persistent: true });
       }
-      channel.publish(exchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(missing)), { persistent: true });
+      publishSigned(channel, exchange, DatasetEvents.Uploaded, missing, { persistent: true });
       await channel.waitForConfirms();
     } finally {
       await connection.close();

@@ -1,7 +1,7 @@
 import amqp from 'amqplib';
 import { Naming } from '@flotilla/config';
 import { topologyNames } from '@flotilla/messaging';
-import { TEST_AMQP_URL } from '@flotilla/testing';
+import { publishSigned, TEST_AMQP_URL } from '@flotilla/testing';
 
 /**
  * Publishes an event to the namespace's `flotilla.events` exchange as the services do
@@ -12,7 +12,7 @@ export async function publishEvent(namespace: string, type: string, envelope: un
   const connection = await amqp.connect(TEST_AMQP_URL);
   try {
     const channel = await connection.createConfirmChannel();
-    channel.publish(names.eventsExchange, type, Buffer.from(JSON.stringify(envelope)), { persistent: true, contentType: 'application/json' });
+    publishSigned(channel, names.eventsExchange, type, envelope, { persistent: true, contentType: 'application/json' });
     await channel.waitForConfirms();
     await channel.close();
   } finally {

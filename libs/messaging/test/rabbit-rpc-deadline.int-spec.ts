@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Naming } from '@flotilla/config';
+import { DEV_INTERNAL_TOKEN_SECRET, Naming } from '@flotilla/config';
 import { RpcError } from '@flotilla/contracts';
 import { MetricsService } from '@flotilla/observability';
 import { deleteAmqp, TEST_AMQP_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { RpcClient, RpcServer, topologyResources } from '../src/index.js';
+import { AmqpHeaders, InternalCaller, RpcClient, RpcServer, topologyResources } from '../src/index.js';
 import { gate, startService, type Gate } from './rabbit-harness.js';
 
 jest.setTimeout(60_000);
@@ -72,7 +72,8 @@ class RawCaller {
       replyTo: 'amq.rabbitmq.reply-to',
       correlationId: id,
       type: pattern,
-      headers,
+      // A caller the services trust: only the deadline headers are under test here.
+      headers: { [AmqpHeaders.CallerToken]: new InternalCaller(DEV_INTERNAL_TOKEN_SECRET, 'raw-caller').mint(pattern, undefined, 60_000), ...headers },
     });
     await this.channel.checkQueue(queue);
   }

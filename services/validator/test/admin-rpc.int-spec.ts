@@ -13,7 +13,7 @@ import { RabbitModule, RpcClient, topologyNames, topologyResources } from '@flot
 import { ObservabilityModule } from '@flotilla/observability';
 import { png } from '@flotilla/samples';
 import { ObjectStorage, startEmbeddedS3, StorageEnv, type EmbeddedS3 } from '@flotilla/storage';
-import { deleteAmqp, dropSchemas, freePort, ServiceProcess, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { deleteAmqp, dropSchemas, freePort, ServiceProcess, signedEvent, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
 
 jest.setTimeout(120_000);
 
@@ -111,7 +111,8 @@ describe('validator: the admin patterns (list, counts)', () => {
       correlationId: randomUUID(),
       data: realJob,
     };
-    channel.publish(topologyNames(naming, 'validator').eventsExchange, DatasetEvents.Uploaded, Buffer.from(JSON.stringify(envelope)), { persistent: true });
+    const signed = signedEvent(envelope);
+    channel.publish(topologyNames(naming, 'validator').eventsExchange, DatasetEvents.Uploaded, signed.content, { persistent: true, ...signed.options });
     await waitFor(
       async () => (await db.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1 AND status = 'passed'`, [realJob.jobId])).rowCount === 1,
       { what: 'the real job to pass' },

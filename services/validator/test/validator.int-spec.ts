@@ -12,7 +12,7 @@ import { DatasetEvents, ValidationEvents, type DatasetUploadedData, type EventEn
 import { topologyNames, topologyResources } from '@flotilla/messaging';
 import { nifti, png } from '@flotilla/samples';
 import { ObjectStorage, StorageEnv, startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
-import { deleteAmqp, dropSchemas, freePort, ServiceProcess, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { deleteAmqp, dropSchemas, freePort, ServiceProcess, signedEvent, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TEAM = randomUUID();
@@ -80,7 +80,9 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
   }
 
   function publish(envelope: unknown, type: string = DatasetEvents.Uploaded): void {
-    channel.publish(names.eventsExchange, type, Buffer.from(JSON.stringify(envelope)), { persistent: true, contentType: 'application/json' });
+    // Signed as upload signs it: the consumer refuses events without the platform's signature.
+    const signed = signedEvent(envelope);
+    channel.publish(names.eventsExchange, type, signed.content, { persistent: true, contentType: 'application/json', ...signed.options });
   }
 
   const job = async (jobId: string): Promise<{ status: string; attempts: number; last_error: string | null } | undefined> =>

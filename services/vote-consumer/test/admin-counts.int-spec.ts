@@ -78,8 +78,8 @@ describe('vote-consumer: votes.counts', () => {
     expect(await db.scalar(`SELECT count(*) AS n FROM vote_events`)).toBe(62);
     expect(await db.scalar(`SELECT count(*) AS n FROM ballots`)).toBe(20);
     expect(await counts(ADMIN)).toEqual({ total: 60, polls: 2 });
-    // A call without an actor is a service's own (the admin's figures); a member is refused.
-    expect(await counts()).toEqual({ total: 60, polls: 2 });
+    // A call on no user's behalf counts only from the admin service itself; another service and a member are refused.
+    await expect(counts()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(counts(MEMBER)).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });
