@@ -144,7 +144,9 @@ describe('security: tokens, tenancy, admin routes, presigned URLs', () => {
     });
 
     it('a refresh token replayed after rotation is refused with 401 and revokes its family', async () => {
-      const login = await platform.api.request<{ refreshToken: string; accessToken: string }>('POST', '/api/v1/auth/login', { body: { email: alpha.email, password: 'member-password-123' } });
+      // A user of its own: a replay also ends every access token of its user (alpha's are used below).
+      const replayer = await teamWithMember(platform.api, adminToken, 'replayer');
+      const login = await platform.api.request<{ refreshToken: string; accessToken: string }>('POST', '/api/v1/auth/login', { body: { email: replayer.email, password: 'member-password-123' } });
       const rotated = await platform.api.request<{ refreshToken: string }>('POST', '/api/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
       expect(rotated.status).toBe(200);
       const replay = await platform.api.request<{ detail: string }>('POST', '/api/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
