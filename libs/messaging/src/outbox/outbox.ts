@@ -140,7 +140,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   /**
    * Claims a batch, publishes it (all at once, in `seq` order, each awaiting its
    * confirm), marks the confirmed rows and gives the others back. Returns how many it
-   * claimed; throws the first publishing failure after recording it.
+   * claimed; throws the first publishing failure after recording it. Each event is
+   * signed as it is sent, not when it was written: its signature does not expire, so a
+   * row relayed hours later, or an event waiting out an outage in a queue, stays valid.
    */
   private async publishBatch(): Promise<number> {
     const rows = await claimRows(this.dataSource, RELAY_BATCH, this.leaseMs);
