@@ -64,6 +64,8 @@ describe('each service logs in to RabbitMQ as its own user (deploy/helm/flotilla
       const init = spec.initContainers.find((c: { name: string }) => c.name === 'definitions');
       expect(init.command.join(' ')).toContain('libs/messaging/dist/broker/definitions-cli.js --out /definitions/definitions.json');
       expect(init.command).not.toContain('--dev');
+      // The generator refuses development passwords in production, so it runs in the release's mode.
+      expect(init.env.find((e: { name: string }) => e.name === 'NODE_ENV')?.value).toBe('development');
       const keys = secretKeys(init);
       for (const { service } of BROKER_USE) expect(keys[brokerPasswordKey(service)]).toBe(brokerPasswordKey(service));
       const mounts = spec.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath);

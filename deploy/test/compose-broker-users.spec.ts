@@ -33,6 +33,8 @@ describe('docker-compose.full.yml: each service logs in to RabbitMQ as its own u
     const generator = compose.services['rabbitmq-definitions'];
     expect(generator?.command?.join(' ')).toContain('libs/messaging/dist/broker/definitions-cli.js --out /definitions/definitions.json');
     expect(generator.command).not.toContain('--dev');
+    // Same mode as the services: with NODE_ENV=production the development passwords are refused.
+    expect(generator.environment.NODE_ENV).toBe(compose.services.gateway.environment.NODE_ENV ?? '${NODE_ENV:-development}');
     for (const { service } of BROKER_USE) expect(Object.keys(generator.environment)).toContain(brokerPasswordKey(service));
     const broker = compose.services.rabbitmq;
     expect(broker.depends_on?.['rabbitmq-definitions']).toEqual({ condition: 'service_completed_successfully' });

@@ -6,16 +6,20 @@
  * Passwords come from the environment: RABBITMQ_PASSWORD_<SERVICE> for each service
  * (e.g. RABBITMQ_PASSWORD_VOTE_CONSUMER) and, optionally, RABBITMQ_PASSWORD for the
  * operator's `flotilla` user. `--dev` fills the missing ones with the public development
- * values (`flotilla-dev-rabbitmq-<service>`), and is refused with NODE_ENV=production.
+ * values (`flotilla-dev-rabbitmq-<service>`); with NODE_ENV=production, `--dev` and any
+ * development password (`flotilla-dev-…`) are refused.
  * Run by Compose and the chart before the broker starts, and by `scripts/rabbitmq-definitions.mjs`.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BROKER_USE, brokerPasswordKey, rabbitmqDefinitions } from './broker-users.js';
 
+/** Every public development password of the Compose file and the chart starts so. */
+const DEV_PASSWORD_PREFIX = 'flotilla-dev-';
+
 /** The public development password of a service's broker user. */
 export function devBrokerPassword(service: string): string {
-  return `flotilla-dev-rabbitmq-${service}`;
+  return `${DEV_PASSWORD_PREFIX}rabbitmq-${service}`;
 }
 
 const { values } = parseArgs({
@@ -42,6 +46,12 @@ for (const { service } of BROKER_USE) {
 }
 if (missing.length > 0) fail(`missing broker passwords: ${missing.join(', ')} (or --dev for the development values)`);
 const operatorPassword = process.env.RABBITMQ_PASSWORD || undefined;
+if (process.env.NODE_ENV === 'production') {
+  const publicKeys = [...Object.entries(passwords).map(([service, p]) => [brokerPasswordKey(service), p] as const), ['RABBITMQ_PASSWORD', operatorPassword ?? ''] as const]
+    .filter(([, password]) => password.startsWith(DEV_PASSWORD_PREFIX))
+    .map(([key]) => key);
+  if (publicKeys.length > 0) fail(`NODE_ENV=production refuses the public development passwords of ${publicKeys.join(', ')}`);
+}
 const json = `${JSON.stringify(rabbitmqDefinitions({ namespace: values.namespace, vhost: values.vhost, passwords, operatorPassword }), null, 2)}\n`;
 if (values.out) {
   writeFileSync(values.out, json, { mode: 0o644 });
