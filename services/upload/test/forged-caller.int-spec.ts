@@ -7,6 +7,7 @@ import pg from 'pg';
 import { Naming } from '@flotilla/config';
 import { UploadAdminRpc, UploadRpc, ValidationEvents, type RpcActor } from '@flotilla/contracts';
 import { topologyNames, topologyResources } from '@flotilla/messaging';
+import { MetricsService } from '@flotilla/observability';
 import { startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
 import { deleteAmqp, deleteKeys, dropSchemas, forgedCalls, forgedSignature, rawBroker, type RawBroker, REFUSED, TEST_DATABASE_URL, testEnv, uniqueNamespace, waitFor } from '@flotilla/testing';
 import { AppModule } from '../src/app.module.js';
@@ -70,6 +71,21 @@ describe('upload: a caller the platform did not sign is refused', () => {
     const dataset = await oldDataset();
     const codes = await forgedCalls(broker, 'upload', UploadAdminRpc.Purge, { before: new Date().toISOString() }, ADMIN, MEMBER);
     expect(codes).toEqual(REFUSED);
+    expect(await statusOf(dataset.id)).toBe('queued');
+  });
+
+  it('refuses 50 forged purges sent at once, each counted in rpc_server_refused_total; nothing is deleted', async () => {
+    const dataset = await oldDataset();
+    const refused = async (): Promise<number> => {
+      const metric = await app.get(MetricsService).registry.getSingleMetric('rpc_server_refused_total')?.get();
+      return (metric?.values ?? []).filter((v) => v.labels.reason === 'missing').reduce((sum, v) => sum + v.value, 0);
+    };
+    const before = await refused();
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, () => broker.rpc('upload', UploadAdminRpc.Purge, { before: new Date().toISOString() }, { actor: ADMIN })),
+    );
+    expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(Array(50).fill('UNAUTHENTICATED'));
+    expect((await refused()) - before).toBe(50);
     expect(await statusOf(dataset.id)).toBe('queued');
   });
 
