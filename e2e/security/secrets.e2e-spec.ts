@@ -6,6 +6,7 @@ import { ADMIN } from '../support/platform.js';
 import { uploadAndValidate } from '../support/datasets.js';
 import { send, type RawRequest, type RawResponse } from '../fuzz/support/http.js';
 import { MEMBER_PASSWORD, teamWithMember } from './support/fixtures.js';
+import { ProductionCredentials } from './support/production-credentials.js';
 import { RecordingPlatform } from './support/recording-platform.js';
 
 const JWT_SECRET = 'jwt-secret-marker-Qm9vWv3k8H2pT7xZ-0123456789';
@@ -20,10 +21,9 @@ const WRONG_PASSWORD = 'wrong-password-marker-Hp3V';
  * error body are searched for each of them.
  */
 describe('no secrets in logs, metrics, the request log or error answers', () => {
-  const platform = new RecordingPlatform(
-    { JWT_SECRET, STORE_SECRETS_KEY, LOG_LEVEL: 'trace', RATE_LIMIT_PER_IP: '100000', SIMULATED_POD_START_MS: '50', SIMULATED_POD_READY_MS: '50', DEAD_LETTER_POLL_MS: '500' },
-    ['gateway', 'upload', 'validator', 'vote-consumer', 'provisioner', 'admin'],
-  );
+  // The servers reached with a database role and broker user of their own, whose passwords are searched for too.
+  let platform: RecordingPlatform;
+  let credentials: ProductionCredentials;
   /** name → value */
   const secrets = new Map<string, string>();
   const errorBodies: string[] = [];
@@ -85,6 +85,11 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
     const again = await json('POST', '/api/v1/auth/login', ADMIN);
     addRefresh('a logged-out refresh token', (again.json as { refreshToken: string }).refreshToken);
     await json('POST', '/api/v1/auth/logout', { refreshToken: (again.json as { refreshToken: string }).refreshToken });
+    // Logout and refresh reuse end the user's access tokens: the admin logs in again, and
+    // the data steps below run as a member of their own.
+    const relogin = await json('POST', '/api/v1/auth/login', ADMIN);
+    adminToken = (relogin.json as { accessToken: string }).accessToken;
+    addToken('a later admin access token', adminToken);
     // Tokens where they do not belong: a 404, a 403, a bad scheme, a token in the console's query string.
     await call({ method: 'GET', url: '/api/v1/nowhere', token: member.token });
     await call({ method: 'GET', url: '/api/v1/admin/stats', token: member.token });
@@ -93,7 +98,10 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
     await call({ method: 'GET', url: `/api/v1/admin/events?access_token=${member.token}` });
 
     // Datasets (presigned URLs are bearer credentials too), a store (its secrets are sealed with STORE_SECRETS_KEY), votes.
-    const memberToken = (rotated.json as { accessToken: string }).accessToken;
+    const dataMember = await teamWithMember(platform.api, adminToken, 'secretive-data');
+    const memberToken = dataMember.token;
+    addToken('a second member access token', memberToken);
+    addRefresh('a second member refresh token', dataMember.refreshToken);
     const { datasetId, verdict } = await uploadAndValidate(platform.api, memberToken, 'secret-data', 'xray', [{ filename: 'x.png', contentType: 'image/png', content: png({ width: 64, height: 64 }) }]);
     if (verdict.reportUrl) secrets.set('a report URL signature', new URL(verdict.reportUrl).searchParams.get('X-Amz-Signature')!);
     const detail = await call({ method: 'GET', url: `/api/v1/datasets/${datasetId}`, token: memberToken });
@@ -114,6 +122,15 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
   };
 
   beforeAll(async () => {
+    credentials = await ProductionCredentials.create();
+    platform = new RecordingPlatform(
+      { JWT_SECRET, STORE_SECRETS_KEY, LOG_LEVEL: 'trace', RATE_LIMIT_PER_IP: '100000', SIMULATED_POD_START_MS: '50', SIMULATED_POD_READY_MS: '50', DEAD_LETTER_POLL_MS: '500', DATABASE_URL: credentials.DATABASE_URL, AMQP_URL: credentials.AMQP_URL },
+      ['gateway', 'upload', 'validator', 'vote-consumer', 'provisioner', 'admin'],
+    );
+    for (const [name, url] of [['the DATABASE_URL password', credentials.DATABASE_URL], ['the AMQP_URL password', credentials.AMQP_URL]] as const) {
+      const password = decodeURIComponent(new URL(url).password);
+      if (password) secrets.set(name, password);
+    }
     await platform.start();
     try {
       await exercise();
@@ -124,7 +141,10 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
     }
   }, 180_000);
 
-  afterAll(() => platform.stop());
+  afterAll(async () => {
+    await platform?.stop();
+    await credentials?.drop();
+  });
 
   it('finds none of them anywhere', async () => {
     const sources: [string, string][] = [];
@@ -150,7 +170,7 @@ describe('no secrets in logs, metrics, the request log or error answers', () => 
     }
     const volume = sources.reduce((n, [, t]) => n + t.length, 0);
     console.log(
-      `secrets: ${secrets.size} secret values (passwords, access and refresh tokens and their signing halves, JWT_SECRET, STORE_SECRETS_KEY, the S3 secret, presigned URL signatures) ` +
+      `secrets: ${secrets.size} secret values (passwords, the database and broker passwords, access and refresh tokens and their signing halves, JWT_SECRET, STORE_SECRETS_KEY, the S3 secret, presigned URL signatures) ` +
         `after ${requests} requests; searched ${sources.length} sources (${(volume / 1024).toFixed(0)} KiB: every service's output at trace level and metrics, ` +
         `the request log, audit, dead letters, services, stats, ${errorBodies.length} error answers); found ${found.length}` +
         (found.length ? `\n  ${found.join('\n  ')}` : ''),
