@@ -101,7 +101,23 @@ export function illFormedInput(request: FastifyRequest, limits: Readonly<InputLi
     const value = request.headers[name];
     if (typeof value === 'string' && value.length > limits.maxHeader) return { path: `headers.${name}`, message: `is longer than ${limits.maxHeader} characters` };
   }
-  return findIllFormed(request.params, 'params', limits) ?? findIllFormed(request.query, 'query', limits) ?? findIllFormed(request.body, '', limits);
+  return findIllFormed(request.params, 'params', limits) ?? malformedQuery(request.url) ?? findIllFormed(request.query, 'query', limits) ?? findIllFormed(request.body, '', limits);
+}
+
+/**
+ * A query string whose percent-encoding is malformed (`%`, `%G1`, `%E0%A4%A`) or encodes
+ * no UTF-8 (a lone surrogate's bytes, `%ED%A0%80`): the query parser would pass it on
+ * undecoded. The path's own encoding the router checks (400).
+ */
+function malformedQuery(url: string): InputProblem | undefined {
+  const start = url.indexOf('?');
+  if (start < 0 || !url.includes('%', start)) return undefined;
+  try {
+    decodeURIComponent(url.slice(start + 1));
+    return undefined;
+  } catch {
+    return { path: 'query', message: 'is not valid percent-encoded UTF-8' };
+  }
 }
 
 /**
