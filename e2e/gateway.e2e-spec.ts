@@ -89,12 +89,16 @@ describe('gateway: auth, admin, errors, edge', () => {
       // The reuse revoked the newer token of the same family too.
       const after = await platform.api.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: second.body.refreshToken } });
       expect(after.status).toBe(401);
+      // The reuse also ended the admin's access tokens: the tests below need a new one.
+      adminToken = await platform.api.login(ADMIN.email, ADMIN.password);
     });
 
     it('logout revokes the refresh token', async () => {
       const login = await platform.api.request<{ refreshToken: string }>('POST', '/api/v1/auth/login', { body: ADMIN });
       expect((await platform.api.request('POST', '/api/v1/auth/logout', { body: { refreshToken: login.body.refreshToken } })).status).toBe(204);
       expect((await platform.api.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } })).status).toBe(401);
+      // Logout also ended the admin's access tokens: the tests below need a new one.
+      adminToken = await platform.api.login(ADMIN.email, ADMIN.password);
     });
   });
 
