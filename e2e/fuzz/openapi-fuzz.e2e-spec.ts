@@ -55,7 +55,6 @@ const RAW_BODIES = [
   '\u0000\u0001\u0002',
   '{"email":"a@b.c","email":"b@c.d"}',
   `{"a":"${'\\ud800'}"}`,
-  '{"email":"\\ud800@x.io","password":"x"}',
   '\uFEFF{}',
   'email=a%40b.c&password=x',
 ];

@@ -281,8 +281,6 @@ export const HOSTILE_STRINGS: string[] = [
   '😀👩‍👩‍👧‍👦🏳️‍🌈',
   '\uD800',
   '\uDFFF\uD800',
-  '\uD800@x.io',
-  'a\u0000@x.io',
   '𝕏'.repeat(70),
   'NaN',
   '-1',
