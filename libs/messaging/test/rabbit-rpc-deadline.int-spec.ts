@@ -68,12 +68,13 @@ class RawCaller {
 
   /** Publishes a request and waits until the broker has it (a round trip on the same channel). */
   async send(id: string, pattern: string, payload: unknown, headers: Record<string, unknown> = {}): Promise<void> {
-    this.channel.sendToQueue(queue, Buffer.from(JSON.stringify({ pattern, payload })), {
+    const content = Buffer.from(JSON.stringify({ pattern, payload }));
+    this.channel.sendToQueue(queue, content, {
       replyTo: 'amq.rabbitmq.reply-to',
       correlationId: id,
       type: pattern,
       // A caller the services trust: only the deadline headers are under test here.
-      headers: { [AmqpHeaders.CallerToken]: new InternalCaller(DEV_INTERNAL_TOKEN_SECRET, 'raw-caller').mint(pattern, undefined, 60_000), ...headers },
+      headers: { [AmqpHeaders.CallerToken]: new InternalCaller(DEV_INTERNAL_TOKEN_SECRET, 'raw-caller').mint(pattern, undefined, 60_000, content), ...headers },
     });
     await this.channel.checkQueue(queue);
   }

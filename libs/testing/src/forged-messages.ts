@@ -1,6 +1,6 @@
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import jwt from 'jsonwebtoken';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { DEV_INTERNAL_TOKEN_SECRET, Naming } from '@flotilla/config';
 import type { RpcActor, RpcReply } from '@flotilla/contracts';
 import { TEST_AMQP_URL } from './namespace.js';
@@ -15,11 +15,15 @@ export const CALLER_TOKEN_HEADER = 'x-caller-token';
 export const EVENT_SIGNATURE_HEADER = 'x-signature';
 export const WRONG_SECRET = 'not-the-platform-secret-but-long-enough-0123456789';
 
-/** An internal caller token as the platform mints it, signed with `secret`, valid for `expiresInS` (negative: expired). */
-export function callerToken(actor: RpcActor, pattern: string, opts: { secret?: string; expiresInS?: number; issuer?: string } = {}): string {
+/**
+ * An internal caller token as the platform mints it for a request with body `content`,
+ * signed with `secret`, valid for `expiresInS` (negative: expired).
+ */
+export function callerToken(actor: RpcActor, pattern: string, content: Buffer, opts: { secret?: string; expiresInS?: number; issuer?: string } = {}): string {
   const now = Math.floor(Date.now() / 1000);
+  const req = createHash('sha256').update(content).digest('base64url');
   return jwt.sign(
-    { role: actor.role, team: actor.teamId, pat: pattern, iat: now - 120, exp: now + (opts.expiresInS ?? 60) },
+    { role: actor.role, team: actor.teamId, pat: pattern, req, iat: now - 120, exp: now + (opts.expiresInS ?? 60) },
     opts.secret ?? DEV_INTERNAL_TOKEN_SECRET,
     { algorithm: 'HS256', subject: actor.userId, audience: 'flotilla:rpc', issuer: opts.issuer ?? 'gateway' },
   );
@@ -27,8 +31,14 @@ export function callerToken(actor: RpcActor, pattern: string, opts: { secret?: s
 
 export interface RawBroker {
   channel: Channel;
-  /** Sends one RPC straight to `<service>.rpc` and waits for its reply. */
-  rpc(service: string, pattern: string, payload: unknown, body: { actor?: RpcActor }, headers?: Record<string, unknown>): Promise<RpcReply>;
+  /** Sends one RPC straight to `<service>.rpc` and waits for its reply; `headers` may be made from the body. */
+  rpc(
+    service: string,
+    pattern: string,
+    payload: unknown,
+    body: { actor?: RpcActor },
+    headers?: Record<string, unknown> | ((content: Buffer) => Record<string, unknown>),
+  ): Promise<RpcReply>;
   /** Publishes an event envelope to the events exchange, with `headers` (no signature unless given, or signed with `signWith`). */
   event(type: string, data: unknown, headers?: Record<string, unknown>, signWith?: string): Promise<string>;
   close(): Promise<void>;
@@ -58,12 +68,13 @@ export async function rawBroker(naming: Naming): Promise<RawBroker> {
           waiting.delete(id);
           resolve(reply);
         });
-        channel.sendToQueue(naming.amqp(`${service}.rpc`), Buffer.from(JSON.stringify({ pattern, payload, ...body })), {
+        const content = Buffer.from(JSON.stringify({ pattern, payload, ...body }));
+        channel.sendToQueue(naming.amqp(`${service}.rpc`), content, {
           correlationId: id,
           replyTo: 'amq.rabbitmq.reply-to',
           contentType: 'application/json',
           type: pattern,
-          headers,
+          headers: typeof headers === 'function' ? headers(content) : headers,
         });
       }),
     event: async (type, data, headers = {}, signWith) => {
@@ -100,9 +111,9 @@ export async function forgedCalls(
   const code = (reply: RpcReply): string => (reply.ok ? 'ok' : reply.error.code);
   const [noToken, wrongKey, expired, asMember] = await Promise.all([
     broker.rpc(service, pattern, payload, { actor: forged }),
-    broker.rpc(service, pattern, payload, { actor: forged }, { [CALLER_TOKEN_HEADER]: callerToken(forged, pattern, { secret: WRONG_SECRET }) }),
-    broker.rpc(service, pattern, payload, { actor: forged }, { [CALLER_TOKEN_HEADER]: callerToken(forged, pattern, { expiresInS: -5 }) }),
-    broker.rpc(service, pattern, payload, { actor: forged }, { [CALLER_TOKEN_HEADER]: callerToken(member, pattern) }),
+    broker.rpc(service, pattern, payload, { actor: forged }, (content) => ({ [CALLER_TOKEN_HEADER]: callerToken(forged, pattern, content, { secret: WRONG_SECRET }) })),
+    broker.rpc(service, pattern, payload, { actor: forged }, (content) => ({ [CALLER_TOKEN_HEADER]: callerToken(forged, pattern, content, { expiresInS: -5 }) })),
+    broker.rpc(service, pattern, payload, { actor: forged }, (content) => ({ [CALLER_TOKEN_HEADER]: callerToken(member, pattern, content) })),
   ]);
   return { noToken: code(noToken), wrongKey: code(wrongKey), expired: code(expired), member: code(asMember) };
 }

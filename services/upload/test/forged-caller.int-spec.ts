@@ -9,7 +9,7 @@ import { UploadAdminRpc, UploadRpc, ValidationEvents, type RpcActor } from '@flo
 import { topologyNames, topologyResources } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
-import { deleteAmqp, deleteKeys, dropSchemas, forgedCalls, forgedSignature, rawBroker, type RawBroker, REFUSED, TEST_DATABASE_URL, testEnv, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { callerToken, CALLER_TOKEN_HEADER, deleteAmqp, deleteKeys, dropSchemas, forgedCalls, forgedSignature, rawBroker, type RawBroker, REFUSED, TEST_DATABASE_URL, testEnv, uniqueNamespace, waitFor } from '@flotilla/testing';
 import { AppModule } from '../src/app.module.js';
 
 jest.setTimeout(120_000);
@@ -86,6 +86,16 @@ describe('upload: a caller the platform did not sign is refused', () => {
     );
     expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(Array(50).fill('UNAUTHENTICATED'));
     expect((await refused()) - before).toBe(50);
+    expect(await statusOf(dataset.id)).toBe('queued');
+  });
+
+  it('refuses an administrator\'s valid token taken off one request and sent with another payload', async () => {
+    const dataset = await oldDataset();
+    // What an administrator really sent: a purge of nothing (before 2000).
+    const honest = Buffer.from(JSON.stringify({ pattern: UploadAdminRpc.Purge, payload: { before: '2000-01-01T00:00:00.000Z' } }));
+    const token = callerToken(ADMIN, UploadAdminRpc.Purge, honest);
+    const reply = await broker.rpc('upload', UploadAdminRpc.Purge, { before: new Date().toISOString() }, {}, { [CALLER_TOKEN_HEADER]: token });
+    expect(reply.ok ? 'ok' : reply.error.code).toBe('UNAUTHENTICATED');
     expect(await statusOf(dataset.id)).toBe('queued');
   });
 

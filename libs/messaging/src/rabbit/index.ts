@@ -25,6 +25,7 @@ export {
   CallerRefused,
   InternalCaller,
   isAdminCaller,
+  requestDigest,
   RPC_TOKEN_AUDIENCE,
   SIGNATURE_HEADER,
   SIGNER_HEADER,

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { BaseEnv, ConfigError, DEV_INTERNAL_TOKEN_SECRET, loadEnv } from '@flotilla/config';
 import type { RpcActor } from '@flotilla/contracts';
-import { CallerRefused, InternalCaller, isAdminCaller, RPC_TOKEN_AUDIENCE, SIGNATURE_HEADER, SIGNER_HEADER } from './internal-caller.js';
+import { CallerRefused, InternalCaller, isAdminCaller, requestDigest, RPC_TOKEN_AUDIENCE, SIGNATURE_HEADER, SIGNER_HEADER } from './internal-caller.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
 const SECRET = 'a-secret-only-the-services-hold-0123456789';
@@ -12,20 +12,21 @@ const gateway = new InternalCaller(SECRET, 'gateway');
 const owner = new InternalCaller(SECRET, 'upload');
 const stranger = new InternalCaller('another-key-that-is-not-the-platforms-0000', 'gateway');
 const reason = (result: unknown): string | undefined => (result instanceof CallerRefused ? result.reason : undefined);
+const BODY = Buffer.from('{"pattern":"p","payload":{}}');
 
 describe('InternalCaller: RPC caller tokens', () => {
   it('carries the actor and the calling service to the owner', () => {
-    expect(owner.verify(gateway.mint('upload.list', MEMBER, 5000), 'upload.list')).toEqual({ service: 'gateway', actor: MEMBER });
-    expect(owner.verify(gateway.mint('upload.purge', ADMIN, 5000), 'upload.purge')).toEqual({ service: 'gateway', actor: ADMIN });
+    expect(owner.verify(gateway.mint('upload.list', MEMBER, 5000, BODY), 'upload.list', BODY)).toEqual({ service: 'gateway', actor: MEMBER });
+    expect(owner.verify(gateway.mint('upload.purge', ADMIN, 5000, BODY), 'upload.purge', BODY)).toEqual({ service: 'gateway', actor: ADMIN });
   });
 
   it('names the service alone when it calls on its own', () => {
-    expect(owner.verify(new InternalCaller(SECRET, 'admin').mint('upload.counts', undefined, 5000), 'upload.counts')).toEqual({ service: 'admin' });
+    expect(owner.verify(new InternalCaller(SECRET, 'admin').mint('upload.counts', undefined, 5000, BODY), 'upload.counts', BODY)).toEqual({ service: 'admin' });
   });
 
   it('lives at least a minute, and beyond a long call\'s timeout', () => {
-    const short = jwt.decode(gateway.mint('p', MEMBER, 5000)) as { iat: number; exp: number };
-    const long = jwt.decode(gateway.mint('p', MEMBER, 110_000)) as { iat: number; exp: number };
+    const short = jwt.decode(gateway.mint('p', MEMBER, 5000, BODY)) as { iat: number; exp: number };
+    const long = jwt.decode(gateway.mint('p', MEMBER, 110_000, BODY)) as { iat: number; exp: number };
     expect(short.exp - short.iat).toBe(60);
     expect(long.exp - long.iat).toBe(140);
   });
@@ -33,20 +34,22 @@ describe('InternalCaller: RPC caller tokens', () => {
   it('refuses a missing, foreign, expired, mis-aimed or malformed token', () => {
     const now = Math.floor(Date.now() / 1000);
     const sign = (claims: object, options: jwt.SignOptions = {}, key = SECRET): string =>
-      jwt.sign({ role: 'admin', team: null, pat: 'p', ...claims }, key, { algorithm: 'HS256', audience: RPC_TOKEN_AUDIENCE, issuer: 'gateway', subject: 'u', ...options });
-    expect(reason(owner.verify(undefined, 'p'))).toBe('missing');
-    expect(reason(owner.verify('', 'p'))).toBe('missing');
-    expect(reason(owner.verify(42, 'p'))).toBe('malformed');
-    expect(reason(owner.verify('not.a.jwt', 'p'))).toBe('malformed');
-    expect(reason(owner.verify(stranger.mint('p', ADMIN, 5000), 'p'))).toBe('signature');
-    expect(reason(owner.verify(sign({ exp: now - 10 }), 'p'))).toBe('expired');
-    expect(reason(owner.verify(sign({}), 'p'))).toBe('malformed'); // no exp
-    expect(reason(owner.verify(sign({ exp: now + 60 }, { audience: 'flotilla:access' }), 'p'))).toBe('audience');
-    expect(reason(owner.verify(gateway.mint('upload.list', ADMIN, 5000), 'upload.purge'))).toBe('pattern');
-    expect(reason(owner.verify(sign({ exp: now + 60, role: 'root' }), 'p'))).toBe('malformed');
-    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u', role: 'admin', team: null, pat: 'p', aud: RPC_TOKEN_AUDIENCE, iss: 'gateway', exp: now + 60 })).toString('base64url')}.`;
-    expect(reason(owner.verify(none, 'p'))).toBeDefined();
-    expect(reason(owner.verify(Buffer.from(gateway.mint('p', MEMBER, 5000)), 'p'))).toBeUndefined();
+      jwt.sign({ role: 'admin', team: null, pat: 'p', req: requestDigest(BODY), ...claims }, key, { algorithm: 'HS256', audience: RPC_TOKEN_AUDIENCE, issuer: 'gateway', subject: 'u', ...options });
+    expect(reason(owner.verify(undefined, 'p', BODY))).toBe('missing');
+    expect(reason(owner.verify('', 'p', BODY))).toBe('missing');
+    expect(reason(owner.verify(42, 'p', BODY))).toBe('malformed');
+    expect(reason(owner.verify('not.a.jwt', 'p', BODY))).toBe('malformed');
+    expect(reason(owner.verify(stranger.mint('p', ADMIN, 5000, BODY), 'p', BODY))).toBe('signature');
+    expect(reason(owner.verify(sign({ exp: now - 10 }), 'p', BODY))).toBe('expired');
+    expect(reason(owner.verify(sign({}), 'p', BODY))).toBe('malformed'); // no exp
+    expect(reason(owner.verify(sign({ exp: now + 60 }, { audience: 'flotilla:access' }), 'p', BODY))).toBe('audience');
+    expect(reason(owner.verify(gateway.mint('upload.list', ADMIN, 5000, BODY), 'upload.purge', BODY))).toBe('pattern');
+    expect(reason(owner.verify(sign({ exp: now + 60, role: 'root' }), 'p', BODY))).toBe('malformed');
+    // A token read off the broker cannot carry another payload.
+    expect(reason(owner.verify(gateway.mint('p', ADMIN, 5000, BODY), 'p', Buffer.from('{"pattern":"p","payload":{"all":true}}')))).toBe('request');
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u', role: 'admin', team: null, pat: 'p', req: requestDigest(BODY), aud: RPC_TOKEN_AUDIENCE, iss: 'gateway', exp: now + 60 })).toString('base64url')}.`;
+    expect(reason(owner.verify(none, 'p', BODY))).toBeDefined();
+    expect(reason(owner.verify(Buffer.from(gateway.mint('p', MEMBER, 5000, BODY)), 'p', BODY))).toBeUndefined();
   });
 
   it('lets administrators, or the named services calling on their own, use admin patterns', () => {

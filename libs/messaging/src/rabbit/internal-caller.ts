@@ -1,6 +1,6 @@
 import type { RpcActor } from '@flotilla/contracts';
 import jwt from 'jsonwebtoken';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AmqpHeaders } from './wire.js';
 
 /** Audience of caller tokens on RPCs: a token minted for anything else is not taken. */
@@ -22,7 +22,7 @@ export interface VerifiedCaller {
 }
 
 /** Why a caller token or an event signature was refused (a metric label and a log word). */
-export type RefusalReason = 'missing' | 'malformed' | 'signature' | 'expired' | 'audience' | 'pattern';
+export type RefusalReason = 'missing' | 'malformed' | 'signature' | 'expired' | 'audience' | 'pattern' | 'request';
 
 export class CallerRefused {
   constructor(
@@ -36,6 +36,7 @@ interface CallerClaims {
   role?: unknown;
   team?: unknown;
   pat?: unknown;
+  req?: unknown;
   iss?: unknown;
   exp?: unknown;
 }
@@ -46,8 +47,9 @@ interface CallerClaims {
  *
  * An RPC carries a short-lived HS256 JWT (header `x-caller-token`): `iss` the calling
  * service, `sub`/`role`/`team` the user it acts for (none when the service calls on its
- * own), `pat` the pattern it was minted for, `aud` {@link RPC_TOKEN_AUDIENCE}, and `exp`
- * at least a minute and beyond the call's timeout. An event carries instead an HMAC
+ * own), `pat` the pattern it was minted for, `req` the SHA-256 of the request body it
+ * travels with (so a token read off the broker cannot carry another payload), `aud`
+ * {@link RPC_TOKEN_AUDIENCE}, and `exp` at least a minute and beyond the call's timeout. An event carries instead an HMAC
  * (header `x-signature`, with the signer in `x-signer`): events may wait in an outbox or a
  * queue for hours, which no short-lived token would survive, and the signature does not
  * expire — it binds the message id, the routing key (the event's type), the signer and
@@ -64,10 +66,11 @@ export class InternalCaller {
     this.eventKey = createHmac('sha256', secret).update(EVENT_KEY_LABEL).digest();
   }
 
-  /** A token for one call of `pattern`, on `actor`'s behalf or, without one, as this service. */
-  mint(pattern: string, actor: RpcActor | undefined, timeoutMs: number): string {
+  /** A token for one call of `pattern` with body `content`, on `actor`'s behalf or, without one, as this service. */
+  mint(pattern: string, actor: RpcActor | undefined, timeoutMs: number, content: Buffer): string {
     const lifetime = Math.max(MIN_TOKEN_LIFETIME_S, Math.ceil(timeoutMs / 1000) + 30);
-    const claims = actor ? { role: actor.role, team: actor.teamId, pat: pattern } : { pat: pattern };
+    const bound = { pat: pattern, req: requestDigest(content) };
+    const claims = actor ? { role: actor.role, team: actor.teamId, ...bound } : bound;
     return jwt.sign(claims, this.secret, {
       algorithm: 'HS256',
       audience: RPC_TOKEN_AUDIENCE,
@@ -77,8 +80,8 @@ export class InternalCaller {
     });
   }
 
-  /** The caller of a request for `pattern`, or why its token is refused. */
-  verify(token: unknown, pattern: string): VerifiedCaller | CallerRefused {
+  /** The caller of a request for `pattern` with body `content`, or why its token is refused. */
+  verify(token: unknown, pattern: string, content: Buffer): VerifiedCaller | CallerRefused {
     if (token === undefined || token === null || token === '') return new CallerRefused('missing', 'the request carries no caller token');
     const text = Buffer.isBuffer(token) ? token.toString('utf8') : token;
     if (typeof text !== 'string' || text.length > 4096) return new CallerRefused('malformed', 'the caller token is not a string');
@@ -95,6 +98,7 @@ export class InternalCaller {
     if (typeof claims.exp !== 'number') return new CallerRefused('malformed', 'the caller token has no expiry');
     if (typeof claims.iss !== 'string' || claims.iss.length === 0) return new CallerRefused('malformed', 'the caller token names no service');
     if (claims.pat !== pattern) return new CallerRefused('pattern', 'the caller token was minted for another pattern');
+    if (claims.req !== requestDigest(content)) return new CallerRefused('request', 'the caller token was minted for another request body');
     if (claims.sub === undefined) return { service: claims.iss };
     if (typeof claims.sub !== 'string' || (claims.role !== 'admin' && claims.role !== 'member') || (claims.team !== null && typeof claims.team !== 'string')) {
       return new CallerRefused('malformed', 'the caller token names a malformed user');
@@ -132,6 +136,11 @@ export const CALLER_TOKEN_HEADER = AmqpHeaders.CallerToken;
 export const SIGNATURE_HEADER = AmqpHeaders.Signature;
 /** Header naming the service that signed an event. */
 export const SIGNER_HEADER = AmqpHeaders.Signer;
+
+/** The SHA-256 of a request body, base64url: what a caller token is bound to. */
+export function requestDigest(content: Buffer): string {
+  return createHash('sha256').update(content).digest('base64url');
+}
 
 function refusalOf(error: unknown): CallerRefused {
   if (error instanceof jwt.TokenExpiredError) return new CallerRefused('expired', 'the caller token has expired');

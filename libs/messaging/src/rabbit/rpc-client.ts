@@ -116,7 +116,7 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) return Promise.reject(new RangeError(`timeoutMs must be a positive integer`));
     const request: RpcRequestMessage = { pattern, payload };
     const content = Buffer.from(JSON.stringify(request));
-    const token = this.caller.mint(pattern, options.actor, timeoutMs);
+    const token = this.caller.mint(pattern, options.actor, timeoutMs, content);
     // Matches the reply to this call; unique per call, unlike the shared correlation id of the work.
     const requestId = randomUUID();
     // The server abandons the request at this time, when this call stops waiting for it.

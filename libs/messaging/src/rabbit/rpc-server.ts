@@ -59,7 +59,7 @@ const GENERIC_INTERNAL_MESSAGE = 'An internal error occurred.';
  *
  * No handler runs before the request's caller token (header `x-caller-token`, see
  * {@link InternalCaller}) is verified: a request without one, or with one signed by another
- * key, expired, or minted for another pattern, is answered `UNAUTHENTICATED` and acked
+ * key, expired, or minted for another pattern or body, is answered `UNAUTHENTICATED` and acked
  * (retrying cannot make it valid), counted in `rpc_server_refused_total{reason}` and
  * logged with a throttled warning. `meta.actor` comes only from the verified token.
  */
@@ -189,7 +189,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       this.duration.observe({ pattern: 'invalid', outcome: 'validation' }, (performance.now() - started) / 1000);
       return { ok: false, error: { code: 'VALIDATION', message: request } };
     }
-    const caller = this.caller.verify(message.properties.headers?.[AmqpHeaders.CallerToken], request.pattern);
+    const caller = this.caller.verify(message.properties.headers?.[AmqpHeaders.CallerToken], request.pattern, message.content);
     if (caller instanceof CallerRefused) {
       this.refused.inc({ reason: caller.reason });
       this.duration.observe({ pattern: 'refused', outcome: 'unauthenticated' }, (performance.now() - started) / 1000);
