@@ -101,14 +101,15 @@ export function revocationCheck(fetch: VersionFetch, options: RevocationCheckOpt
   };
 
   const isCurrent = (userId: string, version: number): boolean | Promise<boolean> => {
-    const entry = known.get(userId);
+    // peek, not get: the hot path only reads; a user's recency is renewed by its refresh, at least every staleMs while it is asked about.
+    const entry = known.peek(userId);
     const at = now();
     if (entry) {
       if (version < entry.version) return false;
       const age = at - entry.fetchedAt;
       if (age < options.freshMs) return true;
       if (age < options.staleMs) {
-        if (at >= outageUntil) load(userId).catch(() => undefined);
+        if (at >= outageUntil && !loading.has(userId)) load(userId).catch(() => undefined);
         return true;
       }
     }
