@@ -143,12 +143,12 @@ export function probesOf(doc: OpenApiDocument, op: Operation, ctx: ProbeContext)
     add('lone surrogate (percent-encoded bytes)', where, at('a%ED%B0%80b'));
     add('NUL', where, at('%00'), `${place === 'path' ? 'params' : 'query'}.${name}`);
     add('NUL', where, at('a%00b'), `${place === 'path' ? 'params' : 'query'}.${name}`);
-    for (const bad of ['%E0%A4%A', '%', '%%', '%G1', 'a%F0%9F%98']) add('malformed percent-encoding', where, at(bad));
+    for (const bad of ['%E0%A4%A', '%', '%%', '%G1', 'a%F0%9F%98']) add('malformed percent-encoding', where, at(bad), undefined, 400);
     add('over-long string', where, at('x'.repeat(place === 'path' ? 90 : 6000)));
     for (const n of HUGE_NUMBERS) add('huge number', where, at(encodeURIComponent(n)));
   }
   // A query parameter the operation does not declare, and a repeated one.
-  add('malformed percent-encoding', 'query (undeclared)', request({ path: `${path}?%E0%A4%A=%&x=%ED%A0%80` }));
+  add('malformed percent-encoding', 'query (undeclared)', request({ path: `${path}?%E0%A4%A=%&x=%ED%A0%80` }), 'query');
   add('NUL', 'query (undeclared)', request({ path: `${path}?x=%00` }), 'query.x');
 
   // Headers the gateway reads.

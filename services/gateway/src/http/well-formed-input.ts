@@ -94,14 +94,14 @@ export function findIllFormed(value: unknown, prefix = '', limits: Readonly<Inpu
   }
 }
 
-/** The first ill-formed string a request brings: in a header the gateway reads, a path parameter, the query or the body. */
+/** The first ill-formed string a request brings: in a header the gateway reads, a path parameter, the query or the body (the query's encoding: {@link malformedQuery}). */
 export function illFormedInput(request: FastifyRequest, limits: Readonly<InputLimits> = INPUT_LIMITS): InputProblem | undefined {
   // Node decodes header values as Latin-1 and its parser refuses NUL in them: only the length can be wrong.
   for (const name of READ_HEADERS) {
     const value = request.headers[name];
     if (typeof value === 'string' && value.length > limits.maxHeader) return { path: `headers.${name}`, message: `is longer than ${limits.maxHeader} characters` };
   }
-  return findIllFormed(request.params, 'params', limits) ?? malformedQuery(request.url) ?? findIllFormed(request.query, 'query', limits) ?? findIllFormed(request.body, '', limits);
+  return findIllFormed(request.params, 'params', limits) ?? findIllFormed(request.query, 'query', limits) ?? findIllFormed(request.body, '', limits);
 }
 
 /**
@@ -109,7 +109,7 @@ export function illFormedInput(request: FastifyRequest, limits: Readonly<InputLi
  * no UTF-8 (a lone surrogate's bytes, `%ED%A0%80`): the query parser would pass it on
  * undecoded. The path's own encoding the router checks (400).
  */
-function malformedQuery(url: string): InputProblem | undefined {
+export function malformedQuery(url: string): InputProblem | undefined {
   const start = url.indexOf('?');
   if (start < 0 || !url.includes('%', start)) return undefined;
   try {
@@ -128,9 +128,17 @@ function malformedQuery(url: string): InputProblem | undefined {
  * Nest (votes, validation status).
  */
 export function refuseIllFormedInput(fastify: FastifyInstance, limits: Readonly<InputLimits> = INPUT_LIMITS): void {
+  // The query's encoding is checked on the URL as it came, before any step rewrites it.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const problem = malformedQuery(request.url);
+    done(problem ? badRequest(problem) : undefined);
+  });
   fastify.addHook('preValidation', (request, _reply, done) => {
     const problem = illFormedInput(request, limits);
-    if (problem) done(new BadRequestException({ message: `${problem.path || 'The body'} ${problem.message}.`, errors: [problem] }));
-    else done();
+    done(problem ? badRequest(problem) : undefined);
   });
+}
+
+function badRequest(problem: InputProblem): BadRequestException {
+  return new BadRequestException({ message: `${problem.path || 'The body'} ${problem.message}.`, errors: [problem] });
 }
