@@ -124,8 +124,8 @@ export function malformedQuery(url: string): InputProblem | undefined {
  * Refuses, with 400 problem+json naming where, a request carrying a string that is not
  * well-formed Unicode, holds a NUL or is over-long — once, at the edge, after the body is
  * parsed and before any validator (validator.js throws on a lone surrogate) or handler
- * sees it. A `preValidation` hook: it runs for every route, also those served outside
- * Nest (votes, validation status).
+ * sees it. Global hooks (`onRequest` for the query's encoding, `preValidation` for the
+ * rest): they run for every route, also those served outside Nest (votes, validation status).
  */
 export function refuseIllFormedInput(fastify: FastifyInstance, limits: Readonly<InputLimits> = INPUT_LIMITS): void {
   // The query's encoding is checked on the URL as it came, before any step rewrites it.
