@@ -255,6 +255,26 @@ describe('security: revocation of access tokens on every replica', () => {
       expect(statuses).toEqual({ demote: 409, disable: 409, remove: 409 });
       expect(await me(two, adminToken)).toBe(200);
     });
+
+    // Runs last: the seeded admin may end up disabled.
+    it('50 concurrent disables of every admin, on both instances, leave exactly one active admin (no deadlock, no 5xx)', async () => {
+      const others = await Promise.all([1, 2, 3, 4].map((i) => user(`race-admin-${i}`, 'admin')));
+      const self = claimsOf(adminToken).sub as string;
+      const targets = [self, ...others.map((o) => o.id)];
+      const statuses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).request('PATCH', `/api/v1/admin/users/${targets[i % targets.length]}`, { token: adminToken, body: { disabled: true } }).then((r) => r.status)),
+      );
+      const tally = statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
+      // Whoever is left can log in; everyone else cannot.
+      const logins = await Promise.all(
+        [{ email: ADMIN.email, password: ADMIN.password }, ...others.map((o) => ({ email: o.email, password: PASSWORD }))].map((c) => one.request('POST', '/api/v1/auth/login', { body: c }).then((r) => r.status)),
+      );
+      timings.push(`50 concurrent disables of 5 admins: ${JSON.stringify(tally)}; logins afterwards ${JSON.stringify(logins)}`);
+      expect(statuses.filter((s) => s >= 500)).toEqual([]);
+      expect(tally[409]).toBeGreaterThan(0);
+      expect(logins.filter((s) => s === 200)).toHaveLength(1);
+      expect(logins.filter((s) => s === 401)).toHaveLength(4);
+    });
   });
 
   async function waitForAudit(api: ApiClient, token: string, target: string, action: string): Promise<{ action: string }[]> {

@@ -96,12 +96,14 @@ export class UserAdministration {
   }
 
   /**
-   * Locks every active admin's row, always in the same order, before a change that could
-   * remove one: two admins demoting each other at once then run one after the other (the
-   * second sees the first's change and gets 409) instead of deadlocking or both succeeding.
+   * Serialises the changes that could remove an active admin (one transaction-scoped
+   * advisory lock per schema, taken before any row lock): two admins demoting each other
+   * at once then run one after the other, the second seeing the first's change and
+   * getting 409. Row locks taken in id order instead still deadlocked under concurrent
+   * disables (the target's lock comes after the admins').
    */
   private async lockActiveAdmins(m: EntityManager): Promise<void> {
-    await m.query(`SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`);
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':active-admins'))`);
   }
 
   private async keepAnotherAdmin(m: EntityManager, id: string): Promise<void> {
