@@ -1,7 +1,11 @@
 import { ValidateBy, type ValidationArguments } from 'class-validator';
 
-/** Passwords of the development set-ups (docker-compose.full.yml, the chart's values-dev.yaml): public. */
-const DEV_PASSWORDS = ['flotilla-dev-postgres', 'flotilla-dev-rabbitmq'];
+/**
+ * Passwords of the development set-ups (docker-compose.full.yml, the chart's values-dev.yaml,
+ * the broker definitions' `flotilla-dev-rabbitmq-<service>` users): public, so every password
+ * with their `flotilla-dev-` prefix counts as one.
+ */
+const isDevPassword = (password: string): boolean => password.startsWith('flotilla-dev-');
 
 function userinfo(url: string): { user: string; password: string } | undefined {
   try {
@@ -18,7 +22,7 @@ function userinfo(url: string): { user: string; password: string } | undefined {
  */
 export function hasDefaultBrokerCredentials(url: string): boolean {
   const info = userinfo(url);
-  return info !== undefined && (info.user === '' || info.user === 'guest' || DEV_PASSWORDS.includes(info.password));
+  return info !== undefined && (info.user === '' || info.user === 'guest' || isDevPassword(info.password));
 }
 
 /**
@@ -27,7 +31,7 @@ export function hasDefaultBrokerCredentials(url: string): boolean {
  */
 export function hasDefaultDatabaseCredentials(url: string): boolean {
   const info = userinfo(url);
-  return info !== undefined && ((info.user === 'postgres' && (info.password === '' || info.password === 'postgres')) || DEV_PASSWORDS.includes(info.password));
+  return info !== undefined && ((info.user === 'postgres' && (info.password === '' || info.password === 'postgres')) || isDevPassword(info.password));
 }
 
 /** In production, refuses a URL whose credentials `isDefault` says are the well-known ones. */

@@ -70,6 +70,7 @@ describe('credentials in configuration', () => {
     ['AMQP_URL', 'amqps://guest:other@rabbitmq:5671'],
     ['AMQP_URL', 'amqp://rabbitmq:5672'],
     ['AMQP_URL', 'amqp://flotilla:flotilla-dev-rabbitmq@rabbitmq:5672'],
+    ['AMQP_URL', 'amqp://flotilla-upload:flotilla-dev-rabbitmq-upload@rabbitmq:5672'],
     ['DATABASE_URL', undefined],
     ['DATABASE_URL', 'postgres://postgres@db:5432/flotilla'],
     ['DATABASE_URL', 'postgresql://postgres:postgres@db/flotilla'],

@@ -34,13 +34,28 @@ describe('StorageEnv', () => {
     for (const name of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT', 'S3_BUCKET', 'S3_REGION']) expect(message).toContain(name);
   });
 
+  /** A production environment whose other secrets are the installation's own, so only S3's are judged. */
+  const PRODUCTION = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://flotilla:Vq3-own-db-pass@db:5432/flotilla',
+    AMQP_URL: 'amqp://flotilla:Vq3-own-broker-pass@rabbitmq:5672',
+    INTERNAL_TOKEN_SECRET: 'x'.repeat(40),
+  };
+
   it('refuses the embedded S3 secret in production, and accepts a real one', () => {
-    expect(() => loadEnv(StorageEnv, { NODE_ENV: 'production' })).toThrow(/S3_SECRET_ACCESS_KEY must be set to a non-default value when NODE_ENV=production/);
-    const env = loadEnv(StorageEnv, { NODE_ENV: 'production', S3_ACCESS_KEY_ID: 'AKIAEXAMPLE', S3_SECRET_ACCESS_KEY: 'a-real-secret' });
+    let said = '';
+    try {
+      loadEnv(StorageEnv, PRODUCTION);
+    } catch (error) {
+      said = (error as Error).message;
+    }
+    expect(said).toMatch(/S3_SECRET_ACCESS_KEY must be set to a non-default value when NODE_ENV=production/);
+    expect(said).not.toMatch(/DATABASE_URL|AMQP_URL|INTERNAL_TOKEN_SECRET/);
+    const env = loadEnv(StorageEnv, { ...PRODUCTION, S3_ACCESS_KEY_ID: 'AKIAEXAMPLE', S3_SECRET_ACCESS_KEY: 'a-real-secret' });
     expect(env.S3_SECRET_ACCESS_KEY).toBe('a-real-secret');
   });
 
   it('never shows the secret in its messages', () => {
-    expect(() => loadEnv(StorageEnv, { NODE_ENV: 'production', S3_SECRET_ACCESS_KEY: 'S3RVER' })).toThrow(/\(got "\*\*\*"\)/);
+    expect(() => loadEnv(StorageEnv, { ...PRODUCTION, S3_SECRET_ACCESS_KEY: 'S3RVER' })).toThrow(/\(got "\*\*\*"\)/);
   });
 });
