@@ -192,7 +192,7 @@ describe('upload: the admin patterns (purge, counts, every team\'s list)', () =>
     );
     for (const id of ids.slice(0, 5)) await storage.putObject(`datasets/${id}/x/a.png`, Buffer.from('x'), 'image/png');
     const left = Number((await db.query(`SELECT count(*) AS n FROM "${schema}".datasets`)).rows[0].n);
-    const result = await rpc.call('upload', UploadAdminRpc.Purge, { before: new Date(Date.now() - 7 * DAY_MS).toISOString() }, { actor: ADMIN });
+    const result = await rpc.call('upload', UploadAdminRpc.Purge, { before: new Date(Date.now() - 7 * DAY_MS).toISOString() }, { actor: ADMIN, timeoutMs: 60_000 });
     expect(result).toEqual({ datasetsDeleted: 250, objectsDeleted: 5, bytesFreed: 2500 });
     expect(Number((await db.query(`SELECT count(*) AS n FROM "${schema}".datasets`)).rows[0].n)).toBe(left - 250);
     await waitFor(() => deletedEvents.filter((e) => ids.includes(e.data.datasetId)).length >= 250, { what: '250 dataset.deleted events' });
