@@ -38,6 +38,21 @@ export class ProvisionerEnv extends BaseEnv {
   @IsString()
   INGRESS_NAMESPACE = 'ingress-nginx';
 
+  /**
+   * Least privilege (deploy/README.md, RBAC): cluster-wide the provisioner may only manage
+   * namespaces; in each store namespace the driver creates a RoleBinding of this
+   * ServiceAccount (name and namespace) to the store-operator ClusterRole before Helm
+   * runs. The chart sets all three to its own release's.
+   */
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'PROVISIONER_SERVICE_ACCOUNT must be a ServiceAccount name' })
+  PROVISIONER_SERVICE_ACCOUNT = 'flotilla-provisioner';
+
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'PROVISIONER_NAMESPACE must be a namespace name' })
+  PROVISIONER_NAMESPACE = 'flotilla';
+
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { message: 'STORE_OPERATOR_CLUSTER_ROLE must be a ClusterRole name' })
+  STORE_OPERATOR_CLUSTER_ROLE = 'flotilla-flotilla-provisioner-store-operator';
+
   /** StorageClass of the stores' volumes; empty: the cluster's default. */
   @IsString()
   STORAGE_CLASS_NAME = '';
