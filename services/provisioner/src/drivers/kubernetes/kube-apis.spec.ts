@@ -118,6 +118,12 @@ describe('the driver through @kubernetes/client-node', () => {
           'flotilla.io/store-id': store.storeId,
           'flotilla.io/team': store.teamId,
           'flotilla.io/template': 'medusa',
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': 'latest',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': 'latest',
         },
       },
     });

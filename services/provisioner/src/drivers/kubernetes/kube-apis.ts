@@ -1,4 +1,4 @@
-import type { AppsV1Api, CoreV1Api, NetworkingV1Api, VersionApi } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, NetworkingV1Api, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 
 /** The calls of `@kubernetes/client-node` the driver makes; tests pass fakes with the same shapes. */
 export interface KubernetesApis {
@@ -20,6 +20,8 @@ export interface KubernetesApis {
   >;
   apps: Pick<AppsV1Api, 'listNamespacedDeployment'>;
   networking: Pick<NetworkingV1Api, 'createNamespacedNetworkPolicy' | 'readNamespacedNetworkPolicy' | 'replaceNamespacedNetworkPolicy'>;
+  /** The provisioner's RoleBinding in each store namespace (store-access.ts). */
+  rbac: Pick<RbacAuthorizationV1Api, 'createNamespacedRoleBinding' | 'readNamespacedRoleBinding' | 'replaceNamespacedRoleBinding'>;
   version: Pick<VersionApi, 'getCode'>;
 }
 
@@ -38,6 +40,7 @@ export async function loadKubernetesApis(kubeconfigPath?: string): Promise<Kuber
     core: config.makeApiClient(k8s.CoreV1Api),
     apps: config.makeApiClient(k8s.AppsV1Api),
     networking: config.makeApiClient(k8s.NetworkingV1Api),
+    rbac: config.makeApiClient(k8s.RbacAuthorizationV1Api),
     version: config.makeApiClient(k8s.VersionApi),
   };
 }

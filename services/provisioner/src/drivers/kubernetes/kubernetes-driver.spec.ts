@@ -151,6 +151,12 @@ describe('KubernetesDriver', () => {
         'flotilla.io/store-id': '7d0e5a0c-4a8b-4c55-9a51-2d6f0b1c9e11',
         'flotilla.io/team': '3b8f7f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
         'flotilla.io/template': 'wordpress',
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/warn-version': 'latest',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/audit-version': 'latest',
       });
       expect(kube.objects.get('ResourceQuota/store-shop-one/store-quota')).toMatchObject({
         spec: {

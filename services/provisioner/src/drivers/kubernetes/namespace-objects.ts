@@ -1,4 +1,4 @@
-import type { V1LimitRange, V1Namespace, V1NetworkPolicy, V1ResourceQuota } from '@kubernetes/client-node';
+import type { V1LimitRange, V1Namespace, V1NetworkPolicy, V1ResourceQuota, V1RoleBinding } from '@kubernetes/client-node';
 import { PermanentDriverError, type NamespaceLimits, type StoreRef } from '../cluster-driver.js';
 import { checkLabelValue, checkTemplate, storeNamespace } from './store-release.js';
 
@@ -13,12 +13,42 @@ export const NAMESPACE_LABELS = {
 
 export const MANAGED_BY = 'flotilla';
 
+/**
+ * Pod Security Admission on every store namespace: `restricted` enforced (and warned and
+ * audited at the same level), so no pod a store chart or a compromised store renders can
+ * run privileged, as root, with added capabilities or host access.
+ */
+export const POD_SECURITY_LABELS = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'restricted',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+} as const;
+
+/**
+ * Who operates inside a store namespace: the provisioner's ServiceAccount, bound there to
+ * the store-operator ClusterRole (deploy/helm/flotilla/charts/provisioner/templates/rbac.yaml).
+ * Cluster-wide the provisioner holds only namespaces, so this binding is what lets it set
+ * the quota and run Helm in the namespace.
+ */
+export interface StoreAccess {
+  serviceAccountName: string;
+  serviceAccountNamespace: string;
+  clusterRoleName: string;
+}
+
+export const ROLE_BINDING_NAME = 'flotilla-store-operator';
+
 export const RESOURCE_QUOTA_NAME = 'store-quota';
 export const LIMIT_RANGE_NAME = 'store-limits';
 
 /** What `ensureNamespace` puts in a store's namespace. */
 export interface NamespaceObjects {
   namespace: V1Namespace;
+  /** The provisioner's RoleBinding; created first, since every later call needs it. Absent without `access`. */
+  roleBinding?: V1RoleBinding;
   resourceQuota: V1ResourceQuota;
   limitRange: V1LimitRange;
   networkPolicies: V1NetworkPolicy[];
@@ -28,13 +58,13 @@ const CPU = /^([0-9]+(\.[0-9]+)?|[0-9]+m)$/;
 const BYTES = /^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
 
 /**
- * The namespace `store-{name}` with its labels, ResourceQuota and LimitRange from
- * `limits`, a default-deny NetworkPolicy and the allowances every store needs: HTTP
+ * The namespace `store-{name}` with its labels (Pod Security `restricted` among them),
+ * the RoleBinding of `access` (when given), ResourceQuota and LimitRange from `limits`, a default-deny NetworkPolicy and the allowances every store needs: HTTP
  * from the ingress controller's namespace to the app, DNS for every pod. The store
  * charts add their own policies (app to database, ...). Throws
  * {@link PermanentDriverError} for a refused name, id or limit.
  */
-export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingressNamespace: string): NamespaceObjects {
+export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingressNamespace: string, access?: StoreAccess): NamespaceObjects {
   const name = storeNamespace(store);
   const labels = {
     [NAMESPACE_LABELS.managedBy]: MANAGED_BY,
@@ -42,6 +72,7 @@ export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingre
     [NAMESPACE_LABELS.storeId]: checkLabelValue('store id', store.storeId),
     [NAMESPACE_LABELS.team]: checkLabelValue('team id', store.teamId),
     [NAMESPACE_LABELS.template]: checkTemplate(store.template),
+    ...POD_SECURITY_LABELS,
   };
   const storeLabels = { [NAMESPACE_LABELS.managedBy]: MANAGED_BY, [NAMESPACE_LABELS.store]: store.name };
   for (const [what, count] of [['pods', limits.pods], ['persistentVolumeClaims', limits.persistentVolumeClaims]] as const) {
@@ -52,6 +83,7 @@ export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingre
 
   return {
     namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
+    ...(access ? { roleBinding: roleBinding(name, storeLabels, access) } : {}),
     resourceQuota: {
       apiVersion: 'v1',
       kind: 'ResourceQuota',
@@ -121,6 +153,16 @@ export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingre
         },
       },
     ],
+  };
+}
+
+function roleBinding(namespace: string, labels: Record<string, string>, access: StoreAccess): V1RoleBinding {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: ROLE_BINDING_NAME, namespace, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: access.clusterRoleName },
+    subjects: [{ kind: 'ServiceAccount', name: access.serviceAccountName, namespace: access.serviceAccountNamespace }],
   };
 }
 

@@ -93,6 +93,7 @@ export class FakeKubernetes {
     const quota = namespaced('ResourceQuota');
     const limitRange = namespaced('LimitRange');
     const policy = namespaced('NetworkPolicy');
+    const roleBinding = namespaced('RoleBinding');
     return {
       core: {
         createNamespace: async ({ body }) => {
@@ -160,6 +161,11 @@ export class FakeKubernetes {
         createNamespacedNetworkPolicy: policy.create,
         readNamespacedNetworkPolicy: policy.read,
         replaceNamespacedNetworkPolicy: policy.replace,
+      },
+      rbac: {
+        createNamespacedRoleBinding: roleBinding.create,
+        readNamespacedRoleBinding: roleBinding.read,
+        replaceNamespacedRoleBinding: roleBinding.replace,
       },
       version: {
         getCode: async () => {
