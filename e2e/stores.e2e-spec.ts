@@ -80,7 +80,7 @@ describe('stores end to end on the simulated cluster', () => {
 
   it('creates a store that becomes ready with its url, pods and provisioning events', async () => {
     const created = await create('corner-shop');
-    expect(created).toMatchObject({ namespace: 'store-corner-shop', url: 'http://corner-shop.stores.localhost', revision: 1 });
+    expect(created).toMatchObject({ namespace: expect.stringMatching(/^store-[a-z0-9-]+-corner-shop$/), url: 'http://corner-shop.stores.localhost', revision: 1 });
     const ready = await until(created.id, (s) => s.status === 'ready', 'the store to be ready');
     expect(ready.observed).toEqual({ readyReplicas: 1, revision: 1 });
     expect(ready.readyAt).toBeDefined();

@@ -8,6 +8,7 @@ import { clusterDriverProvider } from './drivers/driver.provider.js';
 import { CLUSTER_DRIVER } from './drivers/driver.token.js';
 import { Provisioner1732700000000 } from './migrations/1732700000000-provisioner.js';
 import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
+import { StoreNamespace1733500000000 } from './migrations/1733500000000-store-namespace.js';
 import { StoreJobs } from './operations/store-jobs.js';
 import { StoreLock } from './operations/store-lock.js';
 import { StoreOperations } from './operations/store-operations.js';
@@ -34,7 +35,7 @@ class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
 }
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000, OutboxClaims1733400000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000, OutboxClaims1733400000000, StoreNamespace1733500000000] };
 
 @Module({
   imports: [

@@ -65,6 +65,33 @@ export class ProvisionerEnv extends BaseEnv {
   @IsString()
   HELM_PATH = '';
 
+  /**
+   * This installation's id, a DNS label: the label `flotilla.io/installation` of every
+   * namespace it creates, and the only namespaces its orphan sweep may delete. Empty: the
+   * NAMESPACE setting, or `flotilla`. The chart sets its release namespace, so dev and
+   * prod sharing a cluster never touch each other's stores.
+   */
+  @Matches(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, { message: 'INSTALLATION_ID must be a DNS label (lower-case letters, digits and hyphens, at most 63)' })
+  INSTALLATION_ID = '';
+
+  /**
+   * New store namespaces are `{STORE_NAMESPACE_PREFIX}-{name}` (at most 22 characters, so
+   * the 40 of a store name fit in a namespace's 63). Empty: `store-{INSTALLATION_ID}`,
+   * shortened with a hash when longer. Stores keep the namespace they were created with.
+   */
+  @Matches(/^([a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?)?$/, { message: 'STORE_NAMESPACE_PREFIX must be lower-case letters, digits and hyphens, at most 22' })
+  STORE_NAMESPACE_PREFIX = '';
+
+  /**
+   * A namespace of this installation whose store has no row is removed by the reconcile
+   * loop only once it is this old (and older than one reconcile pass in any case): a
+   * store whose row was lost, or a database restored from a backup, gets time to be noticed.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3_600_000)
+  ORPHAN_NAMESPACE_GRACE_MS = 3_600_000;
+
   /** Stores on the whole platform. */
   @IsInt()
   @Min(1)

@@ -20,17 +20,19 @@ import { StoresService } from '../src/stores/stores.service.js';
 describe('reconcile: drift is repaired', () => {
   const ns = uniqueNamespace();
   const actor: RpcActor = { userId: randomUUID(), role: 'member', teamId: randomUUID() };
-  const driver = new SimulatedDriver({ podStartMs: 50, podReadyMs: 50, controllerIntervalMs: 200, namespaceTerminationMs: 100 });
+  const driver = new SimulatedDriver({ podStartMs: 50, podReadyMs: 50, controllerIntervalMs: 200, namespaceTerminationMs: 100 }, { installationId: ns, namespacePrefix: `store-${ns}` });
   const saved = { ...process.env };
   let app: NestFastifyApplication;
   let stores: StoresService;
   let repo: StoreRepository;
 
   const status = async (id: string): Promise<string | undefined> => (await repo.find(id))?.status;
-  const refOf = (name: string) => ({ storeId: '', name, namespace: `store-${name}`, teamId: actor.teamId!, template: 'wordpress' as const });
+  // New stores get the installation's prefix: `store-{installation id}-{name}`, the id being this test's NAMESPACE.
+  const namespaceOf = (name: string): string => `store-${ns}-${name}`;
+  const refOf = (name: string, storeId = '') => ({ storeId, name, namespace: namespaceOf(name), teamId: actor.teamId!, template: 'wordpress' as const });
 
   beforeAll(async () => {
-    Object.assign(process.env, testEnv(ns, { RECONCILE_INTERVAL_MS: '500', ROLLOUT_DEADLINE_SECONDS: '5', CANARY_PAUSE_MS: '0' }));
+    Object.assign(process.env, testEnv(ns, { ORPHAN_NAMESPACE_GRACE_MS: '0', RECONCILE_INTERVAL_MS: '500', ROLLOUT_DEADLINE_SECONDS: '5', CANARY_PAUSE_MS: '0' }));
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(CLUSTER_DRIVER).useValue(driver).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     app.enableShutdownHooks();
@@ -48,21 +50,21 @@ describe('reconcile: drift is repaired', () => {
   it('recreates a namespace deleted by hand and reinstalls the store', async () => {
     const store = await stores.create({ name: 'drift-shop', template: 'wordpress', replicas: 2 }, actor);
     await waitFor(async () => ((await status(store.id)) === 'ready' ? true : undefined), { what: 'the store to be ready' });
-    await driver.cluster.deleteNamespace('store-drift-shop');
+    await driver.cluster.deleteNamespace(namespaceOf('drift-shop'));
     expect((await driver.observe(refOf('drift-shop'))).namespaceExists).toBe(false);
     const repaired = await waitFor(async () => {
       const observed = await driver.observe(refOf('drift-shop'));
       return observed.namespaceExists && observed.pods.filter((p) => p.ready).length === 2 ? observed : undefined;
     }, { what: 'the namespace and pods to be back', timeoutMs: 20_000 });
     expect(repaired.revisions).toEqual([expect.objectContaining({ revision: 1, replicas: 2, weight: 100 })]);
-    expect((await repo.events(store.id)).find((e) => e.type === 'repair')?.message).toMatch(/namespace store-drift-shop was missing: recreated, revision 1 reinstalled/);
+    expect((await repo.events(store.id)).find((e) => e.type === 'repair')?.message).toContain(`namespace ${namespaceOf('drift-shop')} was missing: recreated, revision 1 reinstalled`);
     expect(await status(store.id)).toBe('ready');
   });
 
   it('puts back a release changed behind its back', async () => {
     const store = await stores.create({ name: 'scaled-shop', template: 'wordpress', replicas: 2 }, actor);
     await waitFor(async () => ((await status(store.id)) === 'ready' ? true : undefined), { what: 'the store to be ready' });
-    driver.cluster.setDeployment('store-scaled-shop', { revision: 1, version: '6.6', template: 'wordpress', replicas: 1, weight: 100 });
+    driver.cluster.setDeployment(namespaceOf('scaled-shop'), { revision: 1, version: '6.6', template: 'wordpress', replicas: 1, weight: 100 });
     await waitFor(async () => ((await repo.events(store.id)).some((e) => e.type === 'repair' && e.message.includes('release drifted')) ? true : undefined), {
       what: 'the drift to be repaired',
     });
@@ -74,11 +76,11 @@ describe('reconcile: drift is repaired', () => {
     await waitFor(async () => ((await status(store.id)) === 'ready' ? true : undefined), { what: 'the store to be ready' });
     // As if a provisioner died after recording the change and before queuing its job.
     await repo.dataSource.query(`UPDATE stores SET status = 'updating', replicas = 3 WHERE id = $1`, [store.id]);
-    await driver.ensureNamespace(refOf('orphan-shop'), (await import('../src/drivers/cluster-driver.js')).DEFAULT_NAMESPACE_LIMITS);
+    await driver.ensureNamespace(refOf('orphan-shop', randomUUID()), (await import('../src/drivers/cluster-driver.js')).DEFAULT_NAMESPACE_LIMITS);
     await waitFor(async () => ((await status(store.id)) === 'ready' && (await repo.find(store.id))?.observed_ready === 3 ? true : undefined), {
       what: 'the lost update to be finished',
       timeoutMs: 20_000,
     });
-    await waitFor(async () => (!(await driver.listStoreNamespaces()).includes('store-orphan-shop') ? true : undefined), { what: 'the orphan namespace to go' });
+    await waitFor(async () => (!(await driver.listStoreNamespaces()).some((n) => n.name === namespaceOf('orphan-shop')) ? true : undefined), { what: 'the orphan namespace to go' });
   });
 });

@@ -1,6 +1,10 @@
 import type { StorePod, StoreTemplate } from '@flotilla/contracts';
 
-/** Which store a driver call is about. `namespace` is always `store-{name}`, checked before any call. */
+/**
+ * Which store a driver call is about. `namespace` is the one recorded on the store's row:
+ * `{prefix}-{name}` with the installation's prefix (`store-{name}` for stores from before
+ * prefixes), checked before any call.
+ */
 export interface StoreRef {
   storeId: string;
   name: string;
@@ -29,6 +33,19 @@ export interface ReleaseSpec {
   /** Generated passwords (database, admin); passed to the cluster without touching disk. */
   secrets: Record<string, string>;
   revisions: RevisionSpec[];
+}
+
+/** A store namespace of this installation, as the orphan sweep sees it. */
+export interface StoreNamespace {
+  name: string;
+  /** Its `flotilla.io/installation` label: the installation that created it. */
+  installation: string;
+  /** Its `flotilla.io/store-id` label, when it has one. */
+  storeId?: string;
+  /** Its `flotilla.io/store` label (the store's name, which is its release's), when it has one. */
+  storeName?: string;
+  createdAt: Date;
+  terminating: boolean;
 }
 
 export interface ObservedStore {
@@ -81,7 +98,12 @@ export class PermanentDriverError extends Error {
 export interface ClusterDriver {
   readonly kind: 'simulated' | 'kubernetes';
 
-  /** Namespace `store-{name}` with its labels, ResourceQuota, LimitRange, a default-deny NetworkPolicy and the store's own allowances. */
+  /**
+   * The store's namespace with its labels (the installation's id among them),
+   * ResourceQuota, LimitRange, a default-deny NetworkPolicy and the store's own
+   * allowances. Rejects with a plain (retryable) error while a namespace of that name is
+   * terminating, and with {@link PermanentDriverError} when it belongs to another store or installation.
+   */
   ensureNamespace(store: StoreRef, limits: NamespaceLimits): Promise<void>;
 
   /**
@@ -100,8 +122,11 @@ export interface ClusterDriver {
   /** Chaos: deletes up to `count` of the store's pods at random; returns their names. */
   killPods(store: StoreRef, count: number): Promise<string[]>;
 
-  /** Every store namespace the cluster has (for finding orphans). */
-  listStoreNamespaces(): Promise<string[]>;
+  /**
+   * The store namespaces labelled with this driver's installation id (for finding
+   * orphans); namespaces of other installations, or without the label, are never listed.
+   */
+  listStoreNamespaces(): Promise<StoreNamespace[]>;
 
   /** Readiness of the driver itself (the API server answers, or the simulation runs). */
   check(): Promise<void>;

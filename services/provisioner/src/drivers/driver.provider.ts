@@ -4,6 +4,7 @@ import { ENV } from '@flotilla/config';
 import type { ProvisionerEnv } from '../provisioner.env.js';
 import type { ClusterDriver } from './cluster-driver.js';
 import { CLUSTER_DRIVER } from './driver.token.js';
+import { resolveOwnership } from './ownership.js';
 import { SimulatedDriver } from './simulated/index.js';
 
 /** `auto` means the kubernetes driver when a kubeconfig is given or the process runs in a cluster. */
@@ -27,7 +28,7 @@ export const clusterDriverProvider: Provider = {
         podStartMs: env.SIMULATED_POD_START_MS,
         podReadyMs: env.SIMULATED_POD_READY_MS,
         failingVersions: env.SIMULATED_FAILING_VERSIONS.split(',').map((v) => v.trim()).filter(Boolean),
-      });
+      }, resolveOwnership(env));
     }
     const { createKubernetesDriver } = await import('./kubernetes/index.js');
     logger.log('stores run on Kubernetes, installed with Helm');

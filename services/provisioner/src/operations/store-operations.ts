@@ -5,9 +5,11 @@ import { StoreEventTypes, type RolloutSpec } from '@flotilla/contracts';
 import { MetricsService } from '@flotilla/observability';
 import { PermanentDriverError, type ClusterDriver, type NamespaceLimits, type RevisionSpec, type StoreRef } from '../drivers/cluster-driver.js';
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
+import { resolveOwnership } from '../drivers/ownership.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
 import { StoreSecrets } from '../stores/store-secrets.js';
 import { namespaceOf, StoreRepository, type StoreRow } from '../stores/store-repository.js';
+import { sweepOrphans } from './orphan-sweep.js';
 import { rollOut, type RolloutContext } from './rollout.js';
 import { StoreLock } from './store-lock.js';
 
@@ -24,6 +26,10 @@ export class StoreOperations {
   private readonly repairs: Counter<'kind'>;
   private readonly reconcileRuns: Counter;
   readonly secrets: StoreSecrets;
+  /** This installation's id (label of its namespaces) and the prefix of new store namespaces. */
+  readonly ownership: { installationId: string; namespacePrefix: string };
+  /** The clock the orphan sweep judges a namespace's age by. */
+  now: () => number = Date.now;
 
   constructor(
     private readonly repo: StoreRepository,
@@ -33,6 +39,7 @@ export class StoreOperations {
     metrics: MetricsService,
   ) {
     this.secrets = new StoreSecrets(env.STORE_SECRETS_KEY);
+    this.ownership = resolveOwnership(env);
     this.duration = metrics.histogram({
       name: 'store_provisioning_duration_seconds',
       help: 'From a store being requested to ready (or failed), by template and outcome',
@@ -114,7 +121,7 @@ export class StoreOperations {
     await this.lock.withLock(storeId, async () => {
       const row = await this.repo.find(storeId);
       if (row?.status !== 'deleting') return;
-      await this.repo.log(row.id, 'deleting', `uninstalling the release and removing namespace ${namespaceOf(row.name)}`);
+      await this.repo.log(row.id, 'deleting', `uninstalling the release and removing namespace ${namespaceOf(row)}`);
       await this.driver.remove(this.ref(row));
       await this.repo.remove(row);
       this.logger.log(`store ${row.name} deleted`);
@@ -124,7 +131,8 @@ export class StoreOperations {
   /**
    * One pass over every store: a ready or degraded store whose namespace or release
    * drifted from what it should run is repaired; its observed readiness is recorded;
-   * namespaces of stores that no longer exist are removed. Stores busy with another
+   * namespaces of this installation whose store no longer exists are removed once older
+   * than the grace ({@link sweepOrphans}). Stores busy with another
    * operation are skipped until the next pass. `requeue` re-enqueues the jobs of stores
    * whose operation was lost (a provisioner that died mid-way).
    */
@@ -139,14 +147,16 @@ export class StoreOperations {
         this.logger.warn(`reconcile of store ${row.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const known = new Set(rows.map((r) => namespaceOf(r.name)));
-    for (const namespace of await this.driver.listStoreNamespaces()) {
-      if (known.has(namespace)) continue;
-      const name = namespace.replace(/^store-/, '');
-      this.logger.warn(`namespace ${namespace} belongs to no store; removing it`);
-      await this.driver.remove({ storeId: '', name, namespace, teamId: '', template: 'wordpress' });
-      this.repairs.inc({ kind: 'orphan_namespace' });
-    }
+    await sweepOrphans({
+      driver: this.driver,
+      repo: this.repo,
+      lock: this.lock,
+      installationId: this.ownership.installationId,
+      minAgeMs: Math.max(this.env.RECONCILE_INTERVAL_MS, this.env.ORPHAN_NAMESPACE_GRACE_MS),
+      now: this.now,
+      logger: this.logger,
+      removed: () => this.repairs.inc({ kind: 'orphan_namespace' }),
+    });
   }
 
   private async repair(row: StoreRow): Promise<void> {
@@ -209,7 +219,7 @@ export class StoreOperations {
   }
 
   ref(row: StoreRow): StoreRef {
-    return { storeId: row.id, name: row.name, namespace: namespaceOf(row.name), teamId: row.team_id, template: row.template };
+    return { storeId: row.id, name: row.name, namespace: namespaceOf(row), teamId: row.team_id, template: row.template };
   }
 
   url(row: StoreRow): string {

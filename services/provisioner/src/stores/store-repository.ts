@@ -8,6 +8,8 @@ export interface StoreRow {
   team_id: string;
   created_by: string;
   name: string;
+  /** Recorded at creation: `{prefix}-{name}` with the installation's prefix then (`store-{name}` for older stores). */
+  namespace: string;
   template: StoreTemplate;
   status: StoreStatus;
   error: string | null;
@@ -33,7 +35,8 @@ export interface RevisionRow {
   status: 'pending' | 'rolling' | 'ready' | 'failed' | 'rolled_back';
 }
 
-export const namespaceOf = (name: string): string => `store-${name}`;
+/** The store's namespace as its row records it (`store-{name}` for a row read before the column existed). */
+export const namespaceOf = (row: Pick<StoreRow, 'name' | 'namespace'>): string => row.namespace ?? `store-${row.name}`;
 
 /** The store as API.md shows it. */
 export function storeView(row: StoreRow, baseDomain: string): Store {
@@ -43,7 +46,7 @@ export function storeView(row: StoreRow, baseDomain: string): Store {
     template: row.template,
     status: row.status,
     ...(row.error ? { error: row.error } : {}),
-    namespace: namespaceOf(row.name),
+    namespace: namespaceOf(row),
     url: `http://${row.name}.${baseDomain}`,
     revision: row.revision,
     desired: { version: row.version, replicas: row.replicas, rollout: row.rollout },

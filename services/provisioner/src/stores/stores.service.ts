@@ -18,6 +18,7 @@ import {
 } from '@flotilla/contracts';
 import type { ClusterDriver } from '../drivers/cluster-driver.js';
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
+import { namespaceFor } from '../drivers/ownership.js';
 import { StoreJobs } from '../operations/store-jobs.js';
 import { StoreOperations } from '../operations/store-operations.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
@@ -70,9 +71,9 @@ export class StoresService {
       if (total >= this.env.MAX_STORES) throw new RpcError('RATE_LIMITED', `The platform holds its maximum of ${this.env.MAX_STORES} stores; delete one first.`);
       if (team >= this.env.TEAM_STORE_QUOTA) throw new RpcError('RATE_LIMITED', `Your team has its quota of ${this.env.TEAM_STORE_QUOTA} stores; delete one first.`);
       const [created] = (await m.query(
-        `INSERT INTO stores (id, team_id, created_by, name, template, status, revision, version, replicas, rollout, secrets)
-         VALUES ($1, $2, $3, $4, $5, 'provisioning', 1, $6, $7, $8, $9) RETURNING *`,
-        [id, actor.teamId, actor.userId, input.name, template, version, replicas, JSON.stringify(rollout), sealed],
+        `INSERT INTO stores (id, team_id, created_by, name, namespace, template, status, revision, version, replicas, rollout, secrets)
+         VALUES ($1, $2, $3, $4, $5, $6, 'provisioning', 1, $7, $8, $9, $10) RETURNING *`,
+        [id, actor.teamId, actor.userId, input.name, namespaceFor(this.operations.ownership.namespacePrefix, input.name), template, version, replicas, JSON.stringify(rollout), sealed],
       )) as StoreRow[];
       await m.query(`INSERT INTO revisions (store_id, revision, version, replicas, rollout, status) VALUES ($1, 1, $2, $3, $4, 'pending')`, [
         id,

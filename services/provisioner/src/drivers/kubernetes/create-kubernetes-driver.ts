@@ -1,9 +1,10 @@
 import { join } from 'node:path';
+import { resolveOwnership, type OwnershipSettings } from '../ownership.js';
 import { findUp, helmPath, moduleDir } from './helm.js';
 import { KubernetesDriver, type KubernetesDriverDeps } from './kubernetes-driver.js';
 
 /** The settings the provisioner's environment gives the kubernetes driver. */
-export interface KubernetesDriverEnv {
+export interface KubernetesDriverEnv extends OwnershipSettings {
   /** Kubeconfig path; empty: `$KUBECONFIG`, `~/.kube/config` or the in-cluster service account. */
   KUBECONFIG: string;
   INGRESS_CLASS_NAME: string;
@@ -19,10 +20,11 @@ export interface KubernetesDriverEnv {
   HELM_PATH?: string;
 }
 
-/** The driver for `env`: the pinned Helm binary, the repository's store charts, the configured cluster. */
+/** The driver for `env`: the pinned Helm binary, the repository's store charts, the configured cluster and installation. */
 export function createKubernetesDriver(env: KubernetesDriverEnv, deps: KubernetesDriverDeps = {}): KubernetesDriver {
   const chartsDir = env.STORE_CHARTS_DIR || findUp(join('deploy', 'store-charts'), moduleDir());
   if (!chartsDir) throw new Error('the store charts were not found (deploy/store-charts); set STORE_CHARTS_DIR');
+  const { installationId, namespacePrefix } = resolveOwnership(env);
   return new KubernetesDriver(
     {
       kubeconfigPath: env.KUBECONFIG || undefined,
@@ -32,6 +34,8 @@ export function createKubernetesDriver(env: KubernetesDriverEnv, deps: Kubernete
       ingressClassName: env.INGRESS_CLASS_NAME,
       storageClassName: env.STORAGE_CLASS_NAME || undefined,
       ingressNamespace: env.INGRESS_NAMESPACE || undefined,
+      installationId,
+      namespacePrefix,
     },
     deps,
   );

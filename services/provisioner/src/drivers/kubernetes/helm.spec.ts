@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermanentDriverError } from '../cluster-driver.js';
-import { ExecHelmRunner, HelmCommandError, helmPath, isHelmWaitTimeout, isReleaseLocked, isReleaseNotFound } from './helm.js';
+import { ExecHelmRunner, HelmCommandError, helmPath, isHelmWaitTimeout, isPermanentHelmFailure, isReleaseLocked, isReleaseNotFound } from './helm.js';
 
 let dir: string;
 
@@ -88,6 +88,17 @@ describe('ExecHelmRunner', () => {
     expect(error).not.toBeInstanceOf(PermanentDriverError);
     expect((error as HelmCommandError).exitCode).toBe(1);
     expect(isHelmWaitTimeout(error)).toBe(true);
+  });
+
+  it('rejects with HelmCommandError, not PermanentDriverError, while the namespace is being terminated', async () => {
+    const stderr =
+      'Error: create: failed to create: secrets "sh.helm.release.v1.shop.v1" is forbidden: unable to create new content in namespace store-shop because it is being terminated';
+    const failing = fakeBinary('fail-terminating', `process.stderr.write(${JSON.stringify(stderr)}); process.exit(1);`);
+    const error = await new ExecHelmRunner(failing).run(['upgrade', '--install', 'shop', '/charts/wordpress'], { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HelmCommandError);
+    expect(error).not.toBeInstanceOf(PermanentDriverError);
+    expect(isPermanentHelmFailure(stderr)).toBe(false);
+    expect(isPermanentHelmFailure('Error: deployments.apps is forbidden: exceeded quota: store-quota')).toBe(true);
   });
 
   it('redacts secrets from what it reports', async () => {

@@ -55,6 +55,16 @@ const PERMANENT_HELM_ERRORS: readonly RegExp[] = [
   /path ".*" not found/i,
 ];
 
+/**
+ * Whether Helm's error output says retrying cannot help. "forbidden … because it is being
+ * terminated" is not final: the namespace is going away, and once it is gone (or created
+ * again) the same release installs.
+ */
+export function isPermanentHelmFailure(stderr: string): boolean {
+  if (/being terminated/i.test(stderr)) return false;
+  return PERMANENT_HELM_ERRORS.some((pattern) => pattern.test(stderr));
+}
+
 /** The Helm message of a release that does not exist (`helm uninstall`, `helm get`, `helm history`). */
 export function isReleaseNotFound(error: unknown): boolean {
   return error instanceof HelmCommandError && /release: not found|Release not loaded/i.test(error.stderr);
@@ -133,7 +143,7 @@ export class ExecHelmRunner implements HelmRunner {
           finish(new HelmCommandError(`helm ${command} was killed after ${options.timeoutMs} ms${text ? `: ${lastLines(text)}` : ''}`, command, code, text, true));
         } else if (code !== 0) {
           const message = `helm ${command} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${lastLines(text) || 'no error output'}`;
-          finish(PERMANENT_HELM_ERRORS.some((pattern) => pattern.test(text)) ? new PermanentDriverError(message) : new HelmCommandError(message, command, code, text));
+          finish(isPermanentHelmFailure(text) ? new PermanentDriverError(message) : new HelmCommandError(message, command, code, text));
         } else {
           finish(undefined, { stdout: Buffer.concat(stdout).toString('utf8'), stderr: text });
         }

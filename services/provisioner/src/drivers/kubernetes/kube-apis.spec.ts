@@ -115,6 +115,7 @@ describe('the driver through @kubernetes/client-node', () => {
         labels: {
           'app.kubernetes.io/managed-by': 'flotilla',
           'flotilla.io/store': 'shop-one',
+          'flotilla.io/installation': 'flotilla',
           'flotilla.io/store-id': store.storeId,
           'flotilla.io/team': store.teamId,
           'flotilla.io/template': 'medusa',
@@ -247,16 +248,16 @@ describe('the driver through @kubernetes/client-node', () => {
   it('lists store namespaces page by page, following the continue token', async () => {
     handler = (request) => {
       if (request.path !== '/api/v1/namespaces') return undefined;
-      const ns = (name: string) => ({ metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'flotilla' } } });
+      const ns = (name: string) => ({ metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'flotilla', 'flotilla.io/installation': 'flotilla' } } });
       return request.query.continue === 'page-2'
         ? { status: 200, body: { kind: 'NamespaceList', items: [ns('store-b')], metadata: {} } }
         : { status: 200, body: { kind: 'NamespaceList', items: [ns('store-c'), ns('store-a')], metadata: { continue: 'page-2' } } };
     };
 
-    expect(await driver().listStoreNamespaces()).toEqual(['store-a', 'store-b', 'store-c']);
+    expect((await driver().listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-a', 'store-b', 'store-c']);
     expect(requests.map((r) => r.query)).toEqual([
-      { labelSelector: 'app.kubernetes.io/managed-by=flotilla', limit: '500' },
-      { labelSelector: 'app.kubernetes.io/managed-by=flotilla', limit: '500', continue: 'page-2' },
+      { labelSelector: 'app.kubernetes.io/managed-by=flotilla,flotilla.io/installation=flotilla', limit: '500' },
+      { labelSelector: 'app.kubernetes.io/managed-by=flotilla,flotilla.io/installation=flotilla', limit: '500', continue: 'page-2' },
     ]);
   });
 

@@ -147,6 +147,7 @@ describe('KubernetesDriver', () => {
       const namespace = kube.namespaces.get('store-shop-one');
       expect(namespace?.metadata?.labels).toEqual({
         'app.kubernetes.io/managed-by': 'flotilla',
+        'flotilla.io/installation': 'flotilla',
         'flotilla.io/store': 'shop-one',
         'flotilla.io/store-id': '7d0e5a0c-4a8b-4c55-9a51-2d6f0b1c9e11',
         'flotilla.io/team': '3b8f7f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
@@ -568,14 +569,17 @@ describe('KubernetesDriver', () => {
   });
 
   describe('listStoreNamespaces, check, close', () => {
-    it('lists the namespaces labelled managed-by=flotilla', async () => {
+    it('lists the namespaces labelled managed-by=flotilla and with its installation id', async () => {
       await driver.ensureNamespace(store('shop-b'), DEFAULT_NAMESPACE_LIMITS);
       await driver.ensureNamespace(store('shop-a'), DEFAULT_NAMESPACE_LIMITS);
       kube.namespaces.set('default', { metadata: { name: 'default', labels: {} } });
       kube.calls.length = 0;
 
-      expect(await driver.listStoreNamespaces()).toEqual(['store-shop-a', 'store-shop-b']);
-      expect(kube.calls[0].param).toMatchObject({ labelSelector: 'app.kubernetes.io/managed-by=flotilla' });
+      // A namespace of another installation is never listed.
+      kube.namespaces.set('store-shop-c', { metadata: { name: 'store-shop-c', labels: { 'app.kubernetes.io/managed-by': 'flotilla', 'flotilla.io/installation': 'other' } } });
+
+      expect((await driver.listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-shop-a', 'store-shop-b']);
+      expect(kube.calls[0].param).toMatchObject({ labelSelector: 'app.kubernetes.io/managed-by=flotilla,flotilla.io/installation=flotilla' });
     });
 
     it('checks the version endpoint and a one-item namespace list', async () => {

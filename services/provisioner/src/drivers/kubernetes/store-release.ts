@@ -1,4 +1,5 @@
 import { storeNameProblem, StoreTemplates, type StoreTemplate } from '@flotilla/contracts';
+import { checkStoreNamespace, namespacePrefixProblem } from '../ownership.js';
 import { PermanentDriverError, type ReleaseSpec, type RevisionSpec, type StoreRef } from '../cluster-driver.js';
 
 /**
@@ -25,18 +26,23 @@ const LABEL_VALUE_PATTERN = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/
 
 /**
  * The store's namespace, once the name is one the platform accepts and the namespace is
- * exactly `store-{name}`. Throws {@link PermanentDriverError} otherwise, so a hostile
- * name (`../x`, `a;rm -rf /`, `--set`, 63+ characters) never reaches Helm or the API.
+ * `{prefix}-{name}` (or `store-{name}`, the namespace of stores from before prefixes).
+ * Without `prefix`, any prefix that could be an installation's is accepted — the driver
+ * checks its own before calling. Throws {@link PermanentDriverError} otherwise, so a
+ * hostile name (`../x`, `a;rm -rf /`, `--set`, 63+ characters) never reaches Helm or the API.
  */
-export function storeNamespace(store: StoreRef): string {
+export function storeNamespace(store: StoreRef, prefix?: string): string {
   const name: unknown = store?.name;
   if (typeof name !== 'string') throw new PermanentDriverError('store name is missing');
   const problem = storeNameProblem(name);
   if (problem) throw new PermanentDriverError(`store name ${JSON.stringify(name)} refused: ${problem}`);
-  if (store.namespace !== `store-${name}`) {
-    throw new PermanentDriverError(`namespace ${JSON.stringify(store.namespace)} refused: a store's namespace is store-${name}`);
+  if (prefix !== undefined) return checkStoreNamespace(store.namespace, name, prefix);
+  const namespace: unknown = store.namespace;
+  const suffix = `-${name}`;
+  if (typeof namespace !== 'string' || !namespace.endsWith(suffix) || namespacePrefixProblem(namespace.slice(0, -suffix.length))) {
+    throw new PermanentDriverError(`namespace ${JSON.stringify(namespace)} refused: a store's namespace is store-${name} or {prefix}-${name}`);
   }
-  return store.namespace;
+  return namespace;
 }
 
 export function checkTemplate(template: unknown): StoreTemplate {

@@ -315,6 +315,7 @@ describe('SimulatedDriver: namespaces and idempotency', () => {
     const { namespace } = driver.describe(store)!;
     expect(namespace.labels).toEqual({
       'app.kubernetes.io/managed-by': 'flotilla',
+      'flotilla.io/installation': 'flotilla',
       'flotilla.io/store-id': 'id-shop',
       'flotilla.io/store': 'shop',
       'flotilla.io/team': 'team-1',
@@ -334,13 +335,13 @@ describe('SimulatedDriver: namespaces and idempotency', () => {
     ]);
     expect(namespace.networkPolicies.map((policy) => policy.name)).toEqual(['default-deny', 'allow-store']);
     expect(namespace.networkPolicies[0]).toMatchObject({ policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
-    expect(await driver.listStoreNamespaces()).toEqual(['store-shop']);
+    expect((await driver.listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-shop']);
   });
 
   it('refuses limits that are not quantities, permanently', async () => {
     const { driver, store } = simulation();
     await expect(driver.ensureNamespace(store, { ...DEFAULT_NAMESPACE_LIMITS, requestsCpu: 'lots' })).rejects.toThrow(PermanentDriverError);
-    expect(await driver.listStoreNamespaces()).toEqual([]);
+    expect((await driver.listStoreNamespaces()).map((ns) => ns.name)).toEqual([]);
   });
 
   it('ensureNamespace twice keeps one namespace and takes the newer limits', async () => {
@@ -352,7 +353,7 @@ describe('SimulatedDriver: namespaces and idempotency', () => {
     await driver.ensureNamespace(store, DEFAULT_NAMESPACE_LIMITS);
     await driver.ensureNamespace(store, { ...DEFAULT_NAMESPACE_LIMITS, pods: 10 });
 
-    expect(await driver.listStoreNamespaces()).toEqual(['store-shop']);
+    expect((await driver.listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-shop']);
     expect(driver.describe(store)!.namespace.resourceQuota.hard.pods).toBe('10');
     expect((await driver.observe(store)).pods).toEqual(pods);
   });
@@ -409,7 +410,7 @@ describe('SimulatedDriver: namespaces and idempotency', () => {
     await removal;
     await again;
     expect(await driver.observe(store)).toEqual({ namespaceExists: false, revisions: [], pods: [] });
-    expect(await driver.listStoreNamespaces()).toEqual(['store-other']);
+    expect((await driver.listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-other']);
     expect((await driver.observe(other)).pods).toHaveLength(1);
 
     // Removing what is gone is fine, and the name can be used again.

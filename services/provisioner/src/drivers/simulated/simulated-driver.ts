@@ -6,31 +6,26 @@ import {
   type ObservedStore,
   type ReleaseSpec,
   type RevisionSpec,
+  type StoreNamespace,
   type StoreRef,
 } from '../cluster-driver.js';
-import { parseCpu, parseMemory } from './quantity.js';
+import { checkOwnership, checkStoreNamespace, DEFAULT_OWNERSHIP, type Ownership } from '../ownership.js';
 import {
   SimulatedCluster,
   type AutoscalingSpec,
   type ClusterEvent,
   type DeploymentSnapshot,
-  type NamespaceObjects,
   type NamespaceSnapshot,
 } from './simulated-cluster.js';
+import { MANAGED_BY, namespaceObjects, STORE_NAMESPACE_LABELS, validateRelease } from './simulated-objects.js';
 import type { SimulatedDriverOptions } from './simulated-options.js';
 
-/** Labels every store namespace carries; `listStoreNamespaces` finds them by the first. */
-export const STORE_NAMESPACE_LABELS = {
-  managedBy: 'app.kubernetes.io/managed-by',
-  storeId: 'flotilla.io/store-id',
-  store: 'flotilla.io/store',
-  teamId: 'flotilla.io/team',
-  template: 'flotilla.io/template',
-} as const;
+export { STORE_NAMESPACE_LABELS } from './simulated-objects.js';
 
-const MANAGED_BY = 'flotilla';
-/** Where the simulated store allowances let traffic in from. */
-const INGRESS_NAMESPACE = 'ingress-nginx';
+/** Whose namespaces a simulated driver makes and sweeps, and, to share one simulated cluster between several drivers, that cluster. */
+export interface SimulatedOwnership extends Partial<Ownership> {
+  cluster?: SimulatedCluster;
+}
 
 /** Everything the simulated cluster holds for one store, for tests and demos to inspect. */
 export interface SimulatedStoreDescription {
@@ -58,19 +53,33 @@ export class SimulatedDriver implements ClusterDriver {
   /** Host and secrets of each namespace's last release (the secret values stay in memory only). */
   private readonly releases = new Map<string, { host: string; secrets: Record<string, string> }>();
 
-  constructor(options: Partial<SimulatedDriverOptions> = {}) {
-    this.cluster = new SimulatedCluster(options);
+  private readonly ownership: Ownership;
+  /** Whether this driver made the cluster (and so closes it); a shared one is closed by whoever made it. */
+  private readonly ownsCluster: boolean;
+
+  constructor(options: Partial<SimulatedDriverOptions> = {}, ownership: SimulatedOwnership = {}) {
+    this.ownsCluster = ownership.cluster === undefined;
+    this.cluster = ownership.cluster ?? new SimulatedCluster(options);
+    this.ownership = checkOwnership({
+      installationId: ownership.installationId ?? DEFAULT_OWNERSHIP.installationId,
+      namespacePrefix: ownership.namespacePrefix ?? DEFAULT_OWNERSHIP.namespacePrefix,
+    });
   }
 
   /**
-   * Creates `store-{name}` with its labels, ResourceQuota, LimitRange, a default-deny
+   * Creates the store's namespace with its labels (the installation id among them), ResourceQuota, LimitRange, a default-deny
    * NetworkPolicy and one allowing the store's own traffic; on an existing namespace,
    * replaces them with these. Rejects with a plain `Error` while the namespace is still
    * terminating, with {@link PermanentDriverError} for limits that are not quantities.
    */
   async ensureNamespace(store: StoreRef, limits: NamespaceLimits): Promise<void> {
     const namespace = this.namespaceOf(store);
-    this.cluster.ensureNamespace(namespace, namespaceObjects(store, limits));
+    const existing = this.cluster.namespace(namespace);
+    const owner = existing?.labels[STORE_NAMESPACE_LABELS.installation];
+    if (existing && existing.phase !== 'Terminating' && owner !== undefined && owner !== this.ownership.installationId) {
+      throw new PermanentDriverError(`namespace ${namespace} belongs to installation ${owner}; choose another namespace prefix`);
+    }
+    this.cluster.ensureNamespace(namespace, namespaceObjects(store, limits, this.ownership.installationId));
   }
 
   /**
@@ -130,20 +139,34 @@ export class SimulatedDriver implements ClusterDriver {
     return this.cluster.killPods(namespace, count);
   }
 
-  async listStoreNamespaces(): Promise<string[]> {
+  /** The namespaces labelled with this driver's installation id, terminating ones too. */
+  async listStoreNamespaces(): Promise<StoreNamespace[]> {
     this.assertOpen();
-    return this.cluster
-      .namespaceNames()
-      .filter((name) => name.startsWith('store-') && this.cluster.namespace(name)?.labels[STORE_NAMESPACE_LABELS.managedBy] === MANAGED_BY);
+    const found: StoreNamespace[] = [];
+    for (const name of this.cluster.namespaceNames()) {
+      const snapshot = this.cluster.namespace(name);
+      const labels = snapshot?.labels ?? {};
+      if (!snapshot || labels[STORE_NAMESPACE_LABELS.managedBy] !== MANAGED_BY || labels[STORE_NAMESPACE_LABELS.installation] !== this.ownership.installationId) continue;
+      const storeId = labels[STORE_NAMESPACE_LABELS.storeId];
+      found.push({
+        name,
+        installation: this.ownership.installationId,
+        ...(storeId ? { storeId } : {}),
+        ...(labels[STORE_NAMESPACE_LABELS.store] ? { storeName: labels[STORE_NAMESPACE_LABELS.store] } : {}),
+        createdAt: new Date(snapshot.createdAt),
+        terminating: snapshot.phase === 'Terminating',
+      });
+    }
+    return found;
   }
 
   async check(): Promise<void> {
     this.assertOpen();
   }
 
-  /** Clears every timer of the simulation; a `remove` still waiting rejects. Later calls reject. */
+  /** Clears every timer of the simulation (unless it was given, shared); a `remove` still waiting rejects. Later calls reject. */
   async close(): Promise<void> {
-    this.cluster.close();
+    if (this.ownsCluster) this.cluster.close();
     this.releases.clear();
   }
 
@@ -192,97 +215,6 @@ export class SimulatedDriver implements ClusterDriver {
   /** The store's namespace, once the driver is known to be open and the name to be right. */
   private namespaceOf(store: StoreRef): string {
     this.assertOpen();
-    if (store.namespace !== `store-${store.name}`) {
-      throw new PermanentDriverError(`namespace "${store.namespace}" is not store-${store.name}`);
-    }
-    return store.namespace;
+    return checkStoreNamespace(store.namespace, store.name, this.ownership.namespacePrefix);
   }
-}
-
-/** The namespace's labels, quota, limit range and network policies for `limits`. */
-function namespaceObjects(store: StoreRef, limits: NamespaceLimits): NamespaceObjects {
-  if (!Number.isInteger(limits.pods) || limits.pods < 0) throw new PermanentDriverError(`pods limit ${limits.pods} is not a whole number`);
-  if (!Number.isInteger(limits.persistentVolumeClaims) || limits.persistentVolumeClaims < 0) {
-    throw new PermanentDriverError(`persistentVolumeClaims limit ${limits.persistentVolumeClaims} is not a whole number`);
-  }
-  // Refuse what the cluster could not parse before anything is recorded.
-  for (const cpu of [limits.requestsCpu, limits.limitsCpu, limits.defaultCpu, limits.defaultRequestCpu]) parseCpu(cpu);
-  for (const memory of [limits.requestsMemory, limits.limitsMemory, limits.requestsStorage, limits.defaultMemory, limits.defaultRequestMemory]) {
-    parseMemory(memory);
-  }
-  const storeTraffic = { matchLabels: {} };
-  return {
-    labels: {
-      [STORE_NAMESPACE_LABELS.managedBy]: MANAGED_BY,
-      [STORE_NAMESPACE_LABELS.storeId]: store.storeId,
-      [STORE_NAMESPACE_LABELS.store]: store.name,
-      [STORE_NAMESPACE_LABELS.teamId]: store.teamId,
-      [STORE_NAMESPACE_LABELS.template]: store.template,
-    },
-    resourceQuota: {
-      name: 'store-quota',
-      hard: {
-        pods: String(limits.pods),
-        'requests.cpu': limits.requestsCpu,
-        'requests.memory': limits.requestsMemory,
-        'limits.cpu': limits.limitsCpu,
-        'limits.memory': limits.limitsMemory,
-        persistentvolumeclaims: String(limits.persistentVolumeClaims),
-        'requests.storage': limits.requestsStorage,
-      },
-    },
-    limitRange: {
-      name: 'store-limits',
-      limits: [
-        {
-          type: 'Container',
-          default: { cpu: limits.defaultCpu, memory: limits.defaultMemory },
-          defaultRequest: { cpu: limits.defaultRequestCpu, memory: limits.defaultRequestMemory },
-        },
-      ],
-    },
-    networkPolicies: [
-      { name: 'default-deny', podSelector: { matchLabels: {} }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] },
-      {
-        name: 'allow-store',
-        podSelector: { matchLabels: {} },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          { from: [{ podSelector: storeTraffic }] },
-          { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': INGRESS_NAMESPACE } } }] },
-        ],
-        egress: [
-          { to: [{ podSelector: storeTraffic }] },
-          {
-            to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
-            ports: [
-              { protocol: 'UDP', port: 53 },
-              { protocol: 'TCP', port: 53 },
-            ],
-          },
-        ],
-      },
-    ],
-  };
-}
-
-/** Refuses a release the cluster could never run as given. */
-function validateRelease(release: ReleaseSpec): void {
-  const refuse = (why: string): never => {
-    throw new PermanentDriverError(`release refused: ${why}`);
-  };
-  if (typeof release.host !== 'string' || release.host.length === 0) refuse('the host is empty');
-  const seen = new Set<number>();
-  for (const revision of release.revisions) {
-    if (!Number.isInteger(revision.revision) || revision.revision < 1) refuse(`revision ${revision.revision} is not a whole number of 1 or more`);
-    if (seen.has(revision.revision)) refuse(`revision ${revision.revision} is listed twice`);
-    seen.add(revision.revision);
-    if (typeof revision.version !== 'string' || revision.version.length === 0) refuse(`revision ${revision.revision} has no version`);
-    if (!Number.isInteger(revision.replicas) || revision.replicas < 0) refuse(`revision ${revision.revision} asks for ${revision.replicas} replicas`);
-    if (!Number.isFinite(revision.weight) || revision.weight < 0 || revision.weight > 100) {
-      refuse(`revision ${revision.revision} has weight ${revision.weight}, not 0 to 100`);
-    }
-  }
-  const total = release.revisions.reduce((sum, revision) => sum + revision.weight, 0);
-  if (release.revisions.length > 0 && Math.abs(total - 100) > 1e-6) refuse(`the weights add up to ${total}, not 100`);
 }

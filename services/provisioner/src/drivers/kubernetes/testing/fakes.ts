@@ -34,9 +34,21 @@ export class FakeKubernetes {
   readonly namespaces = new Map<string, V1Namespace>();
   readonly objects = new Map<string, Stored>();
   pods: V1Pod[] = [];
+  /** The clock of `creationTimestamp` and `deletionTimestamp`. */
+  clock: () => Date = () => new Date();
+  /** A deleted namespace is gone after this many reads of it; undefined: it stays Terminating until `finishTermination`. */
+  terminationReads: number | undefined;
+  private readonly readsLeft = new Map<string, number>();
   deployments: V1Deployment[] = [];
   private version = 1;
   private readonly failures = new Map<string, unknown[]>();
+
+  /** A terminating namespace is gone. */
+  finishTermination(name: string): void {
+    this.namespaces.delete(name);
+    this.readsLeft.delete(name);
+    for (const key of [...this.objects.keys()]) if (key.split('/')[1] === name) this.objects.delete(key);
+  }
 
   failNext(method: string, error: unknown): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
@@ -100,12 +112,21 @@ export class FakeKubernetes {
           this.record('createNamespace', { body });
           const name = body.metadata?.name as string;
           if (this.namespaces.has(name)) throw apiFailure(409, `namespaces "${name}" already exists`);
-          const stored = structuredClone({ ...body, metadata: { ...body.metadata, resourceVersion: this.nextVersion() }, status: { phase: 'Active' } });
+          const stored = structuredClone({
+            ...body,
+            metadata: { ...body.metadata, resourceVersion: this.nextVersion(), creationTimestamp: this.clock() },
+            status: { phase: 'Active' },
+          });
           this.namespaces.set(name, stored);
           return structuredClone(stored);
         },
         readNamespace: async ({ name }) => {
           this.record('readNamespace', { name });
+          const left = this.readsLeft.get(name);
+          if (left !== undefined) {
+            if (left <= 0) this.finishTermination(name);
+            else this.readsLeft.set(name, left - 1);
+          }
           const found = this.namespaces.get(name);
           if (!found) throw apiFailure(404, `namespaces "${name}" not found`);
           return structuredClone(found);
@@ -123,14 +144,14 @@ export class FakeKubernetes {
           this.record('deleteNamespace', { name, propagationPolicy });
           const current = this.namespaces.get(name);
           if (!current) throw apiFailure(404, `namespaces "${name}" not found`);
-          current.metadata = { ...current.metadata, deletionTimestamp: new Date() };
+          current.metadata = { ...current.metadata, deletionTimestamp: this.clock() };
           current.status = { phase: 'Terminating' };
+          if (this.terminationReads !== undefined && !this.readsLeft.has(name)) this.readsLeft.set(name, this.terminationReads);
           return { kind: 'Status' };
         },
         listNamespace: async (param = {}) => {
           this.record('listNamespace', param);
-          const [key, value] = (param.labelSelector ?? '=').split('=');
-          const items = [...this.namespaces.values()].filter((ns) => !key || ns.metadata?.labels?.[key] === value);
+          const items = [...this.namespaces.values()].filter((ns) => matches(ns.metadata?.labels, param.labelSelector));
           return { items: structuredClone(items), metadata: {} };
         },
         listNamespacedPod: async (param) => {
