@@ -48,21 +48,21 @@ describe('the chart checks on a deliberately broken chart', () => {
   });
 
   it('fails when the readiness probe is missing', async () => {
-    const chart = brokenChart('templates/_service.tpl', (t) => t.replace(/ {10}# Every dependency answers[^\n]*\n {10}readinessProbe:\n(?: {12}[^\n]*\n)+/, ''));
+    const chart = brokenChart('templates/_service-workloads.tpl', (t) => t.replace(/ {10}# Every dependency answers[^\n]*\n {10}readinessProbe:\n(?: {12}[^\n]*\n)+/, ''));
     const problems = await checkChart(chart, 'values-prod.yaml', 'flotilla-prod', envs);
     expect(problems).toEqual(expect.arrayContaining(['Deployment flotilla-gateway container gateway: no readinessProbe', 'Deployment flotilla-admin container admin: no readinessProbe']));
     expect(problems.filter((p) => p.endsWith('no readinessProbe'))).toHaveLength(6);
   });
 
   it('fails on a misspelt field, which the API server would silently drop', async () => {
-    const chart = brokenChart('templates/_service.tpl', (t) => t.replace('livenessProbe:\n', 'livenesProbe:\n'));
+    const chart = brokenChart('templates/_service-workloads.tpl', (t) => t.replace('livenessProbe:\n', 'livenesProbe:\n'));
     const problems = await checkChart(chart, 'values-prod.yaml', 'flotilla-prod', envs);
     expect(problems).toContain('Deployment flotilla-validator: unknown field spec.template.spec.containers[0].livenesProbe');
     expect(problems).toContain('Deployment flotilla-validator container validator: no livenessProbe');
   });
 
   it('fails on a value of the wrong type', async () => {
-    const chart = brokenChart('templates/_service.tpl', (t) => t.replace('containerPort: {{ .Values.port }}', 'containerPort: {{ .Values.port | quote }}'));
+    const chart = brokenChart('templates/_service-workloads.tpl', (t) => t.replace('containerPort: {{ .Values.port }}', 'containerPort: {{ .Values.port | quote }}'));
     const problems = await checkChart(chart, 'values-prod.yaml', 'flotilla-prod', envs);
     expect(problems.join('\n')).toMatch(/Deployment flotilla-gateway: .*containerPort must be integer/);
   });
