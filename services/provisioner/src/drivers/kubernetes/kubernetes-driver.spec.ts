@@ -251,6 +251,16 @@ describe('KubernetesDriver', () => {
       expect(String(error)).toMatch(/belongs to another store/);
     });
 
+    it("refuses another installation's namespace of that name, and changes nothing in it", async () => {
+      kube.namespaces.set('store-shop-one', {
+        metadata: { name: 'store-shop-one', labels: { 'app.kubernetes.io/managed-by': 'flotilla', 'flotilla.io/installation': 'prod' } },
+      });
+      const error = await driver.ensureNamespace(store(), DEFAULT_NAMESPACE_LIMITS).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermanentDriverError);
+      expect(String(error)).toMatch(/belongs to installation prod/);
+      expect(kube.calls.map((call) => call.method)).toEqual(['createNamespace', 'readNamespace']);
+    });
+
     it('rejects (to be retried) while the namespace is still terminating', async () => {
       kube.namespaces.set('store-shop-one', {
         metadata: { name: 'store-shop-one', deletionTimestamp: new Date(), labels: { 'app.kubernetes.io/managed-by': 'flotilla' } },

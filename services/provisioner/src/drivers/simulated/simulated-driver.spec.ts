@@ -496,3 +496,27 @@ describe('SimulatedDriver: close', () => {
     expect(driver.kind).toBe('simulated');
   });
 });
+
+describe('SimulatedDriver: installations sharing one simulated cluster', () => {
+  it("labels its namespaces with its id, lists only those, and refuses another installation's", async () => {
+    const dev = new SimulatedDriver({ podStartMs: 10, podReadyMs: 10 }, { installationId: 'dev', namespacePrefix: 'store' });
+    const prod = new SimulatedDriver({}, { cluster: dev.cluster, installationId: 'prod', namespacePrefix: 'store' });
+    const shop: StoreRef = { storeId: 'id-shop', name: 'shop', namespace: 'store-shop', teamId: 'team', template: 'wordpress' };
+    const blog: StoreRef = { ...shop, storeId: 'id-blog', name: 'blog', namespace: 'store-blog' };
+    try {
+      await dev.ensureNamespace(shop, DEFAULT_NAMESPACE_LIMITS);
+      await prod.ensureNamespace(blog, DEFAULT_NAMESPACE_LIMITS);
+      expect(dev.cluster.namespace('store-shop')?.labels['flotilla.io/installation']).toBe('dev');
+      expect((await dev.listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-shop']);
+      expect((await prod.listStoreNamespaces()).map((ns) => ns.name)).toEqual(['store-blog']);
+      await expect(prod.ensureNamespace(shop, DEFAULT_NAMESPACE_LIMITS)).rejects.toThrow(PermanentDriverError);
+      expect(dev.cluster.namespace('store-shop')?.labels['flotilla.io/installation']).toBe('dev');
+      // Closing a driver that was given the cluster leaves the cluster running for the others.
+      await prod.close();
+      await dev.check();
+    } finally {
+      await dev.close();
+    }
+  });
+});
+
