@@ -18,6 +18,10 @@ export interface KubernetesDriverEnv extends OwnershipSettings {
   STORE_CHARTS_DIR?: string;
   /** The Helm binary (default: the repository's `node_modules/.bin/helm`). */
   HELM_PATH?: string;
+  /** Bound to STORE_OPERATOR_CLUSTER_ROLE in each store namespace; no binding unless all three are set. */
+  PROVISIONER_SERVICE_ACCOUNT?: string;
+  PROVISIONER_NAMESPACE?: string;
+  STORE_OPERATOR_CLUSTER_ROLE?: string;
 }
 
 /** The driver for `env`: the pinned Helm binary, the repository's store charts, the configured cluster and installation. */
@@ -34,6 +38,10 @@ export function createKubernetesDriver(env: KubernetesDriverEnv, deps: Kubernete
       ingressClassName: env.INGRESS_CLASS_NAME,
       storageClassName: env.STORAGE_CLASS_NAME || undefined,
       ingressNamespace: env.INGRESS_NAMESPACE || undefined,
+      storeAccess:
+        env.PROVISIONER_SERVICE_ACCOUNT && env.PROVISIONER_NAMESPACE && env.STORE_OPERATOR_CLUSTER_ROLE
+          ? { serviceAccountName: env.PROVISIONER_SERVICE_ACCOUNT, serviceAccountNamespace: env.PROVISIONER_NAMESPACE, clusterRoleName: env.STORE_OPERATOR_CLUSTER_ROLE }
+          : undefined,
       installationId,
       namespacePrefix,
     },

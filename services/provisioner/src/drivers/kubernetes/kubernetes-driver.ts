@@ -15,6 +15,7 @@ import { checkOwnership, DEFAULT_OWNERSHIP, type Ownership } from '../ownership.
 import { apiError } from './api-errors.js';
 import { ExecHelmRunner, type HelmRunner } from './helm.js';
 import { loadKubernetesApis, statusCode, type KubernetesApis } from './kube-apis.js';
+import type { StoreAccess } from './namespace-objects.js';
 import { StoreNamespaces } from './namespaces.js';
 import { StoreReleases } from './releases.js';
 import { appSelector, toRevision, toStorePod } from './store-objects.js';
@@ -34,6 +35,8 @@ export interface KubernetesDriverOptions {
   storageClassName?: string;
   /** Namespace of the ingress controller, the only source of traffic to a store (default `ingress-nginx`). */
   ingressNamespace?: string;
+  /** Bound in each store namespace before anything else is done there (deploy/README.md, RBAC); no binding when unset. */
+  storeAccess?: StoreAccess;
   /** Operator values per chart (images, sizes, resources) under the ones each release sets. */
   chartValues?: Partial<Record<StoreTemplate, Record<string, unknown>>>;
   /** How long `remove` waits for the namespace to be gone (default 5 minutes). */
@@ -101,6 +104,7 @@ export class KubernetesDriver implements ClusterDriver {
     this.namespaces = new StoreNamespaces({
       ownership: this.ownership,
       ingressNamespace,
+      access: options.storeAccess,
       deleteTimeoutMs: options.namespaceDeleteTimeoutMs ?? 300_000,
       deletePollMs: options.namespaceDeletePollMs ?? 1_000,
       apis,

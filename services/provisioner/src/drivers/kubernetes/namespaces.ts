@@ -3,11 +3,14 @@ import { PermanentDriverError, type NamespaceLimits, type StoreNamespace, type S
 import { INSTALLATION_LABEL, type Ownership } from '../ownership.js';
 import { apiError, createOrReplace } from './api-errors.js';
 import { statusCode, type KubernetesApis } from './kube-apis.js';
-import { MANAGED_BY, NAMESPACE_LABELS, namespaceObjects } from './namespace-objects.js';
+import { MANAGED_BY, NAMESPACE_LABELS, namespaceObjects, type StoreAccess } from './namespace-objects.js';
+import { bindStoreOperator } from './store-access.js';
 
 export interface StoreNamespacesOptions {
   ownership: Ownership;
   ingressNamespace: string;
+  /** Bound in each store namespace before anything else is done there (deploy/README.md, RBAC); no binding when unset. */
+  access?: StoreAccess;
   /** How long `delete` waits for the namespace to be gone. */
   deleteTimeoutMs: number;
   /** How often `delete` looks. */
@@ -32,13 +35,13 @@ export class StoreNamespaces {
 
   /** Creates the namespace and its objects; objects that exist are replaced with these. */
   async ensure(store: StoreRef, limits: NamespaceLimits): Promise<void> {
-    const objects = namespaceObjects(store, limits, this.options.ingressNamespace);
+    const objects = namespaceObjects(store, limits, this.options.ingressNamespace, this.options.access);
     const body: V1Namespace = {
       ...objects.namespace,
       metadata: { ...objects.namespace.metadata, labels: { ...objects.namespace.metadata?.labels, [INSTALLATION_LABEL]: this.options.ownership.installationId } },
     };
     const namespace = store.namespace;
-    const { core, networking } = await this.options.apis();
+    const { core, networking, rbac } = await this.options.apis();
 
     try {
       await core.createNamespace({ body });
@@ -46,6 +49,7 @@ export class StoreNamespaces {
       if (statusCode(error) !== 409) throw apiError(`create namespace ${namespace}`, error);
       await this.adopt(store, body.metadata?.labels ?? {});
     }
+    if (objects.roleBinding) await bindStoreOperator(rbac, objects.roleBinding);
 
     await createOrReplace(`ResourceQuota ${namespace}/${objects.resourceQuota.metadata?.name}`, objects.resourceQuota, {
       create: (quota) => core.createNamespacedResourceQuota({ namespace, body: quota }),

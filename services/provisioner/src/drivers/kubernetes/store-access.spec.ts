@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DEFAULT_NAMESPACE_LIMITS, PermanentDriverError, type StoreRef } from '../cluster-driver.js';
+import { createKubernetesDriver } from './create-kubernetes-driver.js';
+import { KubernetesDriver } from './kubernetes-driver.js';
 import { namespaceObjects, POD_SECURITY_LABELS, ROLE_BINDING_NAME, type StoreAccess } from './namespace-objects.js';
 import { bindStoreOperator } from './store-access.js';
-import { apiFailure, FakeKubernetes } from './testing/fakes.js';
+import { apiFailure, FakeHelm, FakeKubernetes } from './testing/fakes.js';
 
 const ACCESS: StoreAccess = { serviceAccountName: 'flotilla-provisioner', serviceAccountNamespace: 'flotilla-prod', clusterRoleName: 'flotilla-prod-flotilla-provisioner-store-operator' };
 
@@ -75,5 +77,61 @@ describe('store namespace access', () => {
 
   it('renders no binding without access settings', () => {
     expect(namespaceObjects(store(), DEFAULT_NAMESPACE_LIMITS, 'ingress-nginx').roleBinding).toBeUndefined();
+  });
+
+  describe('through the driver', () => {
+    const driver = (): KubernetesDriver =>
+      new KubernetesDriver(
+        { chartsDir: '/srv/charts', helmPath: '/usr/local/bin/helm', helmTimeoutSeconds: 300, ingressClassName: 'nginx', storeAccess: ACCESS },
+        { apis: kube.apis(), helm: new FakeHelm() },
+      );
+
+    it('creates the RoleBinding in each store namespace right after the namespace, before the quota and anything else there', async () => {
+      const names = ['shop-one', 'shop-two', 'shop-three', 'shop-four', 'shop-five'];
+      await Promise.all(names.map((name) => driver().ensureNamespace(store(name), DEFAULT_NAMESPACE_LIMITS)));
+      for (const name of names) {
+        const namespace = `store-${name}`;
+        expect(kube.objects.get(`RoleBinding/${namespace}/${ROLE_BINDING_NAME}`)).toMatchObject({
+          roleRef: { kind: 'ClusterRole', name: ACCESS.clusterRoleName },
+          subjects: [{ kind: 'ServiceAccount', name: ACCESS.serviceAccountName, namespace: ACCESS.serviceAccountNamespace }],
+        });
+        const inNamespace = kube.calls
+          .filter((c) => c.param.namespace === namespace || (c.method === 'createNamespace' && (c.param.body as { metadata: { name: string } }).metadata.name === namespace))
+          .map((c) => c.method);
+        expect(inNamespace.slice(0, 3)).toEqual(['createNamespace', 'createRoleBinding', 'createResourceQuota']);
+        expect(kube.namespaces.get(namespace)?.metadata?.labels).toMatchObject(POD_SECURITY_LABELS);
+      }
+    });
+
+    it('takes the ServiceAccount and role from the provisioner settings', async () => {
+      const fromEnv = createKubernetesDriver(
+        {
+          KUBECONFIG: '',
+          INGRESS_CLASS_NAME: 'nginx',
+          ROLLOUT_DEADLINE_SECONDS: 300,
+          PROVISIONER_SERVICE_ACCOUNT: 'flotilla-provisioner',
+          PROVISIONER_NAMESPACE: 'flotilla-dev',
+          STORE_OPERATOR_CLUSTER_ROLE: 'flotilla-dev-flotilla-provisioner-store-operator',
+        },
+        { apis: kube.apis(), helm: new FakeHelm() },
+      );
+      await fromEnv.ensureNamespace(store(), DEFAULT_NAMESPACE_LIMITS);
+      expect(kube.objects.get(`RoleBinding/store-shop-one/${ROLE_BINDING_NAME}`)).toMatchObject({
+        roleRef: { name: 'flotilla-dev-flotilla-provisioner-store-operator' },
+        subjects: [{ kind: 'ServiceAccount', name: 'flotilla-provisioner', namespace: 'flotilla-dev' }],
+      });
+    });
+
+    it('binds again in a namespace it adopts, and stops when the binding is refused', async () => {
+      await driver().ensureNamespace(store(), DEFAULT_NAMESPACE_LIMITS);
+      kube.objects.delete(`RoleBinding/store-shop-one/${ROLE_BINDING_NAME}`);
+      await driver().ensureNamespace(store(), DEFAULT_NAMESPACE_LIMITS);
+      expect(kube.objects.has(`RoleBinding/store-shop-one/${ROLE_BINDING_NAME}`)).toBe(true);
+
+      kube.failNext('createRoleBinding', apiFailure(403, 'rolebindings is forbidden'));
+      const quotaCalls = kube.calls.filter((c) => c.method === 'createResourceQuota').length;
+      await expect(driver().ensureNamespace(store('shop-two'), DEFAULT_NAMESPACE_LIMITS)).rejects.toBeInstanceOf(PermanentDriverError);
+      expect(kube.calls.filter((c) => c.method === 'createResourceQuota').length).toBe(quotaCalls);
+    });
   });
 });
