@@ -17,6 +17,7 @@ const PASS_MS = 15_000;
 /** One installation's database: rows by id, and hooks to act right after the rows were read. */
 class MemoryStores {
   readonly rows = new Map<string, StoreRow>();
+  beforeRead: (() => Promise<void>) | undefined;
   afterRead: (() => Promise<void>) | undefined;
 
   add(id: string, name: string, namespace: string): StoreRow {
@@ -28,6 +29,9 @@ class MemoryStores {
   repo(): StoreRepository {
     return {
       all: async () => {
+        const before = this.beforeRead;
+        this.beforeRead = undefined;
+        await before?.();
         const rows = [...this.rows.values()];
         const hook = this.afterRead;
         this.afterRead = undefined;
@@ -92,8 +96,12 @@ async function twoInstallations(driverFor: (installation: string) => ClusterDriv
   for (let pass = 0; pass < 10; pass++) {
     for (const [i, inst] of installations.entries()) {
       const other = installations[1 - i];
-      // A store of this installation requested just after its rows were read, and one of
-      // the other installation at the same moment.
+      // Stores of this installation requested between the namespace listing and the row
+      // read, and just after the rows were read; one of the other installation each time.
+      inst.stores.beforeRead = async () => {
+        expected.push(await create(inst, `early-${pass}`));
+        expected.push(await create(other, `cross-early-${pass}-${i}`));
+      };
       inst.stores.afterRead = async () => {
         expected.push(await create(inst, `mid-${pass}`));
         expected.push(await create(other, `cross-${pass}-${i}`));
@@ -103,7 +111,7 @@ async function twoInstallations(driverFor: (installation: string) => ClusterDriv
     }
     expect((await names()).filter((name) => expected.includes(name)).sort()).toEqual([...expected].sort());
   }
-  expect(expected).toHaveLength(4 + 10 * 4);
+  expect(expected).toHaveLength(4 + 10 * 8);
 }
 
 describe('orphan sweep: two installations on one cluster', () => {
