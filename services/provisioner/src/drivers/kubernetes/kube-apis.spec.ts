@@ -94,6 +94,39 @@ describe('a client that cannot be loaded', () => {
 });
 
 describe('the driver through @kubernetes/client-node', () => {
+  it('binds the provisioner in the new namespace before its quota, and stops on a refused binding', async () => {
+    const access = { serviceAccountName: 'flotilla-provisioner', serviceAccountNamespace: 'flotilla-prod', clusterRoleName: 'flotilla-prod-flotilla-provisioner-store-operator' };
+    const bound = (): KubernetesDriver =>
+      new KubernetesDriver({ kubeconfigPath: kubeconfig, chartsDir: '/charts', helmPath: 'helm', helmTimeoutSeconds: 60, ingressClassName: 'nginx', storeAccess: access }, { helm: new FakeHelm() });
+    handler = (request) => (request.method === 'POST' ? { status: 201, body: { ...(request.body as object), metadata: { ...(request.body as { metadata: object }).metadata, resourceVersion: '1' } } } : undefined);
+
+    await bound().ensureNamespace(store, DEFAULT_NAMESPACE_LIMITS);
+    expect(requests.slice(0, 3).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /api/v1/namespaces',
+      'POST /apis/rbac.authorization.k8s.io/v1/namespaces/store-shop-one/rolebindings',
+      'POST /api/v1/namespaces/store-shop-one/resourcequotas',
+    ]);
+    expect(requests[1].body).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'flotilla-store-operator', namespace: 'store-shop-one', labels: { 'app.kubernetes.io/managed-by': 'flotilla', 'flotilla.io/store': 'shop-one' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'flotilla-prod-flotilla-provisioner-store-operator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'flotilla-provisioner', namespace: 'flotilla-prod' }],
+    });
+
+    requests = [];
+    handler = (request) =>
+      request.path.endsWith('/rolebindings')
+        ? status(403, 'Forbidden', 'rolebindings.rbac.authorization.k8s.io is forbidden: user cannot bind clusterrole')
+        : request.method === 'POST'
+          ? { status: 201, body: request.body }
+          : undefined;
+    const error = await bound().ensureNamespace(store, DEFAULT_NAMESPACE_LIMITS).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentDriverError);
+    expect(String(error)).toContain('cannot bind clusterrole');
+    expect(requests.map((r) => r.path)).not.toContain('/api/v1/namespaces/store-shop-one/resourcequotas');
+  });
+
   it('creates the namespace and its objects with the bodies the API expects', async () => {
     handler = (request) => (request.method === 'POST' ? { status: 201, body: { ...(request.body as object), metadata: { ...(request.body as { metadata: object }).metadata, resourceVersion: '1' } } } : undefined);
 
