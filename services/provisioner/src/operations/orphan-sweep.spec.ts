@@ -14,7 +14,7 @@ import { StoreOperations } from './store-operations.js';
 const TEAM = '7d4f0f4e-1a51-4d59-b0b4-6d5f8a1c0001';
 const PASS_MS = 15_000;
 
-/** One installation's database: rows by id, and hooks to act right after the rows were read. */
+/** One installation's database: rows by id, and hooks to act just before and just after the sweep reads them. */
 class MemoryStores {
   readonly rows = new Map<string, StoreRow>();
   beforeRead: (() => Promise<void>) | undefined;
@@ -28,7 +28,8 @@ class MemoryStores {
 
   repo(): StoreRepository {
     return {
-      all: async () => {
+      all: async () => [...this.rows.values()],
+      namespaces: async () => {
         const before = this.beforeRead;
         this.beforeRead = undefined;
         await before?.();
@@ -36,7 +37,7 @@ class MemoryStores {
         const hook = this.afterRead;
         this.afterRead = undefined;
         await hook?.();
-        return rows;
+        return rows.map(({ id, namespace }) => ({ id, namespace }));
       },
       find: async (id: string) => this.rows.get(id),
       countByStatus: async () => ({}),

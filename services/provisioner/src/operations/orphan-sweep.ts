@@ -5,7 +5,7 @@ import type { StoreLock } from './store-lock.js';
 
 export interface OrphanSweepOptions {
   driver: ClusterDriver;
-  repo: Pick<StoreRepository, 'all' | 'find'>;
+  repo: Pick<StoreRepository, 'namespaces' | 'find'>;
   lock: Pick<StoreLock, 'withLock'>;
   installationId: string;
   /** Namespaces younger than this are never swept: at least one reconcile pass. */
@@ -31,7 +31,7 @@ export interface OrphanSweepOptions {
 export async function sweepOrphans(options: OrphanSweepOptions): Promise<void> {
   const { driver, repo, lock, installationId, logger } = options;
   const namespaces = await driver.listStoreNamespaces();
-  const rows = await repo.all();
+  const rows = await repo.namespaces();
   const known = new Set(rows.flatMap((row) => [row.id, row.namespace]));
   for (const namespace of namespaces) {
     if (namespace.installation !== installationId || namespace.terminating) continue;

@@ -83,6 +83,11 @@ export class StoreRepository {
     return (await this.dataSource.query(`SELECT * FROM stores ORDER BY created_at`)) as StoreRow[];
   }
 
+  /** Every store's id and namespace, for the orphan sweep. */
+  async namespaces(): Promise<Pick<StoreRow, 'id' | 'namespace'>[]> {
+    return (await this.dataSource.query(`SELECT id, namespace FROM stores`)) as Pick<StoreRow, 'id' | 'namespace'>[];
+  }
+
   async revision(storeId: string, revision: number): Promise<RevisionRow | undefined> {
     const [row] = (await this.dataSource.query(`SELECT * FROM revisions WHERE store_id = $1 AND revision = $2`, [storeId, revision])) as RevisionRow[];
     return row;
