@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PermanentDriverError } from '../cluster-driver.js';
+import { PermanentDriverError, type ReleaseSpec, type StoreRef } from '../cluster-driver.js';
+import { KubernetesDriver } from './kubernetes-driver.js';
+import { FakeKubernetes } from './testing/fakes.js';
 import { ExecHelmRunner, HelmCommandError, helmPath, isHelmWaitTimeout, isPermanentHelmFailure, isReleaseLocked, isReleaseNotFound } from './helm.js';
 
 let dir: string;
@@ -136,3 +138,39 @@ describe('ExecHelmRunner', () => {
     expect(isReleaseNotFound(new Error('release: not found'))).toBe(false);
   });
 });
+
+describe('a store installed into a namespace being terminated', () => {
+  it('is refused for a retry while the old namespace terminates, and installs once it is gone', async () => {
+    const kube = new FakeKubernetes();
+    const marker = join(dir, 'terminating');
+    writeFileSync(marker, '');
+    // Helm as it answers while the namespace is terminating, and once it is gone.
+    const helm = fakeBinary(
+      'helm-terminating',
+      `const fs = require('node:fs');
+       if (fs.existsSync(${JSON.stringify(marker)})) {
+         process.stderr.write('Error: create: failed to create: secrets "sh.helm.release.v1.shop-one.v1" is forbidden: unable to create new content in namespace store-dev-shop-one because it is being terminated');
+         process.exit(1);
+       }
+       process.stdout.write('Release "shop-one" has been upgraded.');`,
+    );
+    const driver = new KubernetesDriver(
+      { chartsDir: '/charts', helmPath: helm, helmTimeoutSeconds: 60, ingressClassName: 'nginx', installationId: 'dev', namespacePrefix: 'store-dev' },
+      { apis: kube.apis(), sleep: async () => undefined },
+    );
+    const store: StoreRef = { storeId: '7d0e5a0c-4a8b-4c55-9a51-2d6f0b1c9e11', name: 'shop-one', namespace: 'store-dev-shop-one', teamId: '3b8f7f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b', template: 'wordpress' };
+    const release: ReleaseSpec = {
+      host: 'shop-one.stores.example.com',
+      secrets: { databaseRootPassword: 'root-Zq8tVb3LkP0sW2xY', databasePassword: 'user-Hc5nR1mJ7dQ9fA4e', adminPassword: 'admin-Tg6uY2iO8pL3kJ1h', authSalt: 'salt-Mn4bV7cX1zA9sD6f' },
+      revisions: [{ revision: 1, version: '6.6', replicas: 1, weight: 100 }],
+    };
+
+    const first = await driver.apply(store, 'wordpress', release).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(HelmCommandError);
+    expect(first).not.toBeInstanceOf(PermanentDriverError);
+
+    rmSync(marker);
+    await expect(driver.apply(store, 'wordpress', release)).resolves.toBeUndefined();
+  });
+});
+
