@@ -19,8 +19,37 @@ export interface RawResponse {
   ms: number;
 }
 
-/** Sends one request; server-sent event streams are closed once their headers arrive. */
+/** Bodies above this are past every body limit of the API: the server answers before reading them. */
+const OVERSIZED_BODY = 1024 * 1024;
+
+/**
+ * Sends one request; server-sent event streams are closed once their headers arrive.
+ *
+ * A body past the limit is answered (413, or 414 for its URL) before the server has read it,
+ * and the connection is then closed with the rest unread. fetch then often fails while still
+ * writing ("fetch failed", EPIPE or a reset) although the answer was sent. Such a request is
+ * sent again with node:http, which keeps an answer that arrives while it writes, up to three
+ * times; only a request that never gets an answer is reported.
+ */
 export async function send(baseUrl: string, request: RawRequest, timeoutMs = 20_000): Promise<RawResponse> {
+  try {
+    return await sendWithFetch(baseUrl, request, timeoutMs);
+  } catch (error) {
+    if ((request.body?.length ?? 0) <= OVERSIZED_BODY || request.method === 'GET' || request.method === 'HEAD') throw error;
+    const headers: Record<string, string> = { ...request.headers };
+    if (request.token) headers.authorization = `Bearer ${request.token}`;
+    if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sendBytes(baseUrl, { method: request.method, path: request.url, headers, body: request.body }, timeoutMs);
+      } catch (again) {
+        if (attempt === 3) throw again;
+      }
+    }
+  }
+}
+
+async function sendWithFetch(baseUrl: string, request: RawRequest, timeoutMs: number): Promise<RawResponse> {
   const headers: Record<string, string> = { ...request.headers };
   if (request.token) headers.authorization = `Bearer ${request.token}`;
   if (request.contentType !== undefined) headers['content-type'] = request.contentType;
@@ -112,10 +141,14 @@ export function sendBytes(baseUrl: string, request: ByteRequest, timeoutMs = 20_
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+      // The connection closed by the server after an early answer can end the response without 'end'.
+      res.on('close', () => done(Buffer.concat(chunks).toString('utf8')));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    // A write cut off by an early answer (a body past the limit) fails here while the answer is
+    // still being read: give it a moment to resolve first; a request with no answer still rejects.
+    req.on('error', (error) => setTimeout(() => reject(error), 1000));
     req.end(body);
   });
 }
