@@ -14,12 +14,20 @@ app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+Labels of every object and pod template. `installation` (the provisioner's installation
+id) tells apart the objects of installations sharing a cluster; it stays out of
+selectorLabels, since a Deployment's selector cannot change once created.
+*/}}
 {{- define "store.labels" -}}
 {{ include "store.selectorLabels" . }}
 app.kubernetes.io/part-of: flotilla
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 flotilla.io/store: {{ .Release.Name }}
+{{- with .Values.installation }}
+flotilla.io/installation: {{ . }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -109,7 +109,11 @@ describe('the driver through @kubernetes/client-node', () => {
     expect(requests[1].body).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
-      metadata: { name: 'flotilla-store-operator', namespace: 'store-shop-one', labels: { 'app.kubernetes.io/managed-by': 'flotilla', 'flotilla.io/store': 'shop-one' } },
+      metadata: {
+        name: 'flotilla-store-operator',
+        namespace: 'store-shop-one',
+        labels: { 'app.kubernetes.io/managed-by': 'flotilla', 'flotilla.io/store': 'shop-one', 'flotilla.io/installation': 'flotilla' },
+      },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'flotilla-prod-flotilla-provisioner-store-operator' },
       subjects: [{ kind: 'ServiceAccount', name: 'flotilla-provisioner', namespace: 'flotilla-prod' }],
     });

@@ -334,6 +334,7 @@ describe('KubernetesDriver', () => {
       const [{ args, options }] = helm.calls;
       const values = JSON.parse(options.stdin ?? '');
       expect(values).toEqual({
+        installation: 'flotilla',
         host: 'shop-one.stores.example.com',
         ingress: { className: 'nginx' },
         secrets: SECRETS,

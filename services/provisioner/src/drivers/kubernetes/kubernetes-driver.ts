@@ -116,7 +116,7 @@ export class KubernetesDriver implements ClusterDriver {
       chartsDir: options.chartsDir,
       helmTimeoutSeconds: options.helmTimeoutSeconds,
       kubeconfigPath: options.kubeconfigPath,
-      values: { ...options, ingressNamespace },
+      values: { ...options, ingressNamespace, installation: this.ownership.installationId },
       apis,
       now,
     });

@@ -1,5 +1,6 @@
 import type { V1LimitRange, V1Namespace, V1NetworkPolicy, V1ResourceQuota, V1RoleBinding } from '@kubernetes/client-node';
 import { PermanentDriverError, type NamespaceLimits, type StoreRef } from '../cluster-driver.js';
+import { INSTALLATION_LABEL, installationIdProblem } from '../ownership.js';
 import { checkLabelValue, checkTemplate, storeNamespace } from './store-release.js';
 
 /** Labels of every store namespace; `listStoreNamespaces` finds them by `managed-by`. */
@@ -61,20 +62,26 @@ const BYTES = /^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
  * The namespace `store-{name}` with its labels (Pod Security `restricted` among them),
  * the RoleBinding of `access` (when given), ResourceQuota and LimitRange from `limits`, a default-deny NetworkPolicy and the allowances every store needs: HTTP
  * from the ingress controller's namespace to the app, DNS for every pod. The store
- * charts add their own policies (app to database, ...). Throws
+ * charts add their own policies (app to database, ...). With `installationId`, the
+ * namespace and every object in it are labelled `flotilla.io/installation` with it. Throws
  * {@link PermanentDriverError} for a refused name, id or limit.
  */
-export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingressNamespace: string, access?: StoreAccess): NamespaceObjects {
+export function namespaceObjects(store: StoreRef, limits: NamespaceLimits, ingressNamespace: string, access?: StoreAccess, installationId?: string): NamespaceObjects {
   const name = storeNamespace(store);
+  if (installationId !== undefined && installationIdProblem(installationId)) {
+    throw new PermanentDriverError(`installation id ${JSON.stringify(installationId)} refused: ${installationIdProblem(installationId)}`);
+  }
+  const installation: Record<string, string> = installationId === undefined ? {} : { [INSTALLATION_LABEL]: installationId };
   const labels = {
     [NAMESPACE_LABELS.managedBy]: MANAGED_BY,
     [NAMESPACE_LABELS.store]: store.name,
     [NAMESPACE_LABELS.storeId]: checkLabelValue('store id', store.storeId),
     [NAMESPACE_LABELS.team]: checkLabelValue('team id', store.teamId),
     [NAMESPACE_LABELS.template]: checkTemplate(store.template),
+    ...installation,
     ...POD_SECURITY_LABELS,
   };
-  const storeLabels = { [NAMESPACE_LABELS.managedBy]: MANAGED_BY, [NAMESPACE_LABELS.store]: store.name };
+  const storeLabels = { [NAMESPACE_LABELS.managedBy]: MANAGED_BY, [NAMESPACE_LABELS.store]: store.name, ...installation };
   for (const [what, count] of [['pods', limits.pods], ['persistentVolumeClaims', limits.persistentVolumeClaims]] as const) {
     if (!Number.isInteger(count) || count < 0) throw new PermanentDriverError(`${what} limit ${JSON.stringify(count)} is not a whole number`);
   }

@@ -35,11 +35,8 @@ export class StoreNamespaces {
 
   /** Creates the namespace and its objects; objects that exist are replaced with these. */
   async ensure(store: StoreRef, limits: NamespaceLimits): Promise<void> {
-    const objects = namespaceObjects(store, limits, this.options.ingressNamespace, this.options.access);
-    const body: V1Namespace = {
-      ...objects.namespace,
-      metadata: { ...objects.namespace.metadata, labels: { ...objects.namespace.metadata?.labels, [INSTALLATION_LABEL]: this.options.ownership.installationId } },
-    };
+    const objects = namespaceObjects(store, limits, this.options.ingressNamespace, this.options.access, this.options.ownership.installationId);
+    const body: V1Namespace = objects.namespace;
     const namespace = store.namespace;
     const { core, networking, rbac } = await this.options.apis();
 

@@ -114,18 +114,22 @@ export interface StoreValuesOptions {
   ingressClassName: string;
   ingressNamespace: string;
   storageClassName?: string;
+  /** The installation's id: chart value `installation`, the label `flotilla.io/installation` of every object the chart renders. */
+  installation?: string;
   /** Operator defaults per chart (images, sizes, resources), under the values the release sets. */
   chartValues?: Partial<Record<StoreTemplate, Record<string, unknown>>>;
 }
 
 /**
  * The values document of a release (passed to Helm on standard input): the operator's
- * chart values, then host, ingress class, secrets, revisions, storage class and the
- * ingress controller's namespace on top.
+ * chart values, then the installation id, host, ingress class, secrets, revisions,
+ * storage class and the ingress controller's namespace on top (an operator's value
+ * cannot relabel a release as another installation's).
  */
 export function storeValues(template: StoreTemplate, release: ReleaseSpec, options: StoreValuesOptions): Record<string, unknown> {
   const revisions = checkRelease(template, release);
   return deepMerge(options.chartValues?.[template] ?? {}, {
+    ...(options.installation === undefined ? {} : { installation: options.installation }),
     host: release.host,
     ingress: { className: options.ingressClassName },
     secrets: checkSecrets(template, release.secrets),
