@@ -120,6 +120,21 @@ describe('stores end to end on the simulated cluster', () => {
     expect(scaled).toMatchObject({ revision: 2, desired: { version: '6.7', replicas: 3 } });
   });
 
+  it('refuses before Helm a blue/green update to 6 replicas that the default quota cannot hold at its peak (422 naming the numbers)', async () => {
+    const { id } = await create('peak-shop');
+    await until(id, (s) => s.status === 'ready', 'the store to be ready');
+    const refused = await api('PATCH', `/stores/${id}`, alpha, { version: '6.7', replicas: 6, rollout: { strategy: 'BlueGreen' } });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('content-type')).toContain(problemType);
+    expect(String(refused.body.detail)).toContain('blue/green to 6 replica(s) needs limits.cpu 4500m at its peak (2 revisions, 7 app pod(s) plus 1 other), the quota allows 4000m');
+    // Nothing reached the cluster: still revision 1, one pod, ready.
+    expect(await store(id)).toMatchObject({ status: 'ready', revision: 1, desired: { replicas: 1 } });
+    expect((await pods(id)).map((p) => p.revision)).toEqual([1]);
+    // The same change as a canary fits (its peak is the 6 new pods alone).
+    expect((await api('PATCH', `/stores/${id}`, alpha, { version: '6.7', replicas: 6, rollout: { strategy: 'Canary' } })).status).toBe(202);
+    await until(id, (s) => s.status === 'ready' && s.observed.revision === 2 && s.observed.readyReplicas === 6, 'the canary to 6 replicas');
+  });
+
   it('restores the replicas after a chaos kill of half the pods, and only admins may run chaos', async () => {
     const { id } = await create('chaos-shop', { replicas: 4 });
     await until(id, (s) => s.status === 'ready', 'the store to be ready');

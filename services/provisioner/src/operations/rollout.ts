@@ -1,5 +1,5 @@
 import type { RolloutSpec } from '@flotilla/contracts';
-import type { ClusterDriver, ReleaseSpec, RevisionSpec, StoreRef } from '../drivers/cluster-driver.js';
+import { PermanentDriverError, type ClusterDriver, type ReleaseSpec, type RevisionSpec, type StoreRef } from '../drivers/cluster-driver.js';
 
 export const DEFAULT_CANARY_STEPS = [25, 50, 100];
 
@@ -29,9 +29,10 @@ type Target = Omit<RevisionSpec, 'weight'>;
  *   ready, all traffic moves and the old one goes;
  * - `Canary`: weighted steps (default 25, 50, 100), each waiting for the new pods to be
  *   ready, then a pause.
- * A revision not ready within the deadline is rolled back to `from` (outcome
+ * A revision not ready within the deadline, or refused by the cluster for good
+ * ({@link PermanentDriverError}, a full quota), is rolled back to `from` (outcome
  * `rolled_back`), or the store has failed when there is nothing to go back to.
- * Driver errors are thrown: the operation is retried.
+ * Other driver errors are thrown: the operation is retried.
  */
 export async function rollOut(ctx: RolloutContext, from: Target | undefined, to: Target, rollout: RolloutSpec): Promise<RolloutOutcome> {
   const notReady = (replicas: number): string =>
@@ -46,6 +47,24 @@ export async function rollOut(ctx: RolloutContext, from: Target | undefined, to:
     await ctx.log('rollback', `${reason}; rolled back to revision ${from.revision} (${from.version})`);
     return { outcome: 'rolled_back', reason };
   };
+  try {
+    return await rollFrom(ctx, from, to, rollout, back, notReady);
+  } catch (error) {
+    // The cluster refused the new revision for good (its quota, say): what ran before
+    // goes back alone rather than leaving both revisions deployed and the store failed.
+    if (error instanceof PermanentDriverError) return back(`revision ${to.revision} (${to.version}) refused: ${error.message}`);
+    throw error;
+  }
+}
+
+async function rollFrom(
+  ctx: RolloutContext,
+  from: Target,
+  to: Target,
+  rollout: RolloutSpec,
+  back: (reason: string) => Promise<RolloutOutcome>,
+  notReady: (replicas: number) => string,
+): Promise<RolloutOutcome> {
   if (from.revision === to.revision) {
     await ctx.log('scale', `scaling revision ${to.revision} from ${from.replicas} to ${to.replicas} replica(s)`);
     await apply(ctx, [{ ...to, weight: 100 }]);

@@ -20,6 +20,7 @@ import type { ClusterDriver } from '../drivers/cluster-driver.js';
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
 import { namespaceFor } from '../drivers/ownership.js';
 import { StoreJobs } from '../operations/store-jobs.js';
+import { quotaProblem } from '../operations/quota-check.js';
 import { StoreOperations } from '../operations/store-operations.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
 import type { CreateStoreDto, UpdateStoreDto } from './dto/store.dto.js';
@@ -58,6 +59,7 @@ export class StoresService {
     const replicas = input.replicas ?? 1;
     const rollout = this.checkChanges({ version, replicas, rollout: input.rollout }, problems) ?? { strategy: 'BlueGreen' };
     if (problems.length > 0) throw new RpcError('UNPROCESSABLE', `The store was refused: ${problems.length} problem(s).`, problems);
+    this.checkQuota(quotaProblem({ template, to: { revision: 1, replicas }, rollout }, this.operations.limits()));
 
     const id = randomUUID();
     const sealed = this.operations.secrets.seal(StoreSecrets.generate());
@@ -122,6 +124,9 @@ export class StoresService {
     }
     const newRevision = !stable || version !== stable.version || changes.rollout !== undefined;
     const revision = newRevision ? row.revision + 1 : stable.revision;
+    // Before Helm: the rollout's peak (both revisions for blue/green) must fit the namespace quota.
+    const from = stable ? { revision: stable.revision, replicas: stable.replicas } : undefined;
+    this.checkQuota(quotaProblem({ template: row.template, from, to: { revision, replicas }, rollout }, this.operations.limits()));
     const updated = await this.repo.dataSource.transaction(async (m) => {
       const message = newRevision
         ? `update requested: revision ${revision} with ${version}, ${replicas} replica(s), ${rollout.strategy}${rollout.steps ? ` ${rollout.steps.join('/')}` : ''}`
@@ -191,6 +196,10 @@ export class StoresService {
   /** Queues the store's operation; if Redis is away the reconcile loop queues it later, so nothing is lost. */
   private async enqueue(row: StoreRow): Promise<void> {
     await this.jobs.enqueue(row).catch(() => undefined);
+  }
+
+  private checkQuota(problem: string | undefined): void {
+    if (problem) throw new RpcError('UNPROCESSABLE', `The namespace quota cannot hold this: ${problem}.`, [{ path: 'replicas', message: problem }]);
   }
 
   private checkChanges(input: { version: string; replicas: number; rollout?: { strategy: string; steps?: number[] } }, problems: RpcFieldError[]): RolloutSpec | undefined {
