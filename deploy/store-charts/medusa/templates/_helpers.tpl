@@ -15,16 +15,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-Labels of every object and pod template. `installation` (the provisioner's installation
-id) tells apart the objects of installations sharing a cluster; it stays out of
-selectorLabels, since a Deployment's selector cannot change once created.
+Labels of a StatefulSet's volume claim templates: the API refuses any change to those in
+an existing StatefulSet, so nothing is ever added here (an upgrade would fail).
 */}}
-{{- define "store.labels" -}}
+{{- define "store.claimLabels" -}}
 {{ include "store.selectorLabels" . }}
 app.kubernetes.io/part-of: flotilla
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 flotilla.io/store: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of every object and pod template. `installation` (the provisioner's installation
+id) tells apart the objects of installations sharing a cluster; it stays out of
+selectorLabels, since a Deployment's selector cannot change once created.
+*/}}
+{{- define "store.labels" -}}
+{{ include "store.claimLabels" . }}
 {{- with .Values.installation }}
 flotilla.io/installation: {{ . }}
 {{- end }}
