@@ -63,6 +63,41 @@ describe('the installation id on what the kubernetes driver creates', () => {
     expect(JSON.parse(upgrade?.options.stdin ?? '{}')).toMatchObject({ installation: 'dev-a' });
   });
 
+  it("labels Helm's release Secrets and the volume claims after a run, and nothing of another release", async () => {
+    const object = (name: string, labels: Record<string, string>) => ({ metadata: { name, namespace: 'store-shop-one', labels } });
+    kube.secrets = [
+      object('sh.helm.release.v1.shop-one.v1', { owner: 'helm', name: 'shop-one', status: 'superseded', version: '1' }),
+      object('sh.helm.release.v1.shop-one.v2', { owner: 'helm', name: 'shop-one', status: 'deployed', version: '2' }),
+      object('sh.helm.release.v1.other.v1', { owner: 'helm', name: 'other', status: 'deployed', version: '1' }),
+    ];
+    kube.claims = [object('data-shop-one-mariadb-0', { 'app.kubernetes.io/instance': 'shop-one', 'app.kubernetes.io/component': 'database' })];
+
+    await driver.apply(store, 'wordpress', {
+      host: 'shop-one.stores.example.com',
+      secrets: SECRETS,
+      revisions: [{ revision: 1, version: '6.6', replicas: 1, weight: 100 }],
+    });
+
+    const installation = (items: Array<{ metadata?: { name?: string; labels?: Record<string, string> } }>) => items.map((o) => [o.metadata?.name, o.metadata?.labels?.[INSTALLATION_LABEL]]);
+    expect(installation(kube.secrets)).toEqual([
+      ['sh.helm.release.v1.shop-one.v1', 'dev-a'],
+      ['sh.helm.release.v1.shop-one.v2', 'dev-a'],
+      ['sh.helm.release.v1.other.v1', undefined],
+    ]);
+    expect(installation(kube.claims)).toEqual([['data-shop-one-mariadb-0', 'dev-a']]);
+    expect(kube.secrets[1].metadata?.labels).toMatchObject({ owner: 'helm', status: 'deployed' });
+  });
+
+  it('patches nothing that already carries the label', async () => {
+    kube.secrets = [{ metadata: { name: 'sh.helm.release.v1.shop-one.v1', namespace: 'store-shop-one', labels: { owner: 'helm', name: 'shop-one', [INSTALLATION_LABEL]: 'dev-a' } } }];
+    await driver.apply(store, 'wordpress', {
+      host: 'shop-one.stores.example.com',
+      secrets: SECRETS,
+      revisions: [{ revision: 1, version: '6.6', replicas: 1, weight: 100 }],
+    });
+    expect(kube.calls.filter((call) => call.method.startsWith('patch'))).toEqual([]);
+  });
+
   it('sets the installation over an operator chart value of the same name', async () => {
     const overridden = new KubernetesDriver(
       {

@@ -17,6 +17,10 @@ export interface KubernetesApis {
     | 'createNamespacedLimitRange'
     | 'readNamespacedLimitRange'
     | 'replaceNamespacedLimitRange'
+    | 'listNamespacedSecret'
+    | 'patchNamespacedSecret'
+    | 'listNamespacedPersistentVolumeClaim'
+    | 'patchNamespacedPersistentVolumeClaim'
   >;
   apps: Pick<AppsV1Api, 'listNamespacedDeployment'>;
   networking: Pick<NetworkingV1Api, 'createNamespacedNetworkPolicy' | 'readNamespacedNetworkPolicy' | 'replaceNamespacedNetworkPolicy'>;

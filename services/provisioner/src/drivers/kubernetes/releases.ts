@@ -3,6 +3,7 @@ import type { StoreTemplate } from '@flotilla/contracts';
 import { PermanentDriverError, type ReleaseSpec, type StoreRef } from '../cluster-driver.js';
 import { isHelmWaitTimeout, isReleaseLocked, isReleaseNotFound, type HelmRunner } from './helm.js';
 import type { KubernetesApis } from './kube-apis.js';
+import { labelReleaseObjects } from './release-labels.js';
 import { appSelector } from './store-objects.js';
 import { storeValues, type StoreValuesOptions } from './store-release.js';
 
@@ -30,7 +31,8 @@ export class StoreReleases {
    * the values (secrets included) on Helm's standard input, never in its arguments or on
    * disk. A release left locked by a Helm process that died is unlocked and the upgrade
    * tried once more. A `--wait` that ran out is not an error (readiness is judged through
-   * `observe`), unless the reason is final (quota).
+   * `observe`), unless the reason is final (quota). Then Helm's release Secrets and the
+   * volume claims get the installation's label, which the chart cannot give them.
    */
   async apply(store: StoreRef, namespace: string, chart: StoreTemplate, release: ReleaseSpec): Promise<void> {
     const values = storeValues(chart, release, this.options.values);
@@ -57,13 +59,18 @@ export class StoreReleases {
     try {
       await run();
     } catch (error) {
-      if (!isReleaseLocked(error) || !(await this.unlockStaleRelease(store.name, namespace))) return this.settle(store, namespace, error);
-      try {
-        await run();
-      } catch (retryError) {
-        return this.settle(store, namespace, retryError);
+      if (!isReleaseLocked(error) || !(await this.unlockStaleRelease(store.name, namespace))) {
+        await this.settle(store, namespace, error);
+      } else {
+        try {
+          await run();
+        } catch (retryError) {
+          await this.settle(store, namespace, retryError);
+        }
       }
     }
+    const installation = this.options.values.installation;
+    if (installation !== undefined) await labelReleaseObjects((await this.options.apis()).core, namespace, store.name, installation);
   }
 
   /** `helm uninstall {name} --wait`; a release that is not there is fine. */

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Namespace, V1PersistentVolumeClaim, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { HelmResult, HelmRunner, HelmRunOptions } from '../helm.js';
 import type { KubernetesApis } from '../kube-apis.js';
 
@@ -40,6 +40,9 @@ export class FakeKubernetes {
   terminationReads: number | undefined;
   private readonly readsLeft = new Map<string, number>();
   deployments: V1Deployment[] = [];
+  /** Secrets and claims as Helm and StatefulSets would leave them; listed by label, patched with JSON patches. */
+  secrets: V1Secret[] = [];
+  claims: V1PersistentVolumeClaim[] = [];
   private version = 1;
   private readonly failures = new Map<string, unknown[]>();
 
@@ -165,6 +168,22 @@ export class FakeKubernetes {
           const [pod] = this.pods.splice(index, 1);
           return pod;
         },
+        listNamespacedSecret: async (param) => {
+          this.record('listNamespacedSecret', param);
+          return { items: structuredClone(this.secrets.filter((o) => o.metadata?.namespace === param.namespace && matches(o.metadata?.labels, param.labelSelector))) };
+        },
+        patchNamespacedSecret: async (param) => {
+          this.record('patchNamespacedSecret', param);
+          return jsonPatch(this.secrets, param) as never;
+        },
+        listNamespacedPersistentVolumeClaim: async (param) => {
+          this.record('listNamespacedPersistentVolumeClaim', param);
+          return { items: structuredClone(this.claims.filter((o) => o.metadata?.namespace === param.namespace && matches(o.metadata?.labels, param.labelSelector))) };
+        },
+        patchNamespacedPersistentVolumeClaim: async (param) => {
+          this.record('patchNamespacedPersistentVolumeClaim', param);
+          return jsonPatch(this.claims, param) as never;
+        },
         createNamespacedResourceQuota: quota.create,
         readNamespacedResourceQuota: quota.read,
         replaceNamespacedResourceQuota: quota.replace,
@@ -205,6 +224,19 @@ function matches(labels: Record<string, string> | undefined, selector: string | 
     const [key, value] = term.split('=');
     return labels?.[key] === value;
   });
+}
+
+/** JSON patch `add` of labels (`/metadata/labels/{key with ~1 for /}`) to the object `name` of `namespace` in `items`. */
+function jsonPatch(items: Stored[], { name, namespace, body }: { name: string; namespace: string; body: unknown }): Stored {
+  const target = items.find((o) => o.metadata?.name === name && (o.metadata as { namespace?: string }).namespace === namespace);
+  if (!target) throw apiFailure(404, `"${name}" not found`);
+  for (const op of body as Array<{ op: string; path: string; value: string }>) {
+    const match = /^\/metadata\/labels\/(.+)$/.exec(op.path);
+    if (op.op !== 'add' || !match) throw apiFailure(422, `unsupported patch ${JSON.stringify(op)}`);
+    if (!target.metadata?.labels) throw apiFailure(422, 'the server rejected our request: /metadata/labels does not exist');
+    target.metadata.labels[match[1].replace(/~1/g, '/').replace(/~0/g, '~')] = op.value;
+  }
+  return structuredClone(target);
 }
 
 export interface HelmCall {
