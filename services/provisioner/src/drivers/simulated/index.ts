@@ -17,6 +17,7 @@ export {
   type ResourceQuotaObject,
 } from './simulated-cluster.js';
 export {
+  DEFAULT_DATABASE_RESOURCES,
   DEFAULT_POD_RESOURCES,
   DEFAULT_SIMULATED_DRIVER_OPTIONS,
   resolveSimulatedOptions,

@@ -1,5 +1,5 @@
 import type { StorePod, StoreTemplate } from '@flotilla/contracts';
-import { formatCpu, formatMemory, parseCpu, parseMemory } from './quantity.js';
+import { exceededQuota, firstExceeded, podResources, sumUsage, usedQuantities, type Resources, type Usage } from './quota.js';
 import { nameSuffix } from './random.js';
 import { resolveSimulatedOptions, type ResolvedSimulatedOptions, type SimulatedDriverOptions } from './simulated-options.js';
 
@@ -132,14 +132,6 @@ interface Timer {
   handle: unknown;
 }
 
-/** Millicores and bytes of one pod, requests and limits. */
-interface Resources {
-  requestsCpu: number;
-  requestsMemory: number;
-  limitsCpu: number;
-  limitsMemory: number;
-}
-
 interface Pod {
   name: string;
   revision: number;
@@ -176,6 +168,8 @@ interface Namespace {
   deployments: Map<number, Deployment>;
   pods: Map<string, Pod>;
   autoscaling: AutoscalingSpec | null;
+  /** The template installed (set by the first deployment): its database pods count against the quota from then on. */
+  template: StoreTemplate | null;
   /** CPU demand in percent of one pod's request (90 % on each of two pods is 180). */
   cpuDemand: number;
   events: ClusterEvent[];
@@ -184,16 +178,6 @@ interface Namespace {
 }
 
 const MAX_EVENTS_PER_NAMESPACE = 200;
-
-const QUOTA_KEYS: Record<string, keyof Resources | 'pods'> = {
-  pods: 'pods',
-  cpu: 'requestsCpu',
-  memory: 'requestsMemory',
-  'requests.cpu': 'requestsCpu',
-  'requests.memory': 'requestsMemory',
-  'limits.cpu': 'limitsCpu',
-  'limits.memory': 'limitsMemory',
-};
 
 function deploymentName(spec: Pick<DeploymentSpec, 'template' | 'revision'>): string {
   return `${spec.template}-r${spec.revision}`;
@@ -262,6 +246,7 @@ export class SimulatedCluster {
       deployments: new Map(),
       pods: new Map(),
       autoscaling: null,
+      template: null,
       cpuDemand: 0,
       events: [],
       termination: null,
@@ -272,20 +257,12 @@ export class SimulatedCluster {
   namespace(name: string): NamespaceSnapshot | undefined {
     const ns = this.namespaces.get(name);
     if (!ns) return undefined;
-    const used = this.usage(ns);
-    const usedQuantities: Record<string, string> = {};
-    for (const key of Object.keys(ns.objects.resourceQuota.hard)) {
-      const field = QUOTA_KEYS[key];
-      if (field === 'pods') usedQuantities[key] = String(used.pods);
-      else if (field === 'requestsCpu' || field === 'limitsCpu') usedQuantities[key] = formatCpu(used[field]);
-      else if (field) usedQuantities[key] = formatMemory(used[field]);
-    }
     return {
       name: ns.name,
       phase: ns.phase,
       labels: { ...ns.objects.labels },
       createdAt: new Date(ns.createdAt).toISOString(),
-      resourceQuota: { ...structuredClone(ns.objects.resourceQuota), used: usedQuantities },
+      resourceQuota: { ...structuredClone(ns.objects.resourceQuota), used: usedQuantities(ns.objects.resourceQuota, this.usage(ns)) },
       limitRange: structuredClone(ns.objects.limitRange),
       networkPolicies: structuredClone(ns.objects.networkPolicies),
       autoscaling: ns.autoscaling && { ...ns.autoscaling },
@@ -337,6 +314,7 @@ export class SimulatedCluster {
    */
   setDeployment(namespace: string, spec: DeploymentSpec): void {
     const ns = this.activeNamespace(namespace);
+    ns.template ??= spec.template;
     const existing = ns.deployments.get(spec.revision);
     if (!existing) {
       const replicas = ns.autoscaling ? this.clamp(spec.replicas, ns.autoscaling) : spec.replicas;
@@ -395,28 +373,17 @@ export class SimulatedCluster {
   }
 
   /**
-   * Whether `pods` pods of `template` would fit the namespace's quota on their own (the
-   * pods it runs now not counted); a message naming the first exceeded resource if not.
+   * Whether `pods` app pods of `template`, with the database pods its chart runs, would
+   * fit the namespace's quota on their own (the pods it runs now not counted); a message
+   * naming the first exceeded resource if not.
    */
   quotaProblem(namespace: string, template: StoreTemplate, pods: number): string | undefined {
     const ns = this.activeNamespace(namespace);
-    const one = this.podResources(ns, template);
-    const total = {
-      pods,
-      requestsCpu: one.requestsCpu * pods,
-      requestsMemory: one.requestsMemory * pods,
-      limitsCpu: one.limitsCpu * pods,
-      limitsMemory: one.limitsMemory * pods,
-    };
-    for (const [key, hard] of Object.entries(ns.objects.resourceQuota.hard)) {
-      const field = QUOTA_KEYS[key];
-      if (!field) continue;
-      const limit = this.parseQuota(field, hard);
-      if (total[field] > limit) {
-        return `${pods} pods of ${template} need ${key}=${this.formatQuota(field, total[field])}, but the quota ${ns.objects.resourceQuota.name} allows ${key}=${hard}`;
-      }
-    }
-    return undefined;
+    const databases = this.databaseResources(ns, template);
+    const total = sumUsage([...Array.from({ length: pods }, () => this.podResources(ns, template)), ...databases]);
+    const exceeded = firstExceeded(ns.objects.resourceQuota, total);
+    if (!exceeded) return undefined;
+    return `${pods} app pod(s) and ${databases.length} database pod(s) of ${template} need ${exceeded.key}=${exceeded.need}, but the quota ${ns.objects.resourceQuota.name} allows ${exceeded.key}=${exceeded.hard}`;
   }
 
   // -------------------------------------------------------------------------
@@ -648,7 +615,7 @@ export class SimulatedCluster {
     do name = `${deploymentName(spec)}-${nameSuffix(this.options.random)}`;
     while (ns.pods.has(name));
     const resources = this.podResources(ns, spec.template);
-    const exceeded = this.exceededQuota(ns, resources);
+    const exceeded = exceededQuota(ns.objects.resourceQuota, this.usage(ns), resources);
     if (exceeded) {
       deployment.replicaFailure = `pods "${name}" is forbidden: exceeded quota: ${exceeded}`;
       this.event(ns, 'Warning', 'FailedCreate', `replicaset/${deploymentName(spec)}`, `Error creating: ${deployment.replicaFailure}`);
@@ -737,57 +704,19 @@ export class SimulatedCluster {
   // -------------------------------------------------------------------------
 
   private podResources(ns: Namespace, template: StoreTemplate): Resources {
-    const configured = this.options.podResources[template];
     const defaults = ns.objects.limitRange.limits.find((limit) => limit.type === 'Container');
-    const requestsCpu = parseCpu(configured.requestsCpu);
-    const requestsMemory = parseMemory(configured.requestsMemory);
-    return {
-      requestsCpu,
-      requestsMemory,
-      limitsCpu: configured.limitsCpu ? parseCpu(configured.limitsCpu) : defaults ? parseCpu(defaults.default.cpu) : requestsCpu,
-      limitsMemory: configured.limitsMemory
-        ? parseMemory(configured.limitsMemory)
-        : defaults
-          ? parseMemory(defaults.default.memory)
-          : requestsMemory,
-    };
+    return podResources(this.options.podResources[template], defaults?.default);
   }
 
-  private usage(ns: Namespace): Resources & { pods: number } {
-    const used = { pods: 0, requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };
-    for (const pod of ns.pods.values()) {
-      used.pods += 1;
-      used.requestsCpu += pod.resources.requestsCpu;
-      used.requestsMemory += pod.resources.requestsMemory;
-      used.limitsCpu += pod.resources.limitsCpu;
-      used.limitsMemory += pod.resources.limitsMemory;
-    }
-    return used;
+  private databaseResources(ns: Namespace, template: StoreTemplate): Resources[] {
+    const defaults = ns.objects.limitRange.limits.find((limit) => limit.type === 'Container');
+    return this.options.databaseResources[template].map((configured) => podResources(configured, defaults?.default));
   }
 
-  /** Kubernetes' "requested: …, used: …, limited: …" for the first resource one more pod would exceed. */
-  private exceededQuota(ns: Namespace, pod: Resources): string | undefined {
-    const used = this.usage(ns);
-    const requested = { ...pod, pods: 1 };
-    for (const [key, hard] of Object.entries(ns.objects.resourceQuota.hard)) {
-      const field = QUOTA_KEYS[key];
-      if (!field) continue;
-      if (used[field] + requested[field] > this.parseQuota(field, hard)) {
-        const quota = ns.objects.resourceQuota.name;
-        return `${quota}, requested: ${key}=${this.formatQuota(field, requested[field])}, used: ${key}=${this.formatQuota(field, used[field])}, limited: ${key}=${hard}`;
-      }
-    }
-    return undefined;
-  }
-
-  private parseQuota(field: keyof Resources | 'pods', quantity: string): number {
-    if (field === 'pods') return Number(quantity);
-    return field === 'requestsCpu' || field === 'limitsCpu' ? parseCpu(quantity) : parseMemory(quantity);
-  }
-
-  private formatQuota(field: keyof Resources | 'pods', value: number): string {
-    if (field === 'pods') return String(value);
-    return field === 'requestsCpu' || field === 'limitsCpu' ? formatCpu(value) : formatMemory(value);
+  /** The namespace's app pods and, once a store is installed, its database pods: everything the quota counts. */
+  private usage(ns: Namespace): Usage {
+    const databases = ns.template ? this.databaseResources(ns, ns.template) : [];
+    return sumUsage([...[...ns.pods.values()].map((pod) => pod.resources), ...databases]);
   }
 
   // -------------------------------------------------------------------------

@@ -208,20 +208,32 @@ describe('SimulatedDriver: quota', () => {
     const { driver, store } = simulation();
     await driver.ensureNamespace(store, DEFAULT_NAMESPACE_LIMITS);
 
-    // 9 pods × 250m is more than the 2 CPUs the default quota allows.
+    // 9 pods × 250m and the database's 250m are more than the 2 CPUs the default quota allows.
     const refused = driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 9)));
 
     await expect(refused).rejects.toThrow(PermanentDriverError);
-    await expect(refused).rejects.toThrow(/requests\.cpu=2250m.*requests\.cpu=2/);
+    await expect(refused).rejects.toThrow(/requests\.cpu=2500m.*requests\.cpu=2/);
     expect(await driver.observe(store)).toEqual({ namespaceExists: true, revisions: [], pods: [] });
-    await expect(driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 8)))).resolves.toBeUndefined();
+    // 6 × 500m of limits.cpu (the LimitRange's default) and the database's 1 CPU fill the 4 CPUs exactly.
+    await expect(driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 6)))).resolves.toBeUndefined();
+  });
+
+  it('counts the database pod of a store against the quota, as the store chart runs one', async () => {
+    const { driver, store } = simulation();
+    await driver.ensureNamespace(store, DEFAULT_NAMESPACE_LIMITS);
+    // 7 app pods × 250m + the database's 250m = 2000m fits the 2 CPUs; 8 app pods (2250m) do not.
+    const refused = driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 8)));
+    await expect(refused).rejects.toThrow(PermanentDriverError);
+    await expect(refused).rejects.toThrow(/8 app pod\(s\) and 1 database pod\(s\) of wordpress need requests\.cpu=2250m/);
+    await driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 1)));
+    expect(driver.describe(store)!.namespace.resourceQuota.used).toMatchObject({ pods: '2', 'requests.cpu': '500m', 'limits.cpu': '1500m' });
   });
 
   it('counts every revision of a release against the quota', async () => {
     const { driver, store } = simulation();
     await driver.ensureNamespace(store, { ...DEFAULT_NAMESPACE_LIMITS, pods: 5 });
     await expect(driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 3, 50), revision(2, '6.6.0', 3, 50)))).rejects.toThrow(
-      /pods=6.*pods=5/,
+      /pods=7.*pods=5/,
     );
   });
 
@@ -231,11 +243,11 @@ describe('SimulatedDriver: quota', () => {
     await driver.apply(store, 'wordpress', release(revision(1, '6.5.0', 2)));
     until(() => pods().every((pod) => pod.phase === 'Running'));
 
-    // The autoscaler wants 12 pods; the quota's 2 CPUs hold 8.
+    // The autoscaler wants 12 pods; beside the database's 1 CPU, the quota's 4 CPUs of limits hold 6 × 500m.
     driver.setAutoscaling(store, { min: 1, max: 12, targetCpuPercent: 50 });
     driver.setLoad(store, 300);
     until(() => driver.describe(store)!.deployments[0]!.replicas === 12);
-    until(() => pods().length === 8);
+    until(() => pods().length === 6);
 
     const deployment = driver.describe(store)!.deployments[0]!;
     expect(deployment.conditions).toContainEqual(
@@ -243,7 +255,7 @@ describe('SimulatedDriver: quota', () => {
     );
     const failed = driver.describe(store)!.events.find((event) => event.reason === 'FailedCreate');
     expect(failed).toMatchObject({ type: 'Warning', object: 'replicaset/wordpress-r1' });
-    expect(driver.describe(store)!.namespace.resourceQuota.used).toMatchObject({ pods: '8', 'requests.cpu': '2', 'requests.memory': '2Gi' });
+    expect(driver.describe(store)!.namespace.resourceQuota.used).toMatchObject({ pods: '7', 'requests.cpu': '1750m', 'requests.memory': '1792Mi', 'limits.cpu': '4' });
   });
 
   it('rejects a release for a namespace that does not exist with an error worth retrying', async () => {

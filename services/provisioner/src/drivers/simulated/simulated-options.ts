@@ -43,6 +43,8 @@ export interface SimulatedDriverOptions {
   autoscaleTolerance?: number;
   /** Requests (and optionally limits) of one pod, per template. */
   podResources?: Partial<Record<StoreTemplate, PodResources>>;
+  /** The pods a store runs once besides its app pods (its database; Medusa's Redis), per template, as the store charts request them. */
+  databaseResources?: Partial<Record<StoreTemplate, PodResources[]>>;
   /** Clock and timers; a test passes a {@link ManualScheduler} or installs Jest's fake timers. */
   scheduler?: SimulationScheduler;
 }
@@ -50,6 +52,15 @@ export interface SimulatedDriverOptions {
 export const DEFAULT_POD_RESOURCES: Record<StoreTemplate, PodResources> = {
   wordpress: { requestsCpu: '250m', requestsMemory: '256Mi' },
   medusa: { requestsCpu: '250m', requestsMemory: '256Mi' },
+};
+
+/** deploy/store-charts/{template}/values.yaml: database (and redis) requests and limits. */
+export const DEFAULT_DATABASE_RESOURCES: Record<StoreTemplate, PodResources[]> = {
+  wordpress: [{ requestsCpu: '250m', requestsMemory: '256Mi', limitsCpu: '1', limitsMemory: '1Gi' }],
+  medusa: [
+    { requestsCpu: '250m', requestsMemory: '256Mi', limitsCpu: '500m', limitsMemory: '1Gi' },
+    { requestsCpu: '50m', requestsMemory: '64Mi', limitsCpu: '250m', limitsMemory: '256Mi' },
+  ],
 };
 
 /** A demo's pace: a pod runs after 0.4–0.6 s and is ready 1–2 s after it was created. */
@@ -68,10 +79,14 @@ export const DEFAULT_SIMULATED_DRIVER_OPTIONS: Readonly<Required<SimulatedDriver
   autoscaleStabilizationMs: 15_000,
   autoscaleTolerance: 0.1,
   podResources: DEFAULT_POD_RESOURCES,
+  databaseResources: DEFAULT_DATABASE_RESOURCES,
   scheduler: realScheduler,
 };
 
-export type ResolvedSimulatedOptions = Required<SimulatedDriverOptions> & { podResources: Record<StoreTemplate, PodResources> };
+export type ResolvedSimulatedOptions = Required<SimulatedDriverOptions> & {
+  podResources: Record<StoreTemplate, PodResources>;
+  databaseResources: Record<StoreTemplate, PodResources[]>;
+};
 
 /** Fills in the defaults and refuses values the simulation cannot run with. */
 export function resolveSimulatedOptions(options: Partial<SimulatedDriverOptions> = {}): ResolvedSimulatedOptions {
@@ -81,6 +96,7 @@ export function resolveSimulatedOptions(options: Partial<SimulatedDriverOptions>
     ...defined,
     failingVersions: [...(options.failingVersions ?? [])],
     podResources: { ...DEFAULT_POD_RESOURCES, ...options.podResources },
+    databaseResources: { ...DEFAULT_DATABASE_RESOURCES, ...options.databaseResources },
   } as ResolvedSimulatedOptions;
   const durations = [
     'podStartMs',
