@@ -1,5 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { DEFAULT_NAMESPACE_LIMITS } from '../drivers/cluster-driver.js';
-import { peakAppPods, quotaProblem } from './quota-check.js';
+import { findUp, moduleDir } from '../drivers/kubernetes/helm.js';
+import { parseCpu, parseMemory } from '../drivers/simulated/quantity.js';
+import { peakAppPods, quotaProblem, STORE_FOOTPRINTS, type PodFootprint } from './quota-check.js';
+
+type Resources = { requests: { cpu: string | number; memory: string }; limits: { cpu: string | number; memory: string } };
+
+/** Every `resources` block with requests and limits in a chart's values, wherever it sits. */
+function resourceBlocks(node: unknown, found: PodFootprint[] = []): PodFootprint[] {
+  if (node === null || typeof node !== 'object') return found;
+  for (const [key, value] of Object.entries(node)) {
+    const r = value as Partial<Resources> | null;
+    if (key === 'resources' && r?.requests && r.limits) {
+      found.push({
+        requestsCpu: parseCpu(String(r.requests.cpu)),
+        requestsMemory: parseMemory(r.requests.memory),
+        limitsCpu: parseCpu(String(r.limits.cpu)),
+        limitsMemory: parseMemory(r.limits.memory),
+      });
+    } else resourceBlocks(value, found);
+  }
+  return found;
+}
+
+const ordered = (pods: PodFootprint[]): string[] => pods.map((p) => JSON.stringify(p)).sort();
 
 describe('quota before Helm', () => {
   const limits = DEFAULT_NAMESPACE_LIMITS;
@@ -40,5 +66,12 @@ describe('quota before Helm', () => {
     expect(quotaProblem({ template: 'wordpress', to: { revision: 1, replicas: 2 }, rollout: { strategy: 'BlueGreen' } }, { ...limits, requestsCpu: '300m' })).toBe(
       'a store of 2 replica(s) needs requests.cpu 500m (2 app pod(s) plus 2 other), the quota allows 300m',
     );
+  });
+
+  it.each(Object.keys(STORE_FOOTPRINTS) as (keyof typeof STORE_FOOTPRINTS)[])('counts the pods the %s chart asks for: its footprints match the chart\'s values', (template) => {
+    const chartsDir = findUp(join('deploy', 'store-charts'), moduleDir()) as string;
+    const values = parse(readFileSync(join(chartsDir, template, 'values.yaml'), 'utf8')) as unknown;
+    const footprint = STORE_FOOTPRINTS[template];
+    expect(ordered([footprint.app, ...footprint.fixed.map((f) => f.pod), footprint.install])).toEqual(ordered(resourceBlocks(values)));
   });
 });
