@@ -23,7 +23,7 @@ const pod = (requestsCpu: string, requestsMemory: string, limitsCpu: string, lim
 /**
  * What the store charts (deploy/store-charts/{template}/values.yaml) request per pod: one
  * app pod per replica, the pods every store runs once (its database, Medusa's Redis) and
- * the install Job of a first install. Keep in step with the charts' values.
+ * the install Job of a first install. quota-check.spec.ts fails when these differ from the charts' values.
  */
 export const STORE_FOOTPRINTS: Record<StoreTemplate, { app: PodFootprint; fixed: { name: string; pod: PodFootprint }[]; install: PodFootprint }> = {
   wordpress: {
