@@ -12,6 +12,7 @@ export const ProvisionerRpc = {
   Pods: 'provisioner.pods',
   Events: 'provisioner.events',
   Chaos: 'provisioner.chaos',
+  Health: 'provisioner.health',
 } as const;
 
 export const StoreTemplates = ['wordpress', 'medusa'] as const;
@@ -72,6 +73,8 @@ export interface StorePod {
   restarts: number;
   revision: number;
   startedAt: string | null;
+  /** Why the pod is not ready, when the cluster says (a waiting reason such as `CrashLoopBackOff`, or `Unschedulable: …`). */
+  reason?: string;
 }
 
 export interface StoreEvent {
@@ -104,7 +107,36 @@ export const StoreEventTypes = {
   Deleted: 'store.deleted',
   Repaired: 'store.repaired',
   Chaos: 'store.chaos',
+  Health: 'store.health',
 } as const;
+
+/**
+ * Observed health, apart from the status: a `ready` store can be `down` (its pods died).
+ * `unknown` until the reconcile loop first checked a ready store.
+ */
+export type StoreHealthState = 'up' | 'down' | 'unknown';
+
+export interface StoreHealthTransition {
+  state: 'up' | 'down';
+  reason: string | null;
+  at: string;
+}
+
+export interface StoreHealth {
+  state: StoreHealthState;
+  /** What blocks the store when `down`, otherwise null. */
+  reason: string | null;
+  since: string | null;
+  checkedAt: string | null;
+  /** Transitions, oldest first (the last 100). */
+  timeline: StoreHealthTransition[];
+}
+
+/** Data of a `store.health` event. */
+export interface StoreHealthEventData extends StoreEventData {
+  health: 'up' | 'down';
+  reason: string | null;
+}
 
 export interface StoreEventData {
   storeId: string;

@@ -9,6 +9,8 @@ import { CLUSTER_DRIVER } from './drivers/driver.token.js';
 import { Provisioner1732700000000 } from './migrations/1732700000000-provisioner.js';
 import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
 import { StoreNamespace1733500000000 } from './migrations/1733500000000-store-namespace.js';
+import { StoreHealthRepository } from './stores/store-health-repository.js';
+import { StoreHealth1733600000000 } from './migrations/1733600000000-store-health.js';
 import { StoreJobs } from './operations/store-jobs.js';
 import { StoreLock } from './operations/store-lock.js';
 import { StoreOperations } from './operations/store-operations.js';
@@ -35,7 +37,7 @@ class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
 }
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000, OutboxClaims1733400000000, StoreNamespace1733500000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000, OutboxClaims1733400000000, StoreNamespace1733500000000, StoreHealth1733600000000] };
 
 @Module({
   imports: [
@@ -45,6 +47,6 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities:
     RedisModule.forRoot({ connectionName: 'provisioner' }),
     RabbitModule.forRoot({ service: 'provisioner', serve: 'provisioner' }),
   ],
-  providers: [clusterDriverProvider, ClusterLifecycle, Outbox, StoreRepository, StoreLock, StoreOperations, StoreJobs, StoresService, StoresRpc],
+  providers: [clusterDriverProvider, ClusterLifecycle, Outbox, StoreRepository, StoreHealthRepository, StoreLock, StoreOperations, StoreJobs, StoresService, StoresRpc],
 })
 export class AppModule {}

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
-import { ChaosRequestDto, CreateStoreDto, UpdateStoreDto, type Store, type StoreEvent, type StoreList, type StorePod } from '@flotilla/contracts';
+import { ChaosRequestDto, CreateStoreDto, UpdateStoreDto, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod } from '@flotilla/contracts';
 import { StoresService } from './stores.service.js';
 
 @ApiTags('stores')
@@ -39,6 +39,16 @@ export class StoresController {
   @ApiOkResponse({ description: 'Provisioning steps, rollouts, rollbacks, repairs and failures, oldest first' })
   events(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<{ items: StoreEvent[] }> {
     return this.stores.events(id, user);
+  }
+
+  @Get('stores/:id/health')
+  @ApiOkResponse({
+    description:
+      "Observed health, apart from the status (a ready store can be down): `{state: up|down|unknown, reason, since, checkedAt, timeline: [{state, reason, at}]}`. " +
+      "Down after two reconcile periods without a ready pod, with what blocks (pending pods and why, crash loops, failing readiness probes, the quota); 404 for another team's store",
+  })
+  health(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<StoreHealth> {
+    return this.stores.health(id, user);
   }
 
   @Patch('stores/:id')

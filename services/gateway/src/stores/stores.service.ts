@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { ProvisionerRpc, type CreateStoreDto, type Store, type StoreEvent, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
+import { ProvisionerRpc, type CreateStoreDto, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
 import { RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 import { actorOf } from '../datasets/datasets.service.js';
@@ -37,6 +37,10 @@ export class StoresService {
 
   events(id: string, user: AuthUser): Promise<{ items: StoreEvent[] }> {
     return this.rpc.call('provisioner', ProvisionerRpc.Events, { storeId: checkId(id) }, { actor: actorOf(user) });
+  }
+
+  health(id: string, user: AuthUser): Promise<StoreHealth> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Health, { storeId: checkId(id) }, { actor: actorOf(user) });
   }
 
   chaos(id: string, killPods: number, user: AuthUser): Promise<{ storeId: string; killed: string[] }> {

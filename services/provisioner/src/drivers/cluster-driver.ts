@@ -53,6 +53,8 @@ export interface ObservedStore {
   /** The revisions the cluster runs, as the driver last applied them (empty when nothing is installed). */
   revisions: RevisionSpec[];
   pods: StorePod[];
+  /** What the cluster refused for the store (a ReplicaSet failing to create pods: the quota exceeded), when the driver knows. */
+  problems?: string[];
 }
 
 /** Resource guardrails of a store's namespace (the seed's numbers as defaults). */

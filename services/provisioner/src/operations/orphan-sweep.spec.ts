@@ -8,6 +8,7 @@ import { SimulatedCluster } from '../drivers/simulated/simulated-cluster.js';
 import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
 import type { StoreRepository, StoreRow } from '../stores/store-repository.js';
+import type { StoreHealthRepository } from '../stores/store-health-repository.js';
 import type { StoreLock } from './store-lock.js';
 import { StoreOperations } from './store-operations.js';
 
@@ -48,6 +49,8 @@ class MemoryStores {
 
 const freeLock = { withLock: (_id: string, work: (signal: AbortSignal) => Promise<unknown>) => work(new AbortController().signal) } as unknown as StoreLock;
 
+const noHealth = { checked: async () => undefined, transition: async () => true } as unknown as StoreHealthRepository;
+
 function operations(driver: ClusterDriver, stores: MemoryStores, installation: string, now: () => number): StoreOperations {
   const env = {
     INSTALLATION_ID: installation,
@@ -57,7 +60,7 @@ function operations(driver: ClusterDriver, stores: MemoryStores, installation: s
     STORE_SECRETS_KEY: 'a-test-key-of-at-least-thirty-two-characters',
     BASE_DOMAIN: 'stores.test',
   } as unknown as ProvisionerEnv;
-  const ops = new StoreOperations(stores.repo(), freeLock, driver, env, new MetricsService());
+  const ops = new StoreOperations(stores.repo(), freeLock, driver, env, new MetricsService(), noHealth);
   (ops as unknown as { now: () => number }).now = now;
   return ops;
 }

@@ -7,11 +7,13 @@ import { PermanentDriverError, type ClusterDriver, type NamespaceLimits, type Re
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
 import { resolveOwnership } from '../drivers/ownership.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
+import { StoreHealthRepository, type StoreHealthColumns } from '../stores/store-health-repository.js';
 import { StoreSecrets } from '../stores/store-secrets.js';
 import { namespaceOf, StoreRepository, type StoreRow } from '../stores/store-repository.js';
 import { sweepOrphans } from './orphan-sweep.js';
 import { rollOut, type RolloutContext } from './rollout.js';
 import { StoreLock } from './store-lock.js';
+import { blockingReason, nextHealth } from './store-health.js';
 
 
 /**
@@ -37,6 +39,7 @@ export class StoreOperations {
     @Inject(CLUSTER_DRIVER) private readonly driver: ClusterDriver,
     @Inject(ENV) private readonly env: ProvisionerEnv,
     metrics: MetricsService,
+    private readonly health: StoreHealthRepository,
   ) {
     this.secrets = new StoreSecrets(env.STORE_SECRETS_KEY);
     this.ownership = resolveOwnership(env);
@@ -187,11 +190,28 @@ export class StoreOperations {
         }
         const ready = observed.pods.filter((p) => p.revision === want.revision && p.ready).length;
         await this.repo.observed(current.id, ready, want.revision);
+        await this.checkHealth(current, blockingReason({ pods: observed.pods, revision: want.revision, problems: observed.problems }));
       }, 10_000)
       .catch((error: unknown) => {
         if (error instanceof Error && error.name === 'StoreBusyError') return;
         throw error;
       });
+  }
+
+  /**
+   * Health of a ready or degraded store, from what the cluster reports: `down` on the
+   * second failing check in a row (two reconcile periods of grace for a pod that is
+   * restarting), `up` on the first good one. Stores being provisioned, updated or deleted
+   * are not checked: their health stays as it was.
+   */
+  private async checkHealth(row: StoreRow & Partial<StoreHealthColumns>, reason: string | undefined): Promise<void> {
+    const next = nextHealth({ state: row.health ?? 'unknown', failures: row.health_failures ?? 0 }, reason);
+    if (next.changed && next.state !== 'unknown') {
+      await this.health.transition(row, next.state, next.failures, reason);
+      if (next.state === 'down') this.logger.warn(`store ${row.name} is down: ${reason ?? ''}`);
+    } else {
+      await this.health.checked(row.id, next.failures, reason);
+    }
   }
 
   private async becameReady(row: StoreRow, readyReplicas: number, message: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ProvisionerAdminRpc, ProvisionerRpc, RpcError, type RpcActor } from '@flotilla/contracts';
 import { StoreJobs } from '../operations/store-jobs.js';
+import { StoreHealthRepository } from './store-health-repository.js';
 import { StoreRepository } from './store-repository.js';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { ChaosDto, CreateStoreDto, StoreRefDto, UpdateStoreRequestDto } from './dto/store.dto.js';
@@ -14,6 +15,7 @@ export class StoresRpc implements OnModuleInit {
     private readonly server: RpcServer,
     private readonly repo: StoreRepository,
     private readonly jobs: StoreJobs,
+    private readonly health: StoreHealthRepository,
   ) {}
 
   onModuleInit(): void {
@@ -27,6 +29,11 @@ export class StoresRpc implements OnModuleInit {
     this.server.handle(ProvisionerRpc.Delete, async (p, meta) => this.stores.delete((await validatePayload(StoreRefDto, p)).storeId, actor(meta)));
     this.server.handle(ProvisionerRpc.Pods, async (p, meta) => this.stores.pods((await validatePayload(StoreRefDto, p)).storeId, actor(meta)));
     this.server.handle(ProvisionerRpc.Events, async (p, meta) => this.stores.events((await validatePayload(StoreRefDto, p)).storeId, actor(meta)));
+    // Team-scoped like every store read: another team's store answers NOT_FOUND.
+    this.server.handle(ProvisionerRpc.Health, async (p, meta) => {
+      const row = await this.stores.findScoped((await validatePayload(StoreRefDto, p)).storeId, actor(meta));
+      return this.health.view(row.id);
+    });
     this.server.handle(ProvisionerRpc.Chaos, async (p, meta) => {
       const { storeId, killPods } = await validatePayload(ChaosDto, p);
       return this.stores.chaos(storeId, killPods, actor(meta));

@@ -221,7 +221,7 @@ export class StoresService {
   }
 
   /** The store if the caller may see it; another team's id is simply not found. */
-  private async findScoped(storeId: string, actor: RpcActor): Promise<StoreRow> {
+  async findScoped(storeId: string, actor: RpcActor): Promise<StoreRow> {
     const row = await this.repo.find(storeId);
     if (!row || !mayAccessTeam(actor, row.team_id)) throw new RpcError('NOT_FOUND', `Store ${storeId} does not exist.`);
     return row;

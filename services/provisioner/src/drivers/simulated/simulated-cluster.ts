@@ -1,6 +1,7 @@
 import type { StorePod, StoreTemplate } from '@flotilla/contracts';
 import { exceededQuota, firstExceeded, podResources, sumUsage, usedQuantities, type Resources, type Usage } from './quota.js';
 import { nameSuffix } from './random.js';
+import { podReason, SchedulingHolds } from './scheduling-holds.js';
 import { resolveSimulatedOptions, type ResolvedSimulatedOptions, type SimulatedDriverOptions } from './simulated-options.js';
 
 // ---------------------------------------------------------------------------
@@ -204,6 +205,8 @@ export class SimulatedCluster {
   private probeTimer: Timer | null = null;
   private controllerTimer: Timer | null = null;
   private closed = false;
+  /** Chaos: namespaces whose pods are kept from starting. */
+  readonly holds = new SchedulingHolds();
 
   constructor(options: Partial<SimulatedDriverOptions> = {}) {
     this.options = resolveSimulatedOptions(options);
@@ -409,6 +412,7 @@ export class SimulatedCluster {
         containerState: pod.container,
         livenessFailing: pod.livenessFailing,
         nextRestartAt: pod.nextRestartAt === null ? null : new Date(pod.nextRestartAt).toISOString(),
+        reason: podReason(pod, this.holds.reason(namespace)),
       }));
   }
 
@@ -572,6 +576,11 @@ export class SimulatedCluster {
   }
 
   private startContainer(ns: Namespace, pod: Pod): void {
+    if (pod.phase === 'Pending' && this.holds.reason(ns.name) !== undefined) {
+      // Held by chaos: the scheduler tries again later, as it would once a node frees up.
+      pod.timer = this.later(this.jittered(this.options.podStartMs), () => this.startContainer(ns, pod));
+      return;
+    }
     const now = this.now();
     pod.timer = null;
     pod.nextRestartAt = null;

@@ -115,15 +115,20 @@ export class SimulatedDriver implements ClusterDriver {
       replicas: deployment.specReplicas,
       weight: deployment.weight,
     }));
-    const pods = this.cluster.pods(namespace).map(({ name, phase, ready, restarts, revision, startedAt }) => ({
+    const pods = this.cluster.pods(namespace).map(({ name, phase, ready, restarts, revision, startedAt, reason }) => ({
       name,
       phase,
       ready,
       restarts,
       revision,
       startedAt,
+      ...(reason ? { reason } : {}),
     }));
-    return { namespaceExists: exists, revisions, pods };
+    // What the cluster refused: a ReplicaSet that cannot create pods (the quota exceeded).
+    const problems = this.cluster
+      .deployments(namespace)
+      .flatMap((deployment) => deployment.conditions.filter((c) => c.type === 'ReplicaFailure' && c.status === 'True').map((c) => c.message));
+    return { namespaceExists: exists, revisions, pods, ...(problems.length ? { problems } : {}) };
   }
 
   /** Deletes the release and the namespace; resolves once the namespace is gone (after its termination delay). */
