@@ -18,7 +18,7 @@ import { loadKubernetesApis, statusCode, type KubernetesApis } from './kube-apis
 import type { StoreAccess } from './namespace-objects.js';
 import { StoreNamespaces } from './namespaces.js';
 import { StoreReleases } from './releases.js';
-import { appSelector, toRevision, toStorePod } from './store-objects.js';
+import { appSelector, replicaFailures, toRevision, toStorePod } from './store-objects.js';
 import { checkTemplate, storeNamespace } from './store-release.js';
 
 export interface KubernetesDriverOptions {
@@ -174,7 +174,8 @@ export class KubernetesDriver implements ClusterDriver {
       .map(toStorePod)
       .filter((pod): pod is StorePod => pod !== undefined)
       .sort((a, b) => a.revision - b.revision || a.name.localeCompare(b.name));
-    return { namespaceExists: true, revisions, pods: storePods };
+    const problems = replicaFailures(deployments.items);
+    return { namespaceExists: true, revisions, pods: storePods, ...(problems.length ? { problems } : {}) };
   }
 
   /**

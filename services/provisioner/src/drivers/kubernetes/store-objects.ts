@@ -39,6 +39,8 @@ export function toStorePod(pod: V1Pod): StorePod | undefined {
   const phase = PHASES.find((candidate) => candidate === status?.phase) ?? 'Unknown';
   const readyCondition = status?.conditions?.find((condition) => condition.type === 'Ready');
   const terminating = Boolean(pod.metadata?.deletionTimestamp);
+  const ready = readyCondition?.status === 'True' && !terminating;
+  const why = ready ? undefined : podReason(pod);
   const restarts = [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? [])].reduce(
     (sum, container) => sum + (container.restartCount ?? 0),
     0,
@@ -46,11 +48,33 @@ export function toStorePod(pod: V1Pod): StorePod | undefined {
   return {
     name,
     phase,
-    ready: readyCondition?.status === 'True' && !terminating,
+    ready,
     restarts,
     revision,
     startedAt: isoTime(status?.startTime),
+    ...(why ? { reason: why } : {}),
   };
+}
+
+/**
+ * Why a pod is not ready, as the API tells it: the scheduler's refusal (`Unschedulable:
+ * 0/3 nodes are available: …`), or the first waiting reason of its containers
+ * (`CrashLoopBackOff`, `ImagePullBackOff`, `CreateContainerConfigError`, …).
+ */
+function podReason(pod: V1Pod): string | undefined {
+  const unscheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled' && condition.status === 'False');
+  if (unscheduled) return [unscheduled.reason ?? 'Unschedulable', unscheduled.message].filter(Boolean).join(': ');
+  const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  return containers.map((container) => container.state?.waiting?.reason).find((reason): reason is string => Boolean(reason));
+}
+
+/** What the Deployments' ReplicaSets could not create (the quota refusing pods), from their `ReplicaFailure` conditions. */
+export function replicaFailures(deployments: V1Deployment[]): string[] {
+  return deployments.flatMap((deployment) =>
+    (deployment.status?.conditions ?? [])
+      .filter((condition) => condition.type === 'ReplicaFailure' && condition.status === 'True')
+      .map((condition) => condition.message ?? condition.reason ?? 'ReplicaFailure'),
+  );
 }
 
 /** The revision a Deployment runs, from its label and the annotations the charts set; undefined if it has none. */
