@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { RolloutStrategies, StoreTemplates } from './stores.js';
 
 /**
@@ -54,7 +54,15 @@ export class CreateStoreDto extends UpdateStoreDto {
 }
 
 export class ChaosRequestDto {
-  @ApiProperty({ minimum: 1, maximum: 100, description: 'How many of the store\'s pods to kill' })
+  @ApiProperty({ minimum: 0, maximum: 100, description: 'How many of the store\'s pods to kill (1 to 100; 0 only with holdPods)' })
   @IsInt()
   killPods: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Simulated cluster only: true keeps the store\'s pods from being scheduled (they stay Pending, Unschedulable) until a call with false; with killPods the store loses its pods and cannot get them back, to watch its health go down',
+  })
+  @IsOptional()
+  @IsBoolean()
+  holdPods?: boolean;
 }

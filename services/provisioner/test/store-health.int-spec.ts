@@ -24,6 +24,7 @@ describe('store health: a ready store whose pods died is down', () => {
   const ns = uniqueNamespace();
   const naming = new Naming(ns);
   const member: RpcActor = { userId: randomUUID(), role: 'member', teamId: randomUUID() };
+  const admin: RpcActor = { userId: randomUUID(), role: 'admin', teamId: randomUUID() };
   const stranger: RpcActor = { userId: randomUUID(), role: 'member', teamId: randomUUID() };
   const driver = new SimulatedDriver({ podStartMs: 50, podReadyMs: 50, controllerIntervalMs: 100, namespaceTerminationMs: 100 }, { installationId: ns, namespacePrefix: `store-${ns}` });
   const saved = { ...process.env };
@@ -67,9 +68,8 @@ describe('store health: a ready store whose pods died is down', () => {
     const store = await stores.create({ name: 'sick-shop', template: 'wordpress', replicas: 2 }, member);
     await waitFor(async () => ((await healthOf(store.id)).state === 'up' ? true : undefined), { what: 'the store to be up', timeoutMs: 20_000 });
 
-    const namespace = (await repo.find(store.id))!.namespace;
-    driver.cluster.holds.hold(namespace);
-    driver.cluster.killPods(namespace, 2);
+    const chaos = await stores.chaos(store.id, 2, admin, true);
+    expect(chaos.killed).toHaveLength(2);
     const killedAt = Date.now();
     const down = await waitFor(async () => {
       const h = await healthOf(store.id);
@@ -86,7 +86,7 @@ describe('store health: a ready store whose pods died is down', () => {
     ]);
     await waitFor(async () => (busEvents.some((e) => e.data.storeId === store.id && e.data.health === 'down') ? true : undefined), { what: 'a store.health down event' });
 
-    driver.cluster.holds.release(namespace);
+    await stores.chaos(store.id, 0, admin, false);
     const up = await waitFor(async () => {
       const h = await healthOf(store.id);
       return h.state === 'up' ? h : undefined;
@@ -102,6 +102,17 @@ describe('store health: a ready store whose pods died is down', () => {
       [StoreEventTypes.Health, 'down'],
       [StoreEventTypes.Health, 'up'],
     ]);
+  });
+
+  it('refuses to hold pods when the driver cannot', async () => {
+    const store = await stores.create({ name: 'held-shop', template: 'wordpress' }, member);
+    const holdPods = driver.holdPods.bind(driver);
+    (driver as { holdPods?: unknown }).holdPods = undefined;
+    try {
+      await expect(stores.chaos(store.id, 0, admin, true)).rejects.toMatchObject({ code: 'UNPROCESSABLE' });
+    } finally {
+      driver.holdPods = holdPods;
+    }
   });
 
   it("answers NOT_FOUND for another team's store", async () => {

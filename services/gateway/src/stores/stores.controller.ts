@@ -68,8 +68,8 @@ export class StoresController {
   @Post('admin/stores/:id/chaos')
   @Roles('admin')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'Pods killed; the cluster and the reconcile loop restore them' })
-  chaos(@Param('id') id: string, @Body() body: ChaosRequestDto, @CurrentUser() user: AuthUser): Promise<{ storeId: string; killed: string[] }> {
-    return this.stores.chaos(id, body.killPods, user);
+  @ApiAcceptedResponse({ description: 'Pods killed; the cluster and the reconcile loop restore them, unless holdPods keeps them from being scheduled (simulated cluster only; 422 otherwise)' })
+  chaos(@Param('id') id: string, @Body() body: ChaosRequestDto, @CurrentUser() user: AuthUser): Promise<{ storeId: string; killed: string[]; held?: boolean }> {
+    return this.stores.chaos(id, body.killPods, user, body.holdPods);
   }
 }

@@ -43,8 +43,8 @@ export class StoresService {
     return this.rpc.call('provisioner', ProvisionerRpc.Health, { storeId: checkId(id) }, { actor: actorOf(user) });
   }
 
-  chaos(id: string, killPods: number, user: AuthUser): Promise<{ storeId: string; killed: string[] }> {
-    return this.rpc.call('provisioner', ProvisionerRpc.Chaos, { storeId: checkId(id), killPods }, { actor: actorOf(user) });
+  chaos(id: string, killPods: number, user: AuthUser, holdPods?: boolean): Promise<{ storeId: string; killed: string[]; held?: boolean }> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Chaos, { storeId: checkId(id), killPods, ...(holdPods !== undefined ? { holdPods } : {}) }, { actor: actorOf(user) });
   }
 }
 

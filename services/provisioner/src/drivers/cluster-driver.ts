@@ -124,6 +124,9 @@ export interface ClusterDriver {
   /** Chaos: deletes up to `count` of the store's pods at random; returns their names. */
   killPods(store: StoreRef, count: number): Promise<string[]>;
 
+  /** Chaos, where the driver can: keeps the store's pods from being scheduled (`true`) or lets them be again. */
+  holdPods?(store: StoreRef, hold: boolean): Promise<void>;
+
   /**
    * The store namespaces labelled with this driver's installation id (for finding
    * orphans); namespaces of other installations, or without the label, are never listed.

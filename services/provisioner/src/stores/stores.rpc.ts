@@ -35,8 +35,8 @@ export class StoresRpc implements OnModuleInit {
       return this.health.view(row.id);
     });
     this.server.handle(ProvisionerRpc.Chaos, async (p, meta) => {
-      const { storeId, killPods } = await validatePayload(ChaosDto, p);
-      return this.stores.chaos(storeId, killPods, actor(meta));
+      const { storeId, killPods, holdPods } = await validatePayload(ChaosDto, p);
+      return this.stores.chaos(storeId, killPods, actor(meta), holdPods);
     });
     // The admin's figures: stores by status and the provisioner's jobs by state.
     this.server.handle(ProvisionerAdminRpc.Counts, async (_, meta) => {

@@ -179,18 +179,26 @@ export class StoresService {
   }
 
   /** Admins only: kills pods of a store, to see the platform repair it. Audited as `store.chaos`. */
-  async chaos(storeId: string, killPods: number, actor: RpcActor): Promise<{ storeId: string; killed: string[] }> {
+  async chaos(storeId: string, killPods: number, actor: RpcActor, holdPods?: boolean): Promise<{ storeId: string; killed: string[]; held?: boolean }> {
     if (actor.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators run chaos experiments.');
-    if (killPods < 1 || killPods > 100) throw new RpcError('UNPROCESSABLE', 'killPods must be between 1 and 100.', [{ path: 'killPods', message: 'must be between 1 and 100' }]);
+    // 0 only with holdPods: holding or releasing a store's pods without killing any.
+    const least = holdPods === undefined ? 1 : 0;
+    if (killPods < least || killPods > 100) throw new RpcError('UNPROCESSABLE', `killPods must be between ${least} and 100.`, [{ path: 'killPods', message: `must be between ${least} and 100` }]);
     const row = await this.findScoped(storeId, actor);
+    if (holdPods !== undefined && !this.driver.holdPods) {
+      throw new RpcError('UNPROCESSABLE', `holdPods needs the simulated cluster; this provisioner runs the ${this.driver.kind} driver.`, [{ path: 'holdPods', message: 'simulated driver only' }]);
+    }
+    // Held before the kill, so the replacements cannot start in between.
+    if (holdPods !== undefined) await this.driver.holdPods?.(this.operations.ref(row), holdPods);
     const killed = await this.driver.killPods(this.operations.ref(row), killPods);
-    const message = `chaos: ${killed.length} pod(s) killed by an administrator (${killed.join(', ') || 'none running'})`;
+    const held = holdPods === undefined ? '' : holdPods ? '; its pods are kept from being scheduled' : '; its pods may be scheduled again';
+    const message = `chaos: ${killed.length} pod(s) killed by an administrator (${killed.join(', ') || 'none running'})${held}`;
     await this.repo.dataSource.transaction(async (m) => {
       await this.repo.log(row.id, 'chaos', message, m);
       await this.repo.publish(m, StoreEventTypes.Chaos, row, message, actor.userId);
     });
     this.repo.flush();
-    return { storeId: row.id, killed };
+    return { storeId: row.id, killed, ...(holdPods !== undefined ? { held: holdPods } : {}) };
   }
 
   /** Queues the store's operation; if Redis is away the reconcile loop queues it later, so nothing is lost. */

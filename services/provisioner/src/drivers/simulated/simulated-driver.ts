@@ -144,6 +144,12 @@ export class SimulatedDriver implements ClusterDriver {
     return this.cluster.killPods(namespace, count);
   }
 
+  async holdPods(store: StoreRef, hold: boolean): Promise<void> {
+    const namespace = this.namespaceOf(store);
+    if (hold) this.cluster.holds.hold(namespace);
+    else this.cluster.holds.release(namespace);
+  }
+
   /** The namespaces labelled with this driver's installation id, terminating ones too. */
   async listStoreNamespaces(): Promise<StoreNamespace[]> {
     this.assertOpen();
