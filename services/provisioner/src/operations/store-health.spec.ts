@@ -1,5 +1,5 @@
 import type { StorePod } from '@flotilla/contracts';
-import { blockingReason, nextHealth } from './store-health.js';
+import { blockingReason, failuresInARow, nextHealth } from './store-health.js';
 
 const pod = (p: Partial<StorePod>): StorePod => ({ name: 'p', phase: 'Running', ready: true, restarts: 0, revision: 1, startedAt: null, ...p });
 
@@ -44,5 +44,14 @@ describe('nextHealth', () => {
     expect(nextHealth({ state: 'unknown', failures: 0 }, undefined)).toEqual({ state: 'up', failures: 0, changed: true });
     expect(nextHealth({ state: 'up', failures: 1 }, undefined)).toEqual({ state: 'up', failures: 0, changed: false });
     void t0;
+  });
+});
+
+describe('failuresInARow', () => {
+  it('forgets failing checks older than two periods (the store was being updated, or passes were skipped)', () => {
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    expect(failuresInARow(1, new Date(now - 1500), now, 1000)).toBe(1);
+    expect(failuresInARow(1, new Date(now - 2500), now, 1000)).toBe(0);
+    expect(failuresInARow(3, null, now, 1000)).toBe(0);
   });
 });

@@ -55,3 +55,13 @@ function why(reasons: Array<string | undefined>): string {
 function unique<T>(value: T, index: number, all: T[]): boolean {
   return all.indexOf(value) === index;
 }
+
+/**
+ * The failing checks that still count: only those of the last two periods, so a failure
+ * seen before an update (when health is not checked), or before passes were skipped,
+ * does not shorten the grace of a later one.
+ */
+export function failuresInARow(failures: number, lastCheckedAt: Date | null, now: number, periodMs: number): number {
+  if (!lastCheckedAt || now - lastCheckedAt.getTime() > 2 * periodMs) return 0;
+  return failures;
+}

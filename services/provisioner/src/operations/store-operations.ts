@@ -13,7 +13,7 @@ import { namespaceOf, StoreRepository, type StoreRow } from '../stores/store-rep
 import { sweepOrphans } from './orphan-sweep.js';
 import { rollOut, type RolloutContext } from './rollout.js';
 import { StoreLock } from './store-lock.js';
-import { blockingReason, nextHealth } from './store-health.js';
+import { blockingReason, failuresInARow, nextHealth } from './store-health.js';
 
 
 /**
@@ -205,7 +205,8 @@ export class StoreOperations {
    * are not checked: their health stays as it was.
    */
   private async checkHealth(row: StoreRow & Partial<StoreHealthColumns>, reason: string | undefined): Promise<void> {
-    const next = nextHealth({ state: row.health ?? 'unknown', failures: row.health_failures ?? 0 }, reason);
+    const failures = failuresInARow(row.health_failures ?? 0, row.health_checked_at ?? null, Date.now(), this.env.RECONCILE_INTERVAL_MS);
+    const next = nextHealth({ state: row.health ?? 'unknown', failures }, reason);
     if (next.changed && next.state !== 'unknown') {
       await this.health.transition(row, next.state, next.failures, reason);
       if (next.state === 'down') this.logger.warn(`store ${row.name} is down: ${reason ?? ''}`);
