@@ -58,6 +58,8 @@ export interface Store {
   revision: number;
   desired: StoreDesired;
   observed: { readyReplicas: number; revision: number | null };
+  /** Observed health, apart from the status (a `ready` store can be `down`); the timeline is at `GET /stores/{id}/health`. */
+  health: { state: StoreHealthState; reason: string | null; since: string | null };
   createdAt: string;
   readyAt?: string;
 }

@@ -24,6 +24,10 @@ export interface StoreRow {
   created_at: Date;
   ready_at: Date | null;
   updated_at: Date;
+  /** Health columns (see StoreHealthRepository); absent from rows made up by tests. */
+  health?: 'up' | 'down' | null;
+  health_reason?: string | null;
+  health_since?: Date | null;
 }
 
 export interface RevisionRow {
@@ -51,6 +55,7 @@ export function storeView(row: StoreRow, baseDomain: string): Store {
     revision: row.revision,
     desired: { version: row.version, replicas: row.replicas, rollout: row.rollout },
     observed: { readyReplicas: row.observed_ready, revision: row.observed_revision },
+    health: { state: row.health ?? 'unknown', reason: row.health_reason ?? null, since: row.health_since?.toISOString() ?? null },
     createdAt: row.created_at.toISOString(),
     ...(row.ready_at ? { readyAt: row.ready_at.toISOString() } : {}),
   };
