@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
 
+/** API.md: `{status, since, transitions: [{at, from, to, reason}]}`, plus `reason` and `checkedAt`. */
 interface Health {
-  state: 'up' | 'down' | 'unknown';
-  reason: string | null;
+  status: 'up' | 'down' | 'unknown';
   since: string | null;
+  transitions: Array<{ at: string; from: string; to: string; reason: string | null }>;
+  reason: string | null;
   checkedAt: string | null;
-  timeline: Array<{ state: string; reason: string | null; at: string }>;
 }
 
 const PERIOD_MS = 1000;
@@ -23,10 +24,10 @@ describe('store health end to end on the simulated cluster', () => {
 
   const api = (method: string, path: string, token: string, body?: unknown) => platform.api.request<Record<string, unknown>>(method, `/api/v1${path}`, { token, body });
   const health = async (id: string): Promise<Health> => (await api('GET', `/stores/${id}/health`, alpha)).body as unknown as Health;
-  const untilHealth = (id: string, state: Health['state'], timeoutMs = 20_000): Promise<Health> =>
+  const untilHealth = (id: string, state: Health['status'], timeoutMs = 20_000): Promise<Health> =>
     waitFor(async () => {
       const h = await health(id);
-      return h.state === state ? h : undefined;
+      return h.status === state ? h : undefined;
     }, { what: `the store to be ${state}`, timeoutMs, intervalMs: 100 });
 
   beforeAll(async () => {
@@ -54,15 +55,22 @@ describe('store health end to end on the simulated cluster', () => {
     const down = await untilHealth(id, 'down', 10_000);
     expect(Date.now() - killedAt).toBeLessThanOrEqual(2 * PERIOD_MS + 1000);
     expect(down.reason).toMatch(/^0 ready pods: 2 pending \(Unschedulable: /);
-    // A ready store can be down: the status says what was done, the health what the cluster serves.
-    const store = (await api('GET', `/stores/${id}`, alpha)).body as { status: string; health: { state: string; reason: string | null } };
-    expect([store.status, store.health.state, store.health.reason]).toEqual(['ready', 'down', down.reason]);
+    // API.md "Health": a down store is `degraded`, with what blocks as its error.
+    const store = (await api('GET', `/stores/${id}`, alpha)).body as { status: string; error?: string; health: { status: string; reason: string | null } };
+    expect([store.status, store.error, store.health.status, store.health.reason]).toEqual(['degraded', `health: down — ${down.reason ?? ''}`, 'down', down.reason]);
     const events = ((await api('GET', `/stores/${id}/events`, alpha)).body as { items: Array<{ type: string; message: string }> }).items;
     expect(events.filter((e) => e.type === 'health').map((e) => e.message)).toEqual([expect.stringMatching(/^health: up/), expect.stringMatching(/^health: down — 0 ready pods/)]);
 
     expect((await api('POST', `/admin/stores/${id}/chaos`, admin, { killPods: 0, holdPods: false })).status).toBe(202);
     const up = await untilHealth(id, 'up', 10_000);
-    expect(up.timeline.map((t) => t.state)).toEqual(['up', 'down', 'up']);
+    expect(up.transitions.map((t) => [t.from, t.to, t.reason])).toEqual([
+      ['unknown', 'up', null],
+      ['up', 'down', down.reason],
+      ['down', 'up', null],
+    ]);
+    expect(up.since).toBe(up.transitions[2]?.at);
+    const back = (await api('GET', `/stores/${id}`, alpha)).body as { status: string; error?: string };
+    expect([back.status, back.error]).toEqual(['ready', undefined]);
   });
 
   it("answers 404 problem+json for another team's store", async () => {

@@ -58,8 +58,8 @@ export interface Store {
   revision: number;
   desired: StoreDesired;
   observed: { readyReplicas: number; revision: number | null };
-  /** Observed health, apart from the status (a `ready` store can be `down`); the timeline is at `GET /stores/{id}/health`. */
-  health: { state: StoreHealthState; reason: string | null; since: string | null };
+  /** Observed health; a `down` store is `degraded` with the reason as its error. The transitions are at `GET /stores/{id}/health`. */
+  health: { status: StoreHealthState; reason: string | null; since: string | null };
   createdAt: string;
   readyAt?: string;
 }
@@ -113,25 +113,31 @@ export const StoreEventTypes = {
 } as const;
 
 /**
- * Observed health, apart from the status: a `ready` store can be `down` (its pods died).
+ * Observed health: `down` when no pod of the store's revision was ready for two reconcile periods (the store is then `degraded`).
  * `unknown` until the reconcile loop first checked a ready store.
  */
 export type StoreHealthState = 'up' | 'down' | 'unknown';
 
 export interface StoreHealthTransition {
-  state: 'up' | 'down';
-  reason: string | null;
   at: string;
+  /** `unknown` for the first transition of a store. */
+  from: StoreHealthState;
+  to: 'up' | 'down';
+  /** What blocked the store, on a transition to `down`; null on one to `up`. */
+  reason: string | null;
 }
 
+/** `GET /stores/{id}/health` (API.md): `{status, since, transitions}`, plus `reason` and `checkedAt`. */
 export interface StoreHealth {
-  state: StoreHealthState;
+  status: StoreHealthState;
+  /** The last transition; null while `unknown`. */
+  since: string | null;
+  /** Transitions, oldest first (the last 100). */
+  transitions: StoreHealthTransition[];
   /** What blocks the store when `down`, otherwise null. */
   reason: string | null;
-  since: string | null;
+  /** The last check; null before the first. */
   checkedAt: string | null;
-  /** Transitions, oldest first (the last 100). */
-  timeline: StoreHealthTransition[];
 }
 
 /** Data of a `store.health` event. */

@@ -66,20 +66,22 @@ describe('store health: a ready store whose pods died is down', () => {
 
   it('goes down within two periods when every pod is killed and kept from starting, and up when they return', async () => {
     const store = await stores.create({ name: 'sick-shop', template: 'wordpress', replicas: 2 }, member);
-    await waitFor(async () => ((await healthOf(store.id)).state === 'up' ? true : undefined), { what: 'the store to be up', timeoutMs: 20_000 });
+    await waitFor(async () => ((await healthOf(store.id)).status === 'up' ? true : undefined), { what: 'the store to be up', timeoutMs: 20_000 });
 
     const chaos = await stores.chaos(store.id, 2, admin, true);
     expect(chaos.killed).toHaveLength(2);
     const killedAt = Date.now();
     const down = await waitFor(async () => {
       const h = await healthOf(store.id);
-      return h.state === 'down' ? h : undefined;
+      return h.status === 'down' ? h : undefined;
     }, { what: 'the store to be down', timeoutMs: 10_000 });
     const tookMs = Date.now() - killedAt;
     // Two periods, plus one pass's own run time.
     expect(tookMs).toBeLessThanOrEqual(2 * PERIOD_MS + 500);
     expect(down.reason).toMatch(/^0 ready pods: 2 pending \(Unschedulable: /);
-    expect((await repo.find(store.id))?.status).toBe('ready');
+    // API.md "Health": down is status `degraded`, the reason as the store's error.
+    const degraded = await repo.find(store.id);
+    expect([degraded?.status, degraded?.error]).toEqual(['degraded', `health: down — ${down.reason ?? ''}`]);
     expect((await repo.events(store.id)).filter((e) => e.type === 'health').map((e) => e.message)).toEqual([
       expect.stringMatching(/^health: up/),
       expect.stringMatching(/^health: down — 0 ready pods: 2 pending/),
@@ -89,11 +91,18 @@ describe('store health: a ready store whose pods died is down', () => {
     await stores.chaos(store.id, 0, admin, false);
     const up = await waitFor(async () => {
       const h = await healthOf(store.id);
-      return h.state === 'up' ? h : undefined;
+      return h.status === 'up' ? h : undefined;
     }, { what: 'the store to be up again', timeoutMs: 10_000 });
     expect(up.reason).toBeNull();
-    expect(up.timeline.map((t) => t.state)).toEqual(['up', 'down', 'up']);
-    expect(up.timeline[1]?.reason).toBe(down.reason);
+    expect(up.transitions.map((t) => [t.from, t.to])).toEqual([
+      ['unknown', 'up'],
+      ['up', 'down'],
+      ['down', 'up'],
+    ]);
+    expect(up.transitions[1]?.reason).toBe(down.reason);
+    expect(up.since).toBe(up.transitions[2]?.at);
+    const recovered = await repo.find(store.id);
+    expect([recovered?.status, recovered?.error]).toEqual(['ready', null]);
     await waitFor(async () => (busEvents.filter((e) => e.data.storeId === store.id && e.data.health === 'up').length === 2 ? true : undefined), {
       what: 'a second store.health up event',
     });
@@ -102,6 +111,19 @@ describe('store health: a ready store whose pods died is down', () => {
       [StoreEventTypes.Health, 'down'],
       [StoreEventTypes.Health, 'up'],
     ]);
+  });
+
+  it('leaves a store degraded by something else degraded, with its error, when health goes down and up', async () => {
+    const store = await stores.create({ name: 'aborted-shop', template: 'wordpress', replicas: 1 }, member);
+    await waitFor(async () => ((await healthOf(store.id)).status === 'up' ? true : undefined), { what: 'the store to be up', timeoutMs: 20_000 });
+    // As an aborted rollout leaves it (StoreOperations: status degraded, the reason as error).
+    await repo.dataSource.query(`UPDATE stores SET status = 'degraded', error = 'rollout aborted' WHERE id = $1`, [store.id]);
+    await stores.chaos(store.id, 1, admin, true);
+    await waitFor(async () => ((await healthOf(store.id)).status === 'down' ? true : undefined), { what: 'the store to be down', timeoutMs: 10_000 });
+    expect(await repo.find(store.id)).toMatchObject({ status: 'degraded', error: 'rollout aborted' });
+    await stores.chaos(store.id, 0, admin, false);
+    await waitFor(async () => ((await healthOf(store.id)).status === 'up' ? true : undefined), { what: 'the store to be up again', timeoutMs: 10_000 });
+    expect(await repo.find(store.id)).toMatchObject({ status: 'degraded', error: 'rollout aborted' });
   });
 
   it('refuses to hold pods when the driver cannot', async () => {

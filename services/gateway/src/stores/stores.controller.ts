@@ -44,8 +44,9 @@ export class StoresController {
   @Get('stores/:id/health')
   @ApiOkResponse({
     description:
-      "Observed health, apart from the status (a ready store can be down): `{state: up|down|unknown, reason, since, checkedAt, timeline: [{state, reason, at}]}`. " +
-      "Down after two reconcile periods without a ready pod, with what blocks (pending pods and why, crash loops, failing readiness probes, the quota); 404 for another team's store",
+      'Observed health (API.md): `{status: up|down|unknown, since, transitions: [{at, from, to, reason}]}`, plus `reason` (what blocks while down) and `checkedAt` (the last check). ' +
+      'Down after two reconcile periods without a ready pod (the store is then `degraded`, the reason as its error; `ready` again when up), ' +
+      "with what blocks (pending pods and why, crash loops, failing readiness probes, the quota); 404 for another team's store",
   })
   health(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<StoreHealth> {
     return this.stores.health(id, user);

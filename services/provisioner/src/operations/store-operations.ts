@@ -201,8 +201,9 @@ export class StoreOperations {
   /**
    * Health of a ready or degraded store, from what the cluster reports: `down` on the
    * second failing check in a row (two reconcile periods of grace for a pod that is
-   * restarting), `up` on the first good one. Stores being provisioned, updated or deleted
-   * are not checked: their health stays as it was.
+   * restarting), `up` on the first good one. Down makes a `ready` store `degraded`, up makes
+   * a store degraded by health `ready` again (StoreHealthRepository). Stores being
+   * provisioned, updated or deleted are not checked: their health stays as it was.
    */
   private async checkHealth(row: StoreRow & Partial<StoreHealthColumns>, reason: string | undefined): Promise<void> {
     const failures = failuresInARow(row.health_failures ?? 0, row.health_checked_at ?? null, Date.now(), this.env.RECONCILE_INTERVAL_MS);

@@ -55,7 +55,7 @@ export function storeView(row: StoreRow, baseDomain: string): Store {
     revision: row.revision,
     desired: { version: row.version, replicas: row.replicas, rollout: row.rollout },
     observed: { readyReplicas: row.observed_ready, revision: row.observed_revision },
-    health: { state: row.health ?? 'unknown', reason: row.health_reason ?? null, since: row.health_since?.toISOString() ?? null },
+    health: { status: row.health ?? 'unknown', reason: row.health_reason ?? null, since: row.health_since?.toISOString() ?? null },
     createdAt: row.created_at.toISOString(),
     ...(row.ready_at ? { readyAt: row.ready_at.toISOString() } : {}),
   };
