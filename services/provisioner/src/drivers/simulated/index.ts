@@ -1,21 +1,21 @@
 export { SimulatedDriver, STORE_NAMESPACE_LABELS, type SimulatedStoreDescription } from './simulated-driver.js';
-export {
-  SimulatedCluster,
-  type AutoscalingSpec,
-  type ClusterEvent,
-  type ContainerState,
-  type DeploymentCondition,
-  type DeploymentSnapshot,
-  type DeploymentSpec,
-  type LimitRangeObject,
-  type NamespaceObjects,
-  type NamespaceSnapshot,
-  type NetworkPolicyObject,
-  type NetworkPolicyPeer,
-  type NetworkPolicyPort,
-  type PodSnapshot,
-  type ResourceQuotaObject,
-} from './simulated-cluster.js';
+export { SimulatedCluster } from './simulated-cluster.js';
+export type {
+  AutoscalingSpec,
+  ClusterEvent,
+  ContainerState,
+  DeploymentCondition,
+  DeploymentSnapshot,
+  DeploymentSpec,
+  LimitRangeObject,
+  NamespaceObjects,
+  NamespaceSnapshot,
+  NetworkPolicyObject,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  PodSnapshot,
+  ResourceQuotaObject,
+} from './cluster-shapes.js';
 export {
   DEFAULT_DATABASE_RESOURCES,
   DEFAULT_POD_RESOURCES,

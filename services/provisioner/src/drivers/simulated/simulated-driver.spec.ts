@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { DEFAULT_NAMESPACE_LIMITS, PermanentDriverError, type ReleaseSpec, type RevisionSpec, type StoreRef } from '../cluster-driver.js';
 import { seededRandom } from './random.js';
 import { ManualScheduler } from './scheduler.js';
-import type { PodSnapshot } from './simulated-cluster.js';
+import type { PodSnapshot } from './cluster-shapes.js';
 import { SimulatedDriver } from './simulated-driver.js';
 import { DEFAULT_SIMULATED_DRIVER_OPTIONS, type SimulatedDriverOptions } from './simulated-options.js';
 

@@ -10,13 +10,8 @@ import {
   type StoreRef,
 } from '../cluster-driver.js';
 import { checkOwnership, checkStoreNamespace, DEFAULT_OWNERSHIP, type Ownership } from '../ownership.js';
-import {
-  SimulatedCluster,
-  type AutoscalingSpec,
-  type ClusterEvent,
-  type DeploymentSnapshot,
-  type NamespaceSnapshot,
-} from './simulated-cluster.js';
+import type { AutoscalingSpec, ClusterEvent, DeploymentSnapshot, NamespaceSnapshot } from './cluster-shapes.js';
+import { SimulatedCluster } from './simulated-cluster.js';
 import { MANAGED_BY, namespaceObjects, STORE_NAMESPACE_LABELS, validateRelease } from './simulated-objects.js';
 import type { SimulatedDriverOptions } from './simulated-options.js';
 

@@ -1,7 +1,7 @@
 import { PermanentDriverError, type NamespaceLimits, type ReleaseSpec, type StoreRef } from '../cluster-driver.js';
 import { INSTALLATION_LABEL } from '../ownership.js';
 import { parseCpu, parseMemory } from './quantity.js';
-import type { NamespaceObjects } from './simulated-cluster.js';
+import type { NamespaceObjects } from './cluster-shapes.js';
 
 /** Labels every store namespace carries; `listStoreNamespaces` finds them by `managedBy` and `installation`. */
 export const STORE_NAMESPACE_LABELS = {
