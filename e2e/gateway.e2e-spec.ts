@@ -15,19 +15,26 @@ function forge(header: object, claims: object, secret: string): string {
 }
 
 /**
- * POSTs `body` and resolves with the answer even when the server answers before it has read
- * the whole body and closes (as it does for a body over the limit): fetch would then often
- * fail with EPIPE while still sending, though the answer had arrived.
+ * POSTs `body` the way a careful client does with a large body: the headers first, the body
+ * only if no answer came within a few seconds. A body over the limit is refused from its
+ * Content-Length alone, so the answer arrives before any of the body is sent. (fetch sends
+ * headers and body at once; the server then closes with the body unread and the answer is
+ * often lost to EPIPE or a reset, more so on a busy machine.)
  */
 function postEarlyAnswer(url: string, body: string): Promise<{ status: number; contentType: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      clearTimeout(sendBody);
       res.resume();
       resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? '') });
+      req.destroy();
     });
-    // A write cut off by the server's early answer is expected; only no answer at all is a failure.
-    req.on('error', (error) => setTimeout(() => reject(error), 1000));
-    req.end(body);
+    const sendBody = setTimeout(() => req.end(body), 5000);
+    req.on('error', (error) => {
+      clearTimeout(sendBody);
+      reject(error);
+    });
+    req.flushHeaders();
   });
 }
 
