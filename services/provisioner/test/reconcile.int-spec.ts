@@ -58,7 +58,8 @@ describe('reconcile: drift is repaired', () => {
     }, { what: 'the namespace and pods to be back', timeoutMs: 20_000 });
     expect(repaired.revisions).toEqual([expect.objectContaining({ revision: 1, replicas: 2, weight: 100 })]);
     expect((await repo.events(store.id)).find((e) => e.type === 'repair')?.message).toContain(`namespace ${namespaceOf('drift-shop')} was missing: recreated, revision 1 reinstalled`);
-    expect(await status(store.id)).toBe('ready');
+    // Health may have seen the store down while its namespace was gone: it is ready again on the next check.
+    await waitFor(async () => ((await status(store.id)) === 'ready' ? true : undefined), { what: 'the repaired store to be ready again', timeoutMs: 10_000 });
   });
 
   it('puts back a release changed behind its back', async () => {
