@@ -20,6 +20,11 @@ export const AdminRpc = {
   RunCleanup: 'admin.runCleanup',
   CleanupLog: 'admin.cleanupLog',
   Services: 'admin.services',
+  Notifications: 'admin.notifications',
+  CreateNotification: 'admin.createNotification',
+  DeleteNotification: 'admin.deleteNotification',
+  TestNotification: 'admin.testNotification',
+  NotificationDeliveries: 'admin.notificationDeliveries',
 } as const;
 
 /** RPC patterns the admin calls on the data owners. */
@@ -63,6 +68,11 @@ export const AuditActions = {
   DeadLettersReplayed: 'dead_letters.replayed',
   DeadLettersDiscarded: 'dead_letters.discarded',
   CleanupRun: 'cleanup.run',
+  NotificationCreated: 'notification.created',
+  NotificationDeleted: 'notification.deleted',
+  NotificationTested: 'notification.tested',
+  /** A notification delivery that failed its last attempt (its channel's deliveries show it `dead`). */
+  NotificationDead: 'notification.dead',
 } as const;
 
 /** Data of an `audit.*` event. */

@@ -12,3 +12,4 @@ export * from './stores.js';
 export * from './store-dtos.js';
 export * from './admin.js';
 export * from './status-snapshots.js';
+export * from './notifications.js';

@@ -110,6 +110,8 @@ export const StoreEventTypes = {
   Repaired: 'store.repaired',
   Chaos: 'store.chaos',
   Health: 'store.health',
+  /** A rollout rolled back to the stable revision (the store is degraded); its message says why. */
+  Rollback: 'store.rollback',
 } as const;
 
 /**

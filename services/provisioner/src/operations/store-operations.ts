@@ -106,7 +106,8 @@ export class StoreOperations {
           await this.repo.transition(
             row.id,
             { set: { status: 'degraded', error: outcome.reason, observed_revision: stable?.revision ?? null }, whenStatus: ['updating'] },
-            { type: 'degraded', message: `degraded: ${outcome.reason}; serving revision ${stable?.revision}`, publish: StoreEventTypes.Degraded },
+            // store.rollback too, in the same transaction: what admins' notifications follow.
+            { type: 'degraded', message: `degraded: ${outcome.reason}; serving revision ${stable?.revision}`, publish: [StoreEventTypes.Degraded, StoreEventTypes.Rollback] },
           );
         } else {
           await this.fail(row, outcome.reason);

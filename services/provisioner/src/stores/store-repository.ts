@@ -124,7 +124,7 @@ export class StoreRepository {
   async transition(
     storeId: string,
     change: { set: Partial<Record<keyof StoreRow, unknown>>; whenStatus?: StoreStatus[] },
-    event: { type: string; message: string; publish?: string; actor?: string },
+    event: { type: string; message: string; publish?: string | string[]; actor?: string },
     m?: EntityManager,
   ): Promise<StoreRow | undefined> {
     const run = async (tx: EntityManager): Promise<StoreRow | undefined> => {
@@ -138,7 +138,7 @@ export class StoreRepository {
       )) as [StoreRow[], number];
       if (!row) return undefined;
       await this.log(storeId, event.type, event.message, tx);
-      if (event.publish) await this.publish(tx, event.publish, row, event.message, event.actor);
+      for (const type of [event.publish ?? []].flat()) await this.publish(tx, type, row, event.message, event.actor);
       return row;
     };
     const row = m ? await run(m) : await this.dataSource.transaction(run);
