@@ -49,7 +49,7 @@ export function Services() {
             { header: 'Uptime', cell: (i) => (i.status === 'up' ? formatDuration(i.uptimeSeconds) : '—'), className: 'num' },
             { header: 'Ready', cell: (i) => <StatusBadge status={i.ready ? 'ready' : 'pending'} /> },
             { header: 'Last heartbeat', cell: (i) => <time dateTime={i.lastHeartbeatAt} title={formatTime(i.lastHeartbeatAt)}>{formatAgo(i.lastHeartbeatAt, now)}</time> },
-            { header: 'Health, last hour', cell: (i) => <HealthTimeline instance={i} now={now} /> },
+            { header: 'Health, last hour', cell: (i) => <HealthTimeline changes={i.transitions} status={i.status} now={now} /> },
           ]}
         />
       )}

@@ -1,4 +1,4 @@
-/** One store: its state, pods and events, and a chaos button that kills pods to test recovery. */
+/** One store: its state, health, pods and events, and a chaos button that kills pods to test recovery. */
 import { useState } from 'react';
 import { api, describeError, pageOf } from '../api';
 import { ConfirmDialog } from '../components/Dialog';
@@ -6,11 +6,12 @@ import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading, Notice } from '../components/States';
 import { When } from '../components/When';
 import { StatusBadge } from '../components/StatusBadge';
+import { StoreHealthPanel } from '../components/StoreHealthPanel';
 import { Table } from '../components/Table';
 import { formatTime } from '../format';
 import { useResource } from '../hooks';
 import { href } from '../router';
-import type { Page, Store, StoreEvent, StorePod } from '../types';
+import type { Page, Store, StoreEvent, StoreHealth, StorePod } from '../types';
 
 const REFRESH_MS = 3000;
 
@@ -19,6 +20,7 @@ export function StoreDetail({ id }: { id: string }) {
   const store = useResource((signal) => api.get<Store>(path, undefined, signal), [id], REFRESH_MS);
   const pods = useResource(async (signal) => pageOf(await api.get<Page<StorePod>>(`${path}/pods`, undefined, signal)).items, [id], REFRESH_MS);
   const events = useResource(async (signal) => pageOf(await api.get<Page<StoreEvent>>(`${path}/events`, undefined, signal)).items, [id], REFRESH_MS);
+  const health = useResource((signal) => api.get<StoreHealth>(`${path}/health`, undefined, signal), [id], REFRESH_MS);
   const [asking, setAsking] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const s = store.data;
@@ -26,6 +28,7 @@ export function StoreDetail({ id }: { id: string }) {
     store.reload();
     pods.reload();
     events.reload();
+    health.reload();
   };
 
   return (
@@ -55,6 +58,7 @@ export function StoreDetail({ id }: { id: string }) {
           {s.error && <div className="wide"><dt>Error</dt><dd>{s.error}</dd></div>}
         </dl>
       )}
+      {s && <StoreHealthPanel health={health.data} error={health.error} loading={health.loading} updatedAt={health.updatedAt} onRetry={health.reload} />}
       {pods.error && <ErrorMessage error={pods.error} onRetry={pods.reload} />}
       {pods.data && (
         <Table
