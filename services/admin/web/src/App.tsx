@@ -12,6 +12,7 @@ import { DatasetDetail } from './pages/DatasetDetail';
 import { Datasets } from './pages/Datasets';
 import { DeadLetters } from './pages/DeadLetters';
 import { Login } from './pages/Login';
+import { Notifications } from './pages/Notifications';
 import { Polls } from './pages/Polls';
 import { Requests } from './pages/Requests';
 import { Services } from './pages/Services';
@@ -41,6 +42,8 @@ function page(route: string[]): ReactNode {
       return <Cleanup />;
     case 'services':
       return <Services />;
+    case 'notifications':
+      return <Notifications />;
     case 'polls':
       return <Polls />;
     default:

@@ -18,6 +18,7 @@ export type {
   ServiceInstance,
   Store,
   StoreEvent,
+  StoreHealth,
   StorePod,
   ValidationIssue,
   ValidationJobStatus,
@@ -54,4 +55,36 @@ export interface Me {
   email: string;
   role: 'admin' | 'member';
   team: { id: string; name: string } | null;
+}
+
+/** What a notification channel can be told about (`/admin/notifications`). */
+export type NotificationEvent = 'store.down' | 'store.up' | 'store.rollback' | 'service.down' | 'service.up' | 'dead_letter';
+
+/** `GET /admin/notifications` items. The secret itself is never sent back, only whether one is set. */
+export interface NotificationChannel {
+  id: string;
+  kind: 'webhook' | 'email';
+  url?: string;
+  to?: string[];
+  events: NotificationEvent[];
+  secretSet?: boolean;
+  createdAt: string;
+  createdBy: string;
+  lastDelivery: { at: string; status: NotificationDelivery['status']; error: string | null } | null;
+}
+
+/** `POST /admin/notifications` bodies. */
+export type NewNotificationChannel =
+  | { kind: 'webhook'; url: string; secret: string; events: NotificationEvent[] }
+  | { kind: 'email'; to: string[]; events: NotificationEvent[] };
+
+/** `GET /admin/notifications/{id}/deliveries` items. */
+export interface NotificationDelivery {
+  id: string;
+  event: string;
+  status: 'pending' | 'sent' | 'dead';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
 }

@@ -14,6 +14,7 @@ export const SECTIONS = [
   { path: 'dead-letters', label: 'Dead letters' },
   { path: 'cleanup', label: 'Cleanup' },
   { path: 'services', label: 'Services' },
+  { path: 'notifications', label: 'Notifications' },
   { path: 'polls', label: 'Polls' },
 ] as const;
 

@@ -13,6 +13,7 @@ const TONES: Record<string, 'good' | 'bad' | 'warn' | 'busy' | 'neutral'> = {
   deleting: 'busy',
   replaying: 'busy',
   replayed: 'good',
+  sent: 'good',
   discarded: 'neutral',
   degraded: 'warn',
   warning: 'warn',
