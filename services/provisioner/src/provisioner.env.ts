@@ -1,5 +1,6 @@
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
 import { BaseEnv } from '@flotilla/config';
+import { loadStoreChartValues } from './drivers/kubernetes/store-chart-values.js';
 
 export const DEV_STORE_SECRETS_KEY = 'flotilla-dev-store-secrets-key-change-me';
 
@@ -10,6 +11,24 @@ class NotDevDefaultInProduction implements ValidatorConstraintInterface {
   }
   defaultMessage(args: ValidationArguments): string {
     return `${args.property} must be set to a non-default value when NODE_ENV=production`;
+  }
+}
+
+/** STORE_CHART_VALUES and STORE_CHART_VALUES_FILE parse, keep off the driver's keys and fit the charts' schemas. */
+@ValidatorConstraint({ name: 'storeChartValues' })
+class StoreChartValuesFit implements ValidatorConstraintInterface {
+  private problem = '';
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    try {
+      loadStoreChartValues(args.object as ProvisionerEnv);
+      return true;
+    } catch (error) {
+      this.problem = (error as Error).message;
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return this.problem;
   }
 }
 
@@ -60,6 +79,24 @@ export class ProvisionerEnv extends BaseEnv {
   /** Directory of the store charts; empty: `deploy/store-charts` of this installation. */
   @IsString()
   STORE_CHARTS_DIR = '';
+
+  /**
+   * Operator values of the store charts (docs in deploy/store-charts/README.md): a YAML or
+   * JSON document `{common: {...}, wordpress: {...}, medusa: {...}}` — TLS, ingress
+   * annotations, image registries, sizes. Merged under the values the driver sets for each
+   * store; keys the driver owns are refused, and the result must fit each chart's
+   * values.schema.json. STORE_CHART_VALUES applies over the file's.
+   */
+  @IsString()
+  @Validate(StoreChartValuesFit)
+  STORE_CHART_VALUES = '';
+
+  @IsString()
+  STORE_CHART_VALUES_FILE = '';
+
+  /** Scheme of the store URLs the API shows; empty: https when the store chart values enable TLS (`ingress.tls.enabled`). */
+  @IsIn(['', 'http', 'https'])
+  STORE_URL_SCHEME: '' | 'http' | 'https' = '';
 
   /** The Helm binary; empty: the pinned one the project installs (`node_modules/.bin/helm`). */
   @IsString()

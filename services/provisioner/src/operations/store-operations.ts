@@ -5,6 +5,7 @@ import { StoreEventTypes, type RolloutSpec } from '@flotilla/contracts';
 import { MetricsService } from '@flotilla/observability';
 import { PermanentDriverError, type ClusterDriver, type NamespaceLimits, type RevisionSpec, type StoreRef } from '../drivers/cluster-driver.js';
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
+import { storeUrl } from '../drivers/kubernetes/store-url.js';
 import { resolveOwnership } from '../drivers/ownership.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
 import { StoreHealthRepository, type StoreHealthColumns } from '../stores/store-health-repository.js';
@@ -246,7 +247,7 @@ export class StoreOperations {
   }
 
   url(row: StoreRow): string {
-    return `http://${row.name}.${this.env.BASE_DOMAIN}`;
+    return storeUrl(row, this.env);
   }
 
   private releaseBase(row: StoreRow): { host: string; secrets: Record<string, string> } {

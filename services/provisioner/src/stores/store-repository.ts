@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { StoreEventTypes, type RolloutSpec, type Store, type StoreEvent, type StoreEventData, type StoreStatus, type StoreTemplate } from '@flotilla/contracts';
 import { Outbox } from '@flotilla/messaging';
+import { storeUrl, type StoreUrlSettings } from '../drivers/kubernetes/store-url.js';
 
 export interface StoreRow {
   id: string;
@@ -42,8 +43,8 @@ export interface RevisionRow {
 /** The store's namespace as its row records it (`store-{name}` for a row read before the column existed). */
 export const namespaceOf = (row: Pick<StoreRow, 'name' | 'namespace'>): string => row.namespace ?? `store-${row.name}`;
 
-/** The store as API.md shows it. */
-export function storeView(row: StoreRow, baseDomain: string): Store {
+/** The store as API.md shows it; its URL's scheme follows the store chart values (storeUrl). */
+export function storeView(row: StoreRow, urls: StoreUrlSettings): Store {
   return {
     id: row.id,
     name: row.name,
@@ -51,7 +52,7 @@ export function storeView(row: StoreRow, baseDomain: string): Store {
     status: row.status,
     ...(row.error ? { error: row.error } : {}),
     namespace: namespaceOf(row),
-    url: `http://${row.name}.${baseDomain}`,
+    url: storeUrl(row, urls),
     revision: row.revision,
     desired: { version: row.version, replicas: row.replicas, rollout: row.rollout },
     observed: { readyReplicas: row.observed_ready, revision: row.observed_revision },

@@ -90,16 +90,16 @@ export class StoresService {
     });
     this.repo.flush();
     await this.enqueue(row);
-    return storeView(row, this.env.BASE_DOMAIN);
+    return storeView(row, this.env);
   }
 
   async list(actor: RpcActor): Promise<{ items: Store[] }> {
     const rows = await this.repo.list(actor.role === 'admin' && !actor.teamId ? null : (actor.teamId ?? '00000000-0000-0000-0000-000000000000'));
-    return { items: rows.map((r) => storeView(r, this.env.BASE_DOMAIN)) };
+    return { items: rows.map((r) => storeView(r, this.env)) };
   }
 
   async get(storeId: string, actor: RpcActor): Promise<Store> {
-    return storeView(await this.findScoped(storeId, actor), this.env.BASE_DOMAIN);
+    return storeView(await this.findScoped(storeId, actor), this.env);
   }
 
   /**
@@ -151,7 +151,7 @@ export class StoresService {
     });
     this.repo.flush();
     await this.enqueue(updated);
-    return storeView(updated, this.env.BASE_DOMAIN);
+    return storeView(updated, this.env);
   }
 
   async delete(storeId: string, actor: RpcActor): Promise<Store> {
@@ -164,7 +164,7 @@ export class StoresService {
     );
     if (!deleting) throw new RpcError('CONFLICT', `Store ${row.name} is being deleted already.`);
     await this.enqueue(deleting);
-    return storeView(deleting, this.env.BASE_DOMAIN);
+    return storeView(deleting, this.env);
   }
 
   async pods(storeId: string, actor: RpcActor): Promise<{ items: StorePod[] }> {

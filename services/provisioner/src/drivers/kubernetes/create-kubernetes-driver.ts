@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { resolveOwnership, type OwnershipSettings } from '../ownership.js';
 import { findUp, helmPath, moduleDir } from './helm.js';
 import { KubernetesDriver, type KubernetesDriverDeps } from './kubernetes-driver.js';
+import { loadStoreChartValues } from './store-chart-values.js';
 
 /** The settings the provisioner's environment gives the kubernetes driver. */
 export interface KubernetesDriverEnv extends OwnershipSettings {
@@ -16,6 +17,9 @@ export interface KubernetesDriverEnv extends OwnershipSettings {
   INGRESS_NAMESPACE?: string;
   /** Directory of the store charts (default: `deploy/store-charts` of the repository). */
   STORE_CHARTS_DIR?: string;
+  /** Operator values of the store charts, `{common, wordpress, medusa}` (YAML or JSON), over the file's. */
+  STORE_CHART_VALUES?: string;
+  STORE_CHART_VALUES_FILE?: string;
   /** The Helm binary (default: the repository's `node_modules/.bin/helm`). */
   HELM_PATH?: string;
   /** Bound to STORE_OPERATOR_CLUSTER_ROLE in each store namespace; no binding unless all three are set. */
@@ -38,6 +42,7 @@ export function createKubernetesDriver(env: KubernetesDriverEnv, deps: Kubernete
       ingressClassName: env.INGRESS_CLASS_NAME,
       storageClassName: env.STORAGE_CLASS_NAME || undefined,
       ingressNamespace: env.INGRESS_NAMESPACE || undefined,
+      chartValues: loadStoreChartValues({ ...env, STORE_CHARTS_DIR: chartsDir }),
       storeAccess:
         env.PROVISIONER_SERVICE_ACCOUNT && env.PROVISIONER_NAMESPACE && env.STORE_OPERATOR_CLUSTER_ROLE
           ? { serviceAccountName: env.PROVISIONER_SERVICE_ACCOUNT, serviceAccountNamespace: env.PROVISIONER_NAMESPACE, clusterRoleName: env.STORE_OPERATOR_CLUSTER_ROLE }
