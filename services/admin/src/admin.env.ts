@@ -1,4 +1,4 @@
-import { IsInt, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { BaseEnv } from '@flotilla/config';
 
 export class AdminEnv extends BaseEnv {
@@ -49,4 +49,38 @@ export class AdminEnv extends BaseEnv {
   /** The built web console (`vite build` output); empty: the one beside this service. */
   @IsString()
   CONSOLE_DIR = '';
+
+  /** How often the notification deliverer looks for due deliveries when it found none. */
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  NOTIFY_POLL_MS = 1000;
+
+  /** Attempts of a notification delivery before it is `dead`. */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  NOTIFY_MAX_ATTEMPTS = 5;
+
+  /** Wait before the second attempt of a delivery; doubled before each further one. */
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  NOTIFY_RETRY_BASE_MS = 1000;
+
+  /** How long a webhook or an SMTP server may take to answer one delivery. */
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  NOTIFY_TIMEOUT_MS = 5000;
+
+  /** SMTP server of e-mail notifications, `smtp://[user:pass@]host:port` (`smtps://` for TLS from the start); empty: e-mail deliveries fail, saying so. */
+  @IsString()
+  @Matches(/^$|^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be empty or an smtp:// or smtps:// URL' })
+  SMTP_URL = '';
+
+  /** Sender of e-mail notifications, e.g. `Flotilla <alerts@example.com>`; required with SMTP_URL. */
+  @IsString()
+  @Matches(/^$|^[^\r\n]{1,300}$/, { message: 'SMTP_FROM must be one line' })
+  SMTP_FROM = '';
 }

@@ -8,6 +8,8 @@ import { Cleanup } from './cleanup/cleanup.js';
 import { bulkRequest, DeadLetterRefDto, DeadLettersQueryDto } from './dead-letters/dead-letter.dto.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
 import { ServiceMonitor } from './health/service-monitor.js';
+import { channelRef, ChannelRefInput, createChannelInput, DeliveriesQueryInput } from './notifications/channel-input.js';
+import { NotificationChannels } from './notifications/channels.js';
 import { RequestLog } from './requests/request-log.js';
 import { Stats } from './stats/stats.js';
 
@@ -48,6 +50,7 @@ export class AdminRpcHandlers implements OnModuleInit {
     private readonly cleanup: Cleanup,
     private readonly services: ServiceMonitor,
     private readonly stats: Stats,
+    private readonly notifications: NotificationChannels,
   ) {}
 
   onModuleInit(): void {
@@ -72,6 +75,14 @@ export class AdminRpcHandlers implements OnModuleInit {
     handle(AdminRpc.RunCleanup, (_, actor) => this.cleanup.runNow(actor));
     handle(AdminRpc.CleanupLog, async () => ({ items: await this.cleanup.log() }));
     handle(AdminRpc.Services, async () => ({ items: await this.services.list() }));
+    handle(AdminRpc.Notifications, () => this.notifications.list());
+    handle(AdminRpc.CreateNotification, async (p, actor) => this.notifications.create(await createChannelInput(p), actor));
+    handle(AdminRpc.DeleteNotification, async (p, actor) => this.notifications.remove((await channelRef(ChannelRefInput, p)).id, actor).then(() => ({})));
+    handle(AdminRpc.TestNotification, async (p, actor) => this.notifications.test((await channelRef(ChannelRefInput, p)).id, actor));
+    handle(AdminRpc.NotificationDeliveries, async (p) => {
+      const query = await channelRef(DeliveriesQueryInput, p);
+      return this.notifications.deliveries(query.id, query.limit);
+    });
   }
 }
 

@@ -13,11 +13,15 @@ import { Admin1732800000000 } from './migrations/1732800000000-admin.js';
 import { DeadLetterStates1733350000000 } from './migrations/1733350000000-dead-letter-states.js';
 import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
 import { ServiceStopped1733410000000 } from './migrations/1733410000000-service-stopped.js';
+import { Notifications1733700000000 } from './migrations/1733700000000-notifications.js';
+import { NotificationChannels } from './notifications/channels.js';
+import { NotificationDeliverer } from './notifications/deliverer.js';
+import { NotificationEventSources } from './notifications/event-sources.js';
 import { RequestLog } from './requests/request-log.js';
 import { Stats } from './stats/stats.js';
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'admin', entities: [], migrations: [Admin1732800000000, DeadLetterStates1733350000000, OutboxClaims1733400000000, ServiceStopped1733410000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'admin', entities: [], migrations: [Admin1732800000000, DeadLetterStates1733350000000, OutboxClaims1733400000000, ServiceStopped1733410000000, Notifications1733700000000] };
 
 @Module({
   imports: [
@@ -27,6 +31,6 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'admin', entities: [], m
     RedisModule.forRoot({ connectionName: 'admin' }),
     RabbitModule.forRoot({ service: 'admin', serve: 'admin' }),
   ],
-  providers: [Outbox, RequestLog, AuditLog, ServiceMonitor, DeadLetters, Cleanup, Stats, AdminRpcHandlers],
+  providers: [Outbox, RequestLog, AuditLog, NotificationDeliverer, NotificationChannels, NotificationEventSources, ServiceMonitor, DeadLetters, Cleanup, Stats, AdminRpcHandlers],
 })
 export class AppModule {}

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AmqpHeaders, fieldsToRecord, parseDeadLetter } from '@flotilla/messaging';
+import { enqueueNotification } from '../notifications/enqueue.js';
 import { appendHistory } from './dead-letter-row.js';
 import type { DeadLetterSources, DeadLetterStream } from './sources.js';
 
@@ -41,7 +42,8 @@ const UPSERT = `
     payload = EXCLUDED.payload, raw = EXCLUDED.raw, headers = EXCLUDED.headers, death_key = EXCLUDED.death_key,
     type = COALESCE(EXCLUDED.type, d.type), handled_at = NULL, handled_by = NULL, claim_id = NULL, claimed_at = NULL,
     history = ${appendHistory(`jsonb_build_object('at', EXCLUDED.failed_at, 'event', 'dead', 'error', EXCLUDED.error, 'attempts', EXCLUDED.attempts)`, 'd.history')}
-  WHERE d.death_key IS DISTINCT FROM EXCLUDED.death_key`;
+  WHERE d.death_key IS DISTINCT FROM EXCLUDED.death_key
+  RETURNING d.id`;
 
 /**
  * Moves dead letters into `dead_letters`: every consumer's dead-letter queue and every
@@ -128,8 +130,27 @@ export class DeadLetterCollector {
     }
   }
 
+  /**
+   * Stores a death and, when it is news (a new letter, or a known one dead again), queues
+   * the `dead_letter` notification in the same transaction. Notification deliveries never
+   * become dead letters (they die in their own table), so this cannot loop.
+   */
   private async store(death: Death): Promise<void> {
-    await this.dataSource.query(UPSERT, [
+    await this.dataSource.transaction(async (m) => {
+      const [row] = (await m.query(UPSERT, this.values(death))) as { id: string }[];
+      if (!row) return;
+      await enqueueNotification(m, {
+        event: 'dead_letter',
+        sourceId: `dead-letter:${row.id}:${death.deathKey}`,
+        occurredAt: death.failedAt,
+        summary: `A ${death.type ?? 'message'} died in ${death.source} after ${death.attempts} attempt(s): ${death.error.slice(0, 300)}`,
+        data: { deadLetterId: row.id, kind: death.kind, source: death.source, type: death.type, error: death.error.slice(0, 1000), attempts: death.attempts },
+      });
+    });
+  }
+
+  private values(death: Death): unknown[] {
+    return [
       randomUUID(),
       death.kind,
       death.source,
@@ -142,7 +163,7 @@ export class DeadLetterCollector {
       JSON.stringify(death.payload),
       death.raw,
       JSON.stringify(death.headers),
-    ]);
+    ];
   }
 }
 

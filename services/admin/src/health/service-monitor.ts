@@ -4,7 +4,8 @@ import { ENV, Naming } from '@flotilla/config';
 import type { EventEnvelope, ServiceHeartbeatData, ServiceInstance, ServiceStatus } from '@flotilla/contracts';
 import { HeartbeatListener, RabbitConnection } from '@flotilla/messaging';
 import type { AdminEnv } from '../admin.env.js';
-import { ConcurrentFirstBeat, recordBeat } from './instance-records.js';
+import { enqueueNotification } from '../notifications/enqueue.js';
+import { ConcurrentFirstBeat, recordBeat, recordTransition } from './instance-records.js';
 
 interface InstanceRow {
   instance_id: string;
@@ -74,9 +75,23 @@ export class ServiceMonitor implements OnApplicationBootstrap, BeforeApplication
     const data = envelope.data;
     const at = new Date(envelope.occurredAt);
     if (!data?.instanceId || !data.service || Number.isNaN(at.getTime())) return;
-    const record = () => this.dataSource.transaction((m) => recordBeat(m, data, at, this.env.SERVICE_DOWN_AFTER_MS));
+    const record = () =>
+      this.dataSource.transaction(async (m) => {
+        const move = await recordBeat(m, data, at, this.env.SERVICE_DOWN_AFTER_MS);
+        // Back from down notifies, in the transaction that records it; a first beat or a restart after a goodbye does not.
+        if (move?.from === 'down' && move.to === 'up') {
+          await enqueueNotification(m, {
+            event: 'service.up',
+            sourceId: `service-transition:${move.transitionId}`,
+            occurredAt: at,
+            summary: `Service ${data.service} (instance ${data.instanceId}) is up again`,
+            data: { service: data.service, instanceId: data.instanceId, version: data.version ?? null, status: 'up' },
+          });
+        }
+        return move;
+      });
     const moved = await record().catch((error: unknown) => (error instanceof ConcurrentFirstBeat ? record() : Promise.reject(error)));
-    if (moved) this.logger.log(`${data.service} ${data.instanceId} is ${moved}`);
+    if (moved) this.logger.log(`${data.service} ${data.instanceId} is ${moved.to}`);
   }
 
   /** Instances whose beats stopped turn down. */
@@ -88,7 +103,17 @@ export class ServiceMonitor implements OnApplicationBootstrap, BeforeApplication
          RETURNING instance_id, service`,
         [this.env.SERVICE_DOWN_AFTER_MS],
       )) as [{ instance_id: string; service: string }[], number];
-      for (const row of rows[0]) await m.query(`INSERT INTO service_transitions (instance_id, status) VALUES ($1, 'down')`, [row.instance_id]);
+      for (const row of rows[0]) {
+        const transitionId = await recordTransition(m, row.instance_id, 'down');
+        // Queued with the transition: two replicas sweeping at once move (and notify) each instance once.
+        await enqueueNotification(m, {
+          event: 'service.down',
+          sourceId: `service-transition:${transitionId}`,
+          occurredAt: new Date(),
+          summary: `Service ${row.service} (instance ${row.instance_id}) is down: no heartbeat for ${this.env.SERVICE_DOWN_AFTER_MS} ms`,
+          data: { service: row.service, instanceId: row.instance_id, status: 'down', reason: `no heartbeat for ${this.env.SERVICE_DOWN_AFTER_MS} ms` },
+        });
+      }
       // Instances down or stopped for a week are forgotten.
       await m.query(`DELETE FROM service_instances WHERE status <> 'up' AND last_heartbeat_at < now() - interval '7 days'`);
       return rows[0];
