@@ -10,6 +10,7 @@ import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistenc
 import { AdminIdentityController } from './admin/admin-identity.controller.js';
 import { AdminConsoleController } from './admin-console/admin-console.controller.js';
 import { AdminConsoleService } from './admin-console/admin-console.service.js';
+import { NotificationsController } from './admin-console/notifications.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
@@ -61,7 +62,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
       exports: [TokenVersions],
     }),
   ],
-  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController],
+  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController, NotificationsController],
   providers: [
     Outbox,
     AuditLog,
