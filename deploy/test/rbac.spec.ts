@@ -33,7 +33,8 @@ const RESOURCES: Record<string, [string, string]> = {
 };
 
 function storeChartKinds(): Set<string> {
-  const files = readdirSync(STORE_CHARTS, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('templates') && f.endsWith('.yaml'));
+  // The charts' own templates and the named templates of the library chart they share (store-common).
+  const files = readdirSync(STORE_CHARTS, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('templates') && /\.(yaml|tpl)$/.test(f));
   return new Set(files.flatMap((f) => [...readFileSync(join(STORE_CHARTS, f), 'utf8').matchAll(/^kind: (\w+)/gm)].map((m) => m[1])));
 }
 

@@ -1,4 +1,10 @@
 {{/*
+The named templates every store chart shares. They are included with the store chart's
+own context, so .Chart is the store chart (labels name wordpress or medusa, not this
+library) and .Values its values.
+*/}}
+
+{{/*
 The release is named after the store ({name}, at most 40 characters), so every
 resource name ({release}-r{revision}, {release}-mariadb, ...) stays a valid DNS label.
 */}}
