@@ -1,6 +1,6 @@
 /**
  * Up/down history drawn from state changes: a service instance's over the last hour, a
- * store's over the last hour, day or week. The bar is for the eye; the SVG's description
+ * store's since its first change. The bar is for the eye; the SVG's description
  * says the same in words, and each span's title names its state and times, so colour is
  * never the only carrier.
  */
@@ -8,6 +8,8 @@ import { useId } from 'react';
 import { formatClock, formatTime } from '../format';
 
 export const HOUR_MS = 60 * 60_000;
+/** The width (in the drawing's units) a span needs for its state to be written on it. */
+const LABEL_MIN_WIDTH = 64;
 
 /** From `at` on, the watched thing was `status` (`up`, `down`, `stopped`…). */
 export interface StateChange {
@@ -39,18 +41,28 @@ export function segments(changes: readonly StateChange[], now: number, windowMs 
   return result.filter((s) => s.to > s.from);
 }
 
-const WINDOWS = [
-  { ms: HOUR_MS, label: '1 h', words: 'the last hour' },
-  { ms: 24 * HOUR_MS, label: '24 h', words: 'the last 24 hours' },
-  { ms: 7 * 24 * HOUR_MS, label: '7 d', words: 'the last 7 days' },
-] as const;
+/** The span a timeline draws: from `start` to now, with the words for its left edge and for summaries. */
+export interface TimelineWindow {
+  start: number;
+  /** Under the left edge: `−1 h`, or a time. */
+  label: string;
+  /** `the last hour`, `since 2026-12-07 15:08:30`. */
+  words: string;
+}
 
-export type TimelineWindow = (typeof WINDOWS)[number];
+export const lastHour = (now: number): TimelineWindow => ({ start: now - HOUR_MS, label: '−1 h', words: 'the last hour' });
 
-/** The shortest window (1 h, 24 h, 7 d) that shows every change, or the longest. */
-export function windowFor(changes: readonly StateChange[], now: number): TimelineWindow {
-  const oldest = Math.min(now, ...changes.map((c) => new Date(c.at).getTime()).filter((t) => !Number.isNaN(t)));
-  return WINDOWS.find((w) => now - oldest <= w.ms) ?? WINDOWS[WINDOWS.length - 1]!;
+/**
+ * From the first change on: before it nothing is known, so a thing watched for seconds
+ * gets the whole bar for those seconds, and one watched for weeks its whole history.
+ */
+export function sinceFirst(changes: readonly StateChange[], now: number): TimelineWindow {
+  const times = changes.map((c) => new Date(c.at).getTime()).filter((t) => !Number.isNaN(t));
+  if (times.length === 0) return lastHour(now);
+  // At least a second, so a change made this instant still has a bar to draw on.
+  const start = Math.min(now - 1000, ...times);
+  const label = now - start > 24 * HOUR_MS ? formatTime(start) : formatClock(start);
+  return { start, label, words: `since ${formatTime(start)}` };
 }
 
 interface HealthTimelineProps {
@@ -58,30 +70,42 @@ interface HealthTimelineProps {
   /** The state now, as the summary says it. */
   status: string;
   now: number;
-  /** Defaults to the last hour. */
-  window?: TimelineWindow;
+  /** The last hour unless given. */
+  range?: TimelineWindow;
+  /** The drawing's own width: a wider one keeps its labels small when shown wide. */
+  width?: number;
   className?: string;
 }
 
-export function HealthTimeline({ changes, status, now, window = WINDOWS[0], className = 'timeline' }: HealthTimelineProps) {
+export function HealthTimeline({ changes, status, now, range = lastHour(now), width = 300, className = 'timeline' }: HealthTimelineProps) {
   const id = useId();
-  const width = 300;
-  const start = now - window.ms;
-  const spans = segments(changes, now, window.ms);
-  const x = (at: number) => ((at - start) / window.ms) * width;
-  const count = changes.filter((c) => new Date(c.at).getTime() >= start).length;
-  const clock = window.ms > HOUR_MS ? formatTime : formatClock;
-  const summary = `${capitalise(status)} now; ${count} change${count === 1 ? '' : 's'} in ${window.words}.`;
+  const span = Math.max(1, now - range.start);
+  const spans = segments(changes, now, span);
+  const x = (at: number) => ((at - range.start) / span) * width;
+  const count = changes.filter((c) => new Date(c.at).getTime() >= range.start).length;
+  const clock = span > 24 * HOUR_MS ? formatTime : formatClock;
+  const summary = `${capitalise(status)} now; ${count} change${count === 1 ? '' : 's'} ${range.words.startsWith('since') ? '' : 'in '}${range.words}.`;
   return (
     <svg viewBox={`0 0 ${width} 34`} role="img" aria-labelledby={`${id}-desc`} className={className}>
       <desc id={`${id}-desc`}>{summary}</desc>
-      {spans.map((s) => (
-        <rect key={s.from} x={x(s.from)} y={2} width={Math.max(1, x(s.to) - x(s.from))} height={16} className={`timeline-${s.status}`}>
-          <title>{`${s.status} ${clock(s.from)}–${clock(s.to)}`}</title>
-        </rect>
-      ))}
+      {spans.map((s) => {
+        const w = Math.max(1, x(s.to) - x(s.from));
+        return (
+          <g key={s.from}>
+            <rect x={x(s.from)} y={2} width={w} height={16} className={`timeline-${s.status}`}>
+              <title>{`${s.status} ${clock(s.from)}–${clock(s.to)}`}</title>
+            </rect>
+            {/* The state written on the bar where it fits, so the colours are not all it says. */}
+            {w >= LABEL_MIN_WIDTH && (
+              <text x={x(s.from) + 4} y={14} className={`timeline-text timeline-text-${s.status}`} aria-hidden="true">
+                {s.status}
+              </text>
+            )}
+          </g>
+        );
+      })}
       <text x={0} y={31} className="axis-label">
-        −{window.label}
+        {range.label}
       </text>
       <text x={width} y={31} textAnchor="end" className="axis-label">
         now

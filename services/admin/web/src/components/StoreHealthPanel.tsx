@@ -6,7 +6,7 @@
 import { useId } from 'react';
 import { formatTime } from '../format';
 import type { StoreHealth } from '../types';
-import { HealthTimeline, windowFor } from './HealthTimeline';
+import { HealthTimeline, sinceFirst } from './HealthTimeline';
 import { ErrorMessage, Loading } from './States';
 import { StatusBadge } from './StatusBadge';
 import { Table } from './Table';
@@ -43,7 +43,7 @@ function HealthView({ health, now }: { health: StoreHealth; now: number }) {
     );
   }
   const changes = health.transitions.map((t) => ({ at: t.at, status: t.to }));
-  const window = windowFor(changes, now);
+  const range = sinceFirst(changes, now);
   return (
     <>
       <dl className="facts">
@@ -70,8 +70,8 @@ function HealthView({ health, now }: { health: StoreHealth; now: number }) {
         )}
       </dl>
       <figure className="chart health-chart">
-        <figcaption>Up and down over {window.words}</figcaption>
-        <HealthTimeline changes={changes} status={health.status} now={now} window={window} className="timeline timeline-wide" />
+        <figcaption>Up and down {range.words}</figcaption>
+        <HealthTimeline changes={changes} status={health.status} now={now} range={range} width={720} className="timeline timeline-wide" />
       </figure>
       <Table
         caption={`Health transitions (${health.transitions.length}), newest first`}
