@@ -212,4 +212,22 @@ export class ProvisionerEnv extends BaseEnv {
   @Min(0)
   @Max(600_000)
   SIMULATED_POD_READY_MS = 700;
+
+  /**
+   * Simulated cluster: which one. Its state lives in Redis under `{id}:simulated-cluster`,
+   * so every replica, a restarted provisioner and any installation given the same id see
+   * one cluster. Empty: the NAMESPACE setting (a test run's key prefix), or `flotilla`.
+   */
+  @Matches(/^([A-Za-z0-9]([A-Za-z0-9_.-]{0,62}))?$/, { message: 'SIMULATED_CLUSTER_ID must be letters, digits, `_`, `.` and `-`, at most 63' })
+  SIMULATED_CLUSTER_ID = '';
+
+  /** Simulated cluster: autoscaling every new store gets, `{min}-{max}@{target CPU percent}` (like `1-5@50`); empty: none. */
+  @Matches(/^([1-9][0-9]{0,2}-[1-9][0-9]{0,2}@[1-9][0-9]{0,3})?$/, { message: 'SIMULATED_AUTOSCALE must be like 1-5@50 (min-max@target CPU percent)' })
+  SIMULATED_AUTOSCALE = '';
+
+  /** Simulated cluster: autoscaling scales down only to the highest replica count recommended within this window. */
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SIMULATED_AUTOSCALE_STABILIZATION_MS = 15_000;
 }

@@ -112,6 +112,8 @@ export interface DeploymentSnapshot {
 
 export interface NamespaceSnapshot {
   name: string;
+  /** Unique per creation of the namespace, as Kubernetes' metadata.uid. */
+  uid: string;
   phase: 'Active' | 'Terminating';
   labels: Record<string, string>;
   createdAt: string;

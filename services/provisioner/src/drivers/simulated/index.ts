@@ -28,3 +28,6 @@ export {
 export { ManualScheduler, realScheduler, type SimulationScheduler } from './scheduler.js';
 export { seededRandom } from './random.js';
 export { formatCpu, formatMemory, parseCpu, parseMemory } from './quantity.js';
+export { SharedSimulatedCluster, type SharedClusterSettings } from './shared-cluster.js';
+export { createSharedSimulatedDriver, parseAutoscale, sharedClusterKey } from './shared-driver.js';
+export { emptyClusterState, type ClusterState } from './cluster-state.js';

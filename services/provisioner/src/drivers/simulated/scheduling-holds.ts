@@ -1,23 +1,26 @@
+const DEFAULT_HOLD_MESSAGE = '0/1 nodes are available: node(s) cordoned by chaos';
+
 /**
  * Chaos: namespaces whose pods the simulated scheduler will not start, as if no node
  * could take them. Their pods stay `Pending` with an `Unschedulable` reason until the
- * hold is released; then they start on the scheduler's next try.
+ * hold is released; then they start on the scheduler's next try. The holds live in the
+ * cluster's state, so they are shared and survive a restart like everything else.
  */
 export class SchedulingHolds {
-  private readonly holds = new Map<string, string>();
+  constructor(private readonly holds: () => Record<string, string>) {}
 
-  hold(namespace: string, message = '0/1 nodes are available: node(s) cordoned by chaos'): void {
-    this.holds.set(namespace, message);
+  hold(namespace: string, message = DEFAULT_HOLD_MESSAGE): void {
+    this.holds()[namespace] = message;
   }
 
   release(namespace: string): void {
-    this.holds.delete(namespace);
+    delete this.holds()[namespace];
   }
 
   /** The pod's waiting reason while its namespace is held, otherwise undefined. */
   reason(namespace: string): string | undefined {
-    const message = this.holds.get(namespace);
-    return message === undefined ? undefined : `Unschedulable: ${message}`;
+    const holds = this.holds();
+    return Object.hasOwn(holds, namespace) ? `Unschedulable: ${holds[namespace]}` : undefined;
   }
 }
 

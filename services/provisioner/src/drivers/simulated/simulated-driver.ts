@@ -11,15 +11,24 @@ import {
 } from '../cluster-driver.js';
 import { checkOwnership, checkStoreNamespace, DEFAULT_OWNERSHIP, type Ownership } from '../ownership.js';
 import type { AutoscalingSpec, ClusterEvent, DeploymentSnapshot, NamespaceSnapshot } from './cluster-shapes.js';
+import { InProcessAccess, type ClusterAccess } from './cluster-access.js';
+import type { SharedSimulatedCluster } from './shared-cluster.js';
 import { SimulatedCluster } from './simulated-cluster.js';
 import { MANAGED_BY, namespaceObjects, STORE_NAMESPACE_LABELS, validateRelease } from './simulated-objects.js';
 import type { SimulatedDriverOptions } from './simulated-options.js';
 
 export { STORE_NAMESPACE_LABELS } from './simulated-objects.js';
 
-/** Whose namespaces a simulated driver makes and sweeps, and, to share one simulated cluster between several drivers, that cluster. */
+/**
+ * Whose namespaces a simulated driver makes and sweeps, and, to share one simulated
+ * cluster between several drivers, that cluster: one in this process, or the shared
+ * one in Redis that every replica and installation pointed at it sees.
+ */
 export interface SimulatedOwnership extends Partial<Ownership> {
   cluster?: SimulatedCluster;
+  shared?: SharedSimulatedCluster;
+  /** Autoscaling every store's deployments get when first installed (the simulation's stand-in for an HPA in the chart). */
+  autoscaling?: AutoscalingSpec | null;
 }
 
 /** Everything the simulated cluster holds for one store, for tests and demos to inspect. */
@@ -32,10 +41,11 @@ export interface SimulatedStoreDescription {
 }
 
 /**
- * The `simulated` cluster driver: one in-process {@link SimulatedCluster} standing in for
- * Kubernetes and Helm, the default where no kubeconfig is set. Each revision of a store
- * is one deployment named `{template}-r{revision}`; its pods are named
- * `{template}-r{revision}-{5 random characters}`.
+ * The `simulated` cluster driver: a {@link SimulatedCluster} standing in for Kubernetes
+ * and Helm, the default where no kubeconfig is set — kept in this process, or shared in
+ * Redis ({@link SharedSimulatedCluster}, what the provisioner service uses, so replicas
+ * and restarts see one cluster). Each revision of a store is one deployment named
+ * `{template}-r{revision}`; its pods are named `{template}-r{revision}-{5 random characters}`.
  *
  * Besides the {@link ClusterDriver} methods it can set a store's CPU load, turn on
  * autoscaling and make pods fail their probes, so the provisioner's rollouts, repairs
@@ -43,22 +53,44 @@ export interface SimulatedStoreDescription {
  */
 export class SimulatedDriver implements ClusterDriver {
   readonly kind = 'simulated' as const;
-  /** The simulation itself, for inspection beyond what `observe` reports. */
-  readonly cluster: SimulatedCluster;
-  /** Host and secrets of each namespace's last release (the secret values stay in memory only). */
-  private readonly releases = new Map<string, { host: string; secrets: Record<string, string> }>();
-
+  private readonly access: ClusterAccess;
+  private readonly inProcess: SimulatedCluster | undefined;
   private readonly ownership: Ownership;
-  /** Whether this driver made the cluster (and so closes it); a shared one is closed by whoever made it. */
+  private readonly autoscaling: AutoscalingSpec | null;
+  /** Whether this driver made the cluster (and so closes it); a given one is closed by whoever made it. */
   private readonly ownsCluster: boolean;
 
   constructor(options: Partial<SimulatedDriverOptions> = {}, ownership: SimulatedOwnership = {}) {
-    this.ownsCluster = ownership.cluster === undefined;
-    this.cluster = ownership.cluster ?? new SimulatedCluster(options);
+    if (ownership.shared) {
+      this.access = ownership.shared;
+      this.ownsCluster = false;
+    } else {
+      this.inProcess = ownership.cluster ?? new SimulatedCluster(options);
+      this.access = new InProcessAccess(this.inProcess);
+      this.ownsCluster = ownership.cluster === undefined;
+    }
+    this.autoscaling = ownership.autoscaling ?? null;
     this.ownership = checkOwnership({
       installationId: ownership.installationId ?? DEFAULT_OWNERSHIP.installationId,
       namespacePrefix: ownership.namespacePrefix ?? DEFAULT_OWNERSHIP.namespacePrefix,
     });
+  }
+
+  /** The simulation itself when it runs in this process, for inspection beyond what `observe` reports. */
+  get cluster(): SimulatedCluster {
+    if (!this.inProcess) throw new Error('the simulated cluster is shared in Redis: read it with read()');
+    return this.inProcess;
+  }
+
+  /** Whether the cluster is the shared one in Redis. */
+  get shared(): boolean {
+    return this.inProcess === undefined;
+  }
+
+  /** `inspect` over the cluster as it is now (the shared one: as last written). */
+  read<T>(inspect: (cluster: SimulatedCluster) => T): Promise<T> {
+    this.assertOpen();
+    return this.access.read(inspect);
   }
 
   /**
@@ -69,12 +101,15 @@ export class SimulatedDriver implements ClusterDriver {
    */
   async ensureNamespace(store: StoreRef, limits: NamespaceLimits): Promise<void> {
     const namespace = this.namespaceOf(store);
-    const existing = this.cluster.namespace(namespace);
-    const owner = existing?.labels[STORE_NAMESPACE_LABELS.installation];
-    if (existing && existing.phase !== 'Terminating' && owner !== undefined && owner !== this.ownership.installationId) {
-      throw new PermanentDriverError(`namespace ${namespace} belongs to installation ${owner}; choose another namespace prefix`);
-    }
-    this.cluster.ensureNamespace(namespace, namespaceObjects(store, limits, this.ownership.installationId));
+    const objects = namespaceObjects(store, limits, this.ownership.installationId);
+    await this.access.write((cluster) => {
+      const existing = cluster.namespace(namespace);
+      const owner = existing?.labels[STORE_NAMESPACE_LABELS.installation];
+      if (existing && existing.phase !== 'Terminating' && owner !== undefined && owner !== this.ownership.installationId) {
+        throw new PermanentDriverError(`namespace ${namespace} belongs to installation ${owner}; choose another namespace prefix`);
+      }
+      cluster.ensureNamespace(namespace, objects);
+    });
   }
 
   /**
@@ -88,104 +123,125 @@ export class SimulatedDriver implements ClusterDriver {
     const namespace = this.namespaceOf(store);
     validateRelease(release);
     const pods = release.revisions.reduce((sum, revision) => sum + revision.replicas, 0);
-    // Throws a plain Error when the namespace is missing or terminating.
-    const problem = this.cluster.quotaProblem(namespace, template, pods);
-    if (problem) throw new PermanentDriverError(`release of ${store.name} refused: ${problem}`);
-    const listed = new Set(release.revisions.map((revision) => revision.revision));
-    for (const deployment of this.cluster.deployments(namespace)) {
-      if (!listed.has(deployment.revision)) this.cluster.deleteDeployment(namespace, deployment.revision);
-    }
-    for (const revision of release.revisions) {
-      this.cluster.setDeployment(namespace, { ...revision, template });
-    }
-    this.releases.set(namespace, { host: release.host, secrets: { ...release.secrets } });
+    await this.access.write((cluster) => {
+      // Throws a plain Error when the namespace is missing or terminating.
+      const problem = cluster.quotaProblem(namespace, template, pods);
+      if (problem) throw new PermanentDriverError(`release of ${store.name} refused: ${problem}`);
+      if (this.autoscaling && cluster.deployments(namespace).length === 0 && !cluster.namespace(namespace)?.autoscaling) {
+        cluster.setAutoscaling(namespace, this.autoscaling);
+      }
+      const listed = new Set(release.revisions.map((revision) => revision.revision));
+      for (const deployment of cluster.deployments(namespace)) {
+        if (!listed.has(deployment.revision)) cluster.deleteDeployment(namespace, deployment.revision);
+      }
+      for (const revision of release.revisions) {
+        cluster.setDeployment(namespace, { ...revision, template });
+      }
+      cluster.setRelease(namespace, { host: release.host, secretNames: Object.keys(release.secrets) });
+    });
   }
 
   async observe(store: StoreRef): Promise<ObservedStore> {
     const namespace = this.namespaceOf(store);
-    const exists = this.cluster.namespace(namespace) !== undefined;
-    const revisions: RevisionSpec[] = this.cluster.deployments(namespace).map((deployment) => ({
-      revision: deployment.revision,
-      version: deployment.version,
-      replicas: deployment.specReplicas,
-      weight: deployment.weight,
-    }));
-    const pods = this.cluster.pods(namespace).map(({ name, phase, ready, restarts, revision, startedAt, reason }) => ({
-      name,
-      phase,
-      ready,
-      restarts,
-      revision,
-      startedAt,
-      ...(reason ? { reason } : {}),
-    }));
-    // What the cluster refused: a ReplicaSet that cannot create pods (the quota exceeded).
-    const problems = this.cluster
-      .deployments(namespace)
-      .flatMap((deployment) => deployment.conditions.filter((c) => c.type === 'ReplicaFailure' && c.status === 'True').map((c) => c.message));
-    return { namespaceExists: exists, revisions, pods, ...(problems.length ? { problems } : {}) };
+    return this.access.read((cluster) => {
+      const exists = cluster.namespace(namespace) !== undefined;
+      const deployments = cluster.deployments(namespace);
+      const revisions: RevisionSpec[] = deployments.map((deployment) => ({
+        revision: deployment.revision,
+        version: deployment.version,
+        replicas: deployment.specReplicas,
+        weight: deployment.weight,
+      }));
+      const pods = cluster.pods(namespace).map(({ name, phase, ready, restarts, revision, startedAt, reason }) => ({
+        name,
+        phase,
+        ready,
+        restarts,
+        revision,
+        startedAt,
+        ...(reason ? { reason } : {}),
+      }));
+      // What the cluster refused: a ReplicaSet that cannot create pods (the quota exceeded).
+      const problems = deployments.flatMap((deployment) =>
+        deployment.conditions.filter((c) => c.type === 'ReplicaFailure' && c.status === 'True').map((c) => c.message),
+      );
+      return { namespaceExists: exists, revisions, pods, ...(problems.length ? { problems } : {}) };
+    });
   }
 
   /** Deletes the release and the namespace; resolves once the namespace is gone (after its termination delay). */
   async remove(store: StoreRef): Promise<void> {
     const namespace = this.namespaceOf(store);
-    this.releases.delete(namespace);
-    await this.cluster.deleteNamespace(namespace);
+    await this.access.deleteNamespace(namespace);
   }
 
   async killPods(store: StoreRef, count: number): Promise<string[]> {
     const namespace = this.namespaceOf(store);
     if (!Number.isInteger(count) || count < 0) throw new PermanentDriverError(`cannot kill ${count} pods: a whole number of 0 or more is needed`);
-    return this.cluster.killPods(namespace, count);
+    return this.access.write((cluster) => cluster.killPods(namespace, count));
   }
 
   async holdPods(store: StoreRef, hold: boolean): Promise<void> {
     const namespace = this.namespaceOf(store);
-    if (hold) this.cluster.holds.hold(namespace);
-    else this.cluster.holds.release(namespace);
+    await this.access.write((cluster) => (hold ? cluster.holds.hold(namespace) : cluster.holds.release(namespace)));
   }
 
   /** The namespaces labelled with this driver's installation id, terminating ones too. */
   async listStoreNamespaces(): Promise<StoreNamespace[]> {
     this.assertOpen();
-    const found: StoreNamespace[] = [];
-    for (const name of this.cluster.namespaceNames()) {
-      const snapshot = this.cluster.namespace(name);
-      const labels = snapshot?.labels ?? {};
-      if (!snapshot || labels[STORE_NAMESPACE_LABELS.managedBy] !== MANAGED_BY || labels[STORE_NAMESPACE_LABELS.installation] !== this.ownership.installationId) continue;
-      const storeId = labels[STORE_NAMESPACE_LABELS.storeId];
-      found.push({
-        name,
-        installation: this.ownership.installationId,
-        ...(storeId ? { storeId } : {}),
-        ...(labels[STORE_NAMESPACE_LABELS.store] ? { storeName: labels[STORE_NAMESPACE_LABELS.store] } : {}),
-        createdAt: new Date(snapshot.createdAt),
-        terminating: snapshot.phase === 'Terminating',
-      });
-    }
-    return found;
+    return this.access.read((cluster) => {
+      const found: StoreNamespace[] = [];
+      for (const name of cluster.namespaceNames()) {
+        const snapshot = cluster.namespace(name);
+        const labels = snapshot?.labels ?? {};
+        if (!snapshot || labels[STORE_NAMESPACE_LABELS.managedBy] !== MANAGED_BY || labels[STORE_NAMESPACE_LABELS.installation] !== this.ownership.installationId) continue;
+        const storeId = labels[STORE_NAMESPACE_LABELS.storeId];
+        found.push({
+          name,
+          installation: this.ownership.installationId,
+          ...(storeId ? { storeId } : {}),
+          ...(labels[STORE_NAMESPACE_LABELS.store] ? { storeName: labels[STORE_NAMESPACE_LABELS.store] } : {}),
+          createdAt: new Date(snapshot.createdAt),
+          terminating: snapshot.phase === 'Terminating',
+        });
+      }
+      return found;
+    });
   }
 
   async check(): Promise<void> {
     this.assertOpen();
+    // The shared cluster answers only when Redis does.
+    await this.access.read(() => undefined);
   }
 
   /** Clears every timer of the simulation (unless it was given, shared); a `remove` still waiting rejects. Later calls reject. */
   async close(): Promise<void> {
-    if (this.ownsCluster) this.cluster.close();
-    this.releases.clear();
+    if (this.ownsCluster) await this.access.close();
   }
 
   // -------------------------------------------------------------------------
   // Beyond the ClusterDriver interface: load, autoscaling, failures, inspection.
   // -------------------------------------------------------------------------
 
-  /** The store's pods average `cpuPercent` of their CPU request now; more pods then each use less. */
+  /** The store's pods average `cpuPercent` of their CPU request from now on (either cluster); more pods then each use less. */
+  async applyLoad(store: StoreRef, cpuPercent: number): Promise<void> {
+    const namespace = this.namespaceOf(store);
+    await this.access.write((cluster) => cluster.setLoad(namespace, cpuPercent));
+  }
+
+  /** As {@link applyLoad}, at once, on a cluster in this process. */
   setLoad(store: StoreRef, cpuPercent: number): void {
     this.cluster.setLoad(this.namespaceOf(store), cpuPercent);
   }
 
   /** Autoscales each deployment of the store between `min` and `max` towards `targetCpuPercent`; `null` turns it off. */
+  async applyAutoscaling(store: StoreRef, spec: AutoscalingSpec | null): Promise<void> {
+    const namespace = this.namespaceOf(store);
+    await this.access.write((cluster) => cluster.setAutoscaling(namespace, spec));
+  }
+
+  /** As {@link applyAutoscaling}, at once, on a cluster in this process. */
   setAutoscaling(store: StoreRef, spec: AutoscalingSpec | null): void {
     this.cluster.setAutoscaling(this.namespaceOf(store), spec);
   }
@@ -202,20 +258,17 @@ export class SimulatedDriver implements ClusterDriver {
 
   /** The store's namespace, deployments, release and events; undefined when the namespace does not exist. */
   describe(store: StoreRef): SimulatedStoreDescription | undefined {
+    return describeStore(this.cluster, this.namespaceOf(store));
+  }
+
+  /** As {@link describe}, on either cluster. */
+  async inspect(store: StoreRef): Promise<SimulatedStoreDescription | undefined> {
     const namespace = this.namespaceOf(store);
-    const snapshot = this.cluster.namespace(namespace);
-    if (!snapshot) return undefined;
-    const release = this.releases.get(namespace);
-    return {
-      namespace: snapshot,
-      deployments: this.cluster.deployments(namespace),
-      release: release ? { host: release.host, secretNames: Object.keys(release.secrets).sort() } : null,
-      events: this.cluster.events(namespace),
-    };
+    return this.access.read((cluster) => describeStore(cluster, namespace));
   }
 
   private assertOpen(): void {
-    if (this.cluster.isClosed) throw new Error('the simulated cluster is closed');
+    if (this.access.isClosed) throw new Error('the simulated cluster is closed');
   }
 
   /** The store's namespace, once the driver is known to be open and the name to be right. */
@@ -223,4 +276,10 @@ export class SimulatedDriver implements ClusterDriver {
     this.assertOpen();
     return checkStoreNamespace(store.namespace, store.name, this.ownership.namespacePrefix);
   }
+}
+
+function describeStore(cluster: SimulatedCluster, namespace: string): SimulatedStoreDescription | undefined {
+  const snapshot = cluster.namespace(namespace);
+  if (!snapshot) return undefined;
+  return { namespace: snapshot, deployments: cluster.deployments(namespace), release: cluster.release(namespace), events: cluster.events(namespace) };
 }
