@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NotificationChannel, NotificationDelivery } from '@flotilla/contracts';
+import { waitFor } from '@flotilla/testing';
+import { ADMIN, Platform } from './support/platform.js';
+
+const MEMBER = { email: 'm@notifications.test', password: 'member-password-123' };
+const SECRET = 'e2e-webhook-secret-0123456789';
+
+/** What a receiver must check: the HMAC-SHA256 of `<timestamp>.<body>` under the channel's secret. */
+function verified(headers: IncomingHttpHeaders, body: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(`${String(headers['x-flotilla-timestamp'])}.${body}`).digest('hex')}`);
+  const given = Buffer.from(String(headers['x-flotilla-signature'] ?? ''));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+describe('admin notifications through the gateway', () => {
+  const platform = new Platform({ NOTIFY_POLL_MS: '200' }, ['gateway', 'admin']);
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  let receiver: Server;
+  let receiverUrl: string;
+  let admin: string;
+  let member: string;
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    await platform.start();
+    admin = await platform.api.login(ADMIN.email, ADMIN.password);
+    const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: 'notified' } });
+    await platform.api.request('POST', '/api/v1/admin/users', { token: admin, body: { ...MEMBER, teamId: team.body.id, role: 'member' } });
+    member = await platform.api.login(MEMBER.email, MEMBER.password);
+  });
+
+  afterAll(async () => {
+    await platform.stop();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  });
+
+  it('an admin creates a webhook channel (secret never shown), a member gets 403, a test send arrives signed', async () => {
+    const created = await platform.api.request<NotificationChannel>('POST', '/api/v1/admin/notifications', {
+      token: admin,
+      body: { kind: 'webhook', url: receiverUrl, secret: SECRET, events: ['store.down', 'service.down'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'webhook', url: receiverUrl, secretSet: true, events: ['store.down', 'service.down'], lastDelivery: null });
+    expect(JSON.stringify(created.body)).not.toContain(SECRET);
+    const id = created.body.id;
+
+    for (const [method, path, body] of [
+      ['GET', '/admin/notifications', undefined],
+      ['POST', '/admin/notifications', { kind: 'webhook', url: receiverUrl, secret: SECRET, events: ['store.down'] }],
+      ['DELETE', `/admin/notifications/${id}`, undefined],
+      ['POST', `/admin/notifications/${id}/test`, undefined],
+      ['GET', `/admin/notifications/${id}/deliveries`, undefined],
+    ] as const) {
+      const res = await platform.api.request(method, `/api/v1${path}`, { token: member, ...(body ? { body } : {}) });
+      expect(`${method} ${path}: ${res.status}`).toBe(`${method} ${path}: 403`);
+    }
+
+    const tested = await platform.api.request<{ deliveryId: string }>('POST', `/api/v1/admin/notifications/${id}/test`, { token: admin });
+    expect(tested.status).toBe(202);
+    const hook = await waitFor(() => received.find((r) => r.headers['x-flotilla-delivery'] === tested.body.deliveryId), { what: 'the test delivery', timeoutMs: 20_000 });
+    expect(hook.headers['x-flotilla-event']).toBe('test');
+    expect(verified(hook.headers, hook.body)).toBe(true);
+    expect(JSON.parse(hook.body)).toMatchObject({ id: tested.body.deliveryId, event: 'test', summary: expect.any(String) });
+
+    const deliveries = await waitFor(async () => {
+      const res = await platform.api.request<{ items: NotificationDelivery[] }>('GET', `/api/v1/admin/notifications/${id}/deliveries`, { token: admin });
+      return res.body.items[0]?.status === 'sent' ? res.body.items : undefined;
+    }, { what: 'the delivery sent' });
+    expect(deliveries[0]).toMatchObject({ id: tested.body.deliveryId, event: 'test', status: 'sent', attempts: 1 });
+    const list = await platform.api.request<{ items: NotificationChannel[] }>('GET', '/api/v1/admin/notifications', { token: admin });
+    expect(list.body.items.find((c) => c.id === id)?.lastDelivery).toMatchObject({ status: 'sent', error: null });
+
+    const audit = await platform.api.request<{ items: { action: string }[] }>('GET', '/api/v1/admin/audit?action=notification.', { token: admin });
+    expect(audit.body.items.map((e) => e.action)).toEqual(expect.arrayContaining(['notification.created', 'notification.tested']));
+
+    expect((await platform.api.request('DELETE', `/api/v1/admin/notifications/${id}`, { token: admin })).status).toBe(204);
+    expect((await platform.api.request('DELETE', `/api/v1/admin/notifications/${id}`, { token: admin })).status).toBe(404);
+    expect((await platform.api.request('POST', `/api/v1/admin/notifications/${randomUUID()}/test`, { token: admin })).status).toBe(404);
+  });
+
+  it('answers problem+json naming the field for invalid or hostile channels, never 500', async () => {
+    const bodies: [Record<string, unknown> | string, string][] = [
+      [{ kind: 'webhook', url: 'ftp://example.com', secret: SECRET, events: ['store.down'] }, 'url'],
+      [{ kind: 'webhook', url: receiverUrl, secret: 'short', events: ['store.down'] }, 'secret'],
+      [{ kind: 'webhook', url: receiverUrl, secret: SECRET, events: [] }, 'events'],
+      [{ kind: 'webhook', url: receiverUrl, secret: SECRET, events: ['store.exploded'] }, 'events'],
+      [{ kind: 'email', to: ['not-an-address'], events: ['store.down'] }, 'to'],
+      [{ kind: 'email', to: [], events: ['store.down'] }, 'to'],
+      [{ kind: 'webhook', url: `${receiverUrl}/${'a'.repeat(5000)}`, secret: SECRET, events: ['store.down'] }, 'url'],
+      [`{"kind":"webhook","url":"${receiverUrl}","secret":"${'s'.repeat(20)}\\ud800","events":["store.down"]}`, 'secret'],
+      [`{"kind":"webhook","url":"${receiverUrl}\\u0000","secret":"${SECRET}","events":["store.down"]}`, 'url'],
+    ];
+    for (const [body, field] of bodies) {
+      const res = await platform.api.request<{ errors?: { path: string }[] }>('POST', '/api/v1/admin/notifications', {
+        token: admin,
+        ...(typeof body === 'string' ? { rawBody: body, headers: { 'content-type': 'application/json' } } : { body }),
+      });
+      expect([400, 422]).toContain(res.status);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(res.body.errors?.some((e) => e.path === field || e.path.startsWith(`${field}.`))).toBe(true);
+    }
+    expect((await platform.api.request('GET', '/api/v1/admin/notifications/not-a-uuid/deliveries', { token: admin })).status).toBe(400);
+  });
+});
