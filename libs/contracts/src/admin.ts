@@ -62,6 +62,8 @@ export const AuditActions = {
   DatasetDeleted: 'dataset.deleted',
   StoreDeleted: 'store.deleted',
   Chaos: 'store.chaos',
+  /** An administrator set a simulated store's CPU load (`details.cpuPercent`). */
+  StoreLoad: 'store.load',
   DeadLetterReplayed: 'dead_letter.replayed',
   DeadLetterDiscarded: 'dead_letter.discarded',
   /** A bulk replay or discard (each letter is audited on its own too). */

@@ -66,3 +66,13 @@ export class ChaosRequestDto {
   @IsBoolean()
   holdPods?: boolean;
 }
+
+export class StoreLoadRequestDto {
+  @ApiProperty({
+    minimum: 0,
+    maximum: 1000,
+    description: "Simulated cluster only: the CPU the store's pods use from now on, in percent of each pod's CPU request at the replica count they have now (more pods then each use less), so autoscaling can be watched",
+  })
+  @IsInt()
+  cpuPercent: number;
+}

@@ -13,7 +13,12 @@ export const ProvisionerRpc = {
   Events: 'provisioner.events',
   Chaos: 'provisioner.chaos',
   Health: 'provisioner.health',
+  /** Admin only, simulated driver only: `{storeId, cpuPercent}` → `{storeId, cpuPercent}`. */
+  Load: 'provisioner.load',
 } as const;
+
+/** The CPU load an administrator may set on a simulated store, in percent of each pod's CPU request. */
+export const STORE_LOAD_MAX_CPU_PERCENT = 1000;
 
 export const StoreTemplates = ['wordpress', 'medusa'] as const;
 export type StoreTemplate = (typeof StoreTemplates)[number];

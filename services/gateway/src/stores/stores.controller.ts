@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
-import { ChaosRequestDto, CreateStoreDto, UpdateStoreDto, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod } from '@flotilla/contracts';
+import { ChaosRequestDto, CreateStoreDto, StoreLoadRequestDto, UpdateStoreDto, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod } from '@flotilla/contracts';
 import { StoresService } from './stores.service.js';
 
 @ApiTags('stores')
@@ -72,5 +72,16 @@ export class StoresController {
   @ApiAcceptedResponse({ description: 'Pods killed; the cluster and the reconcile loop restore them, unless holdPods keeps them from being scheduled (simulated cluster only; 422 otherwise)' })
   chaos(@Param('id') id: string, @Body() body: ChaosRequestDto, @CurrentUser() user: AuthUser): Promise<{ storeId: string; killed: string[]; held?: boolean }> {
     return this.stores.chaos(id, body.killPods, user, body.holdPods);
+  }
+
+  @Post('admin/stores/:id/load')
+  @Roles('admin')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    description:
+      "Simulated cluster only: the store's pods use cpuPercent (0–1000) of their CPU request from now on, so its autoscaling can be watched; 404 for an unknown store, 409 with the kubernetes driver or while the store has no running namespace, 422 out of range",
+  })
+  load(@Param('id') id: string, @Body() body: StoreLoadRequestDto, @CurrentUser() user: AuthUser): Promise<{ storeId: string; cpuPercent: number }> {
+    return this.stores.load(id, body.cpuPercent, user);
   }
 }

@@ -46,6 +46,10 @@ export class StoresService {
   chaos(id: string, killPods: number, user: AuthUser, holdPods?: boolean): Promise<{ storeId: string; killed: string[]; held?: boolean }> {
     return this.rpc.call('provisioner', ProvisionerRpc.Chaos, { storeId: checkId(id), killPods, ...(holdPods !== undefined ? { holdPods } : {}) }, { actor: actorOf(user) });
   }
+
+  load(id: string, cpuPercent: number, user: AuthUser): Promise<{ storeId: string; cpuPercent: number }> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Load, { storeId: checkId(id), cpuPercent }, { actor: actorOf(user) });
+  }
 }
 
 function checkId(id: string): string {

@@ -1,11 +1,30 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ProvisionerAdminRpc, ProvisionerRpc, RpcError, type RpcActor } from '@flotilla/contracts';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { IsUUID } from 'class-validator';
+import {
+  AuditActions,
+  ProvisionerAdminRpc,
+  ProvisionerRpc,
+  RpcError,
+  STORE_LOAD_MAX_CPU_PERCENT,
+  StoreLoadRequestDto,
+  type AuditEventData,
+  type RpcActor,
+} from '@flotilla/contracts';
+import type { ClusterDriver } from '../drivers/cluster-driver.js';
+import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
+import { SimulatedDriver } from '../drivers/simulated/index.js';
 import { StoreJobs } from '../operations/store-jobs.js';
+import { StoreOperations } from '../operations/store-operations.js';
 import { StoreHealthRepository } from './store-health-repository.js';
 import { StoreRepository } from './store-repository.js';
-import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import { Outbox, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { ChaosDto, CreateStoreDto, StoreRefDto, UpdateStoreRequestDto } from './dto/store.dto.js';
 import { StoresService } from './stores.service.js';
+
+class StoreLoadDto extends StoreLoadRequestDto {
+  @IsUUID()
+  storeId: string;
+}
 
 /** The `provisioner.*` RPC patterns; every call runs on behalf of an actor and is scoped to its team. */
 @Injectable()
@@ -16,6 +35,9 @@ export class StoresRpc implements OnModuleInit {
     private readonly repo: StoreRepository,
     private readonly jobs: StoreJobs,
     private readonly health: StoreHealthRepository,
+    private readonly operations: StoreOperations,
+    private readonly outbox: Outbox,
+    @Inject(CLUSTER_DRIVER) private readonly driver: ClusterDriver,
   ) {}
 
   onModuleInit(): void {
@@ -38,12 +60,50 @@ export class StoresRpc implements OnModuleInit {
       const { storeId, killPods, holdPods } = await validatePayload(ChaosDto, p);
       return this.stores.chaos(storeId, killPods, actor(meta), holdPods);
     });
+    this.server.handle(ProvisionerRpc.Load, async (p, meta) => this.load(await validatePayload(StoreLoadDto, p), actor(meta)));
     // The admin's figures: stores by status and the provisioner's jobs by state.
     this.server.handle(ProvisionerAdminRpc.Counts, async (_, meta) => {
       if (actor(meta).role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators read the platform figures.');
       const [byStatus, jobs] = await Promise.all([this.repo.countByStatus(), this.jobs.counts().catch(() => ({}))]);
       return { byStatus, jobs };
     });
+  }
+
+  /**
+   * Admins only, simulated cluster only: the store's pods use `cpuPercent` of their CPU
+   * request from now on, so its autoscaling can be watched. A store event, and audited
+   * as `store.load` (the admin service records every `audit.*` event).
+   */
+  private async load({ storeId, cpuPercent }: StoreLoadDto, caller: RpcActor): Promise<{ storeId: string; cpuPercent: number }> {
+    if (caller.role !== 'admin') throw new RpcError('FORBIDDEN', 'Only administrators set the load of a store.');
+    if (cpuPercent < 0 || cpuPercent > STORE_LOAD_MAX_CPU_PERCENT) {
+      const message = `must be between 0 and ${STORE_LOAD_MAX_CPU_PERCENT}`;
+      throw new RpcError('UNPROCESSABLE', `cpuPercent ${message}.`, [{ path: 'cpuPercent', message }]);
+    }
+    const row = await this.stores.findScoped(storeId, caller);
+    if (!(this.driver instanceof SimulatedDriver)) {
+      throw new RpcError('CONFLICT', `Load is simulated: it needs the simulated cluster driver, and this provisioner runs the ${this.driver.kind} driver.`);
+    }
+    try {
+      await this.driver.applyLoad(this.operations.ref(row), cpuPercent);
+    } catch (error) {
+      // The namespace is not there (yet, or any more): nothing runs that could take load.
+      throw new RpcError('CONFLICT', `Store ${row.name} has no running namespace to load (status ${row.status}): ${(error as Error).message}.`);
+    }
+    const message = `load: cpu set to ${cpuPercent}% of each pod's request by an administrator`;
+    const audit: AuditEventData = {
+      action: AuditActions.StoreLoad,
+      outcome: 'success',
+      actorId: caller.userId,
+      target: `store:${row.id}`,
+      details: { name: row.name, teamId: row.team_id, cpuPercent },
+    };
+    await this.repo.dataSource.transaction(async (m) => {
+      await this.repo.log(row.id, 'load', message, m);
+      await this.outbox.add(m, `audit.${AuditActions.StoreLoad}`, audit);
+    });
+    this.outbox.flush();
+    return { storeId: row.id, cpuPercent };
   }
 }
 
