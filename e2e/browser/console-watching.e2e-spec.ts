@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Locator } from 'playwright-core';
 import { waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from '../support/platform.js';
 import { AdminConsole } from './admin-console.js';
@@ -18,6 +19,7 @@ interface ChannelBody {
   url?: string;
 }
 
+const SECRET = 'a-signing-secret-of-some-length';
 /** Short, so a store is down within seconds of losing its pods. */
 const PERIOD_MS = 1000;
 
@@ -57,7 +59,8 @@ describe('admin console: store health and notifications', () => {
       SIMULATED_POD_READY_MS: '150',
       RECONCILE_INTERVAL_MS: String(PERIOD_MS),
     },
-    ['gateway', 'provisioner', 'admin'],
+    // The admin service watches every service's queues (dead letters, depths): the whole platform runs.
+    ['gateway', 'upload', 'validator', 'vote-consumer', 'provisioner', 'admin'],
   );
   const receiver = new WebhookReceiver();
   let hookUrl: string;
@@ -155,9 +158,19 @@ describe('admin console: store health and notifications', () => {
     await form.getByText('The URL must start with https:// or http://.').waitFor();
     expect((await api<{ items: ChannelBody[] }>('GET', '/admin/notifications')).body.items).toEqual([]);
 
-    await form.getByLabel('Webhook URL').fill(hookUrl);
-    await form.getByLabel('Signing secret').fill('a-signing-secret-of-some-length');
+    await form.getByLabel('Signing secret').fill(SECRET);
     await form.getByRole('checkbox', { name: /A store goes down/ }).check();
+    // A host name the browser's URL parser takes and the server's checks refuse: its problem+json is shown beside the field.
+    await form.getByLabel('Webhook URL').fill('http://-bad-.example.com/hook');
+    await form.getByRole('button', { name: 'Add channel' }).click();
+    await form.getByRole('alert').getByText(/^The channel was not added: /).waitFor();
+    await form.getByText('url must be an http:// or https:// URL').waitFor();
+    expect(await form.getByLabel('Webhook URL').getAttribute('aria-invalid')).toBe('true');
+    // The browser logs the refusal itself as an error: that one, and nothing else, is expected.
+    expect(browser.takeProblems()).toEqual([expect.stringMatching(/status of 400 \(Bad Request\) \(http:.*\/api\/v1\/admin\/notifications\)$/)]);
+
+    await form.getByLabel('Webhook URL').fill(hookUrl);
+    await form.getByRole('checkbox', { name: /A store goes down/ }).focus();
     // The keyboard alone: Tab to the next event and tick it with Space.
     await ui.page.keyboard.press('Tab');
     await ui.page.keyboard.press('Space');
@@ -171,14 +184,18 @@ describe('admin console: store health and notifications', () => {
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ kind: 'webhook', url: hookUrl, secretSet: true });
     expect([...(listed[0]!.events as string[])].sort()).toEqual(['store.down', 'store.up']);
-    expect(JSON.stringify(listed[0])).not.toContain('a-signing-secret-of-some-length');
+    expect(JSON.stringify(listed[0])).not.toContain(SECRET);
 
     await row.getByRole('button', { name: 'Send test' }).click();
     await ui.page.getByText(`Test sent to ${hookUrl}; its delivery shows under Deliveries.`).waitFor();
     const deliveries = ui.rows(`Deliveries to ${hookUrl} (1)`);
     await deliveries.locator('td[data-column="Status"]').getByText('sent', { exact: true }).waitFor({ timeout: 30_000 });
     expect(await deliveries.locator('td[data-column="Attempts"]').textContent()).toBe('1');
-    expect(receiver.received.length).toBeGreaterThanOrEqual(1);
+    await deliveries.locator('td[data-column="Event"]').getByText('test', { exact: true }).waitFor();
+    // What arrived is signed with the secret typed into the form.
+    const [hook] = receiver.received;
+    const timestamp = String(hook?.headers['x-flotilla-timestamp']);
+    expect(hook?.headers['x-flotilla-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${hook?.body ?? ''}`).digest('hex')}`);
     await waitFor(async () => (await row.locator('td[data-column="Last delivery"]').textContent())?.includes('sent'), { what: 'the last delivery in the list', timeoutMs: 30_000 });
     await browser.screenshot('watching-04-channel-delivered');
     await row.getByRole('button', { name: 'Hide deliveries' }).click();
@@ -199,6 +216,32 @@ describe('admin console: store health and notifications', () => {
     await ui.table(/^Notification channels/).getByText(/^No channel yet/).waitFor();
     expect((await api<{ items: ChannelBody[] }>('GET', '/admin/notifications')).body.items).toEqual([]);
   });
+
+  it('adds an e-mail channel, saying plainly that its deliveries fail while no mail server is configured', async () => {
+    await ui.go('Notifications');
+    const form = ui.page.getByRole('form', { name: 'Add a channel' });
+    await form.getByRole('radio', { name: 'E-mail' }).check();
+    await form.getByLabel('Recipients').fill('ops@example.com, not-an-address');
+    await form.getByRole('checkbox', { name: /A message is dead-lettered/ }).check();
+    await form.getByRole('button', { name: 'Add channel' }).click();
+    await form.getByText('Not an e-mail address: not-an-address.').waitFor();
+    expect(await ui.page.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
+
+    await form.getByLabel('Recipients').fill('ops@example.com\noncall@example.com');
+    expect(await form.getByText(/^Not an e-mail address/).count()).toBe(0);
+    await form.getByRole('button', { name: 'Add channel' }).click();
+    await ui.page.getByRole('alert').getByText(/^Channel ops@example.com, oncall@example.com added, but: .*SMTP/).waitFor();
+    const row = ui.rows(/^Notification channels/).filter({ hasText: 'oncall@example.com' });
+    await expectCell(row, 'Kind', 'E-mail');
+    await expectCell(row, 'Events', 'dead_letter');
+    const listed = (await api<{ items: (ChannelBody & { to?: string[] })[] }>('GET', '/admin/notifications')).body.items;
+    expect(listed.map((c) => c.to)).toEqual([['ops@example.com', 'oncall@example.com']]);
+    expect((await api('DELETE', `/admin/notifications/${listed[0]!.id}`)).status).toBe(204);
+  });
+
+  async function expectCell(row: Locator, column: string, text: string): Promise<void> {
+    await row.locator(`td[data-column="${column}"]`).getByText(text, { exact: true }).waitFor();
+  }
 
   async function transitions(): Promise<string[][]> {
     const rows = ui.rows(/^Health transitions/);

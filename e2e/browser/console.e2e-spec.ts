@@ -26,7 +26,7 @@ interface StoreBody {
 }
 
 const VOTERS = 20;
-const SECTIONS = ['Dashboard', 'Requests', 'Audit', 'Datasets', 'Validations', 'Stores', 'Dead letters', 'Cleanup', 'Services', 'Polls'];
+const SECTIONS = ['Dashboard', 'Requests', 'Audit', 'Datasets', 'Validations', 'Stores', 'Dead letters', 'Cleanup', 'Services', 'Notifications', 'Polls'];
 
 /**
  * The admin console in a real browser against the whole platform: what an administrator

@@ -1,7 +1,8 @@
 /**
  * Notification channels (`/admin/notifications`): the events one can subscribe to, and the
- * checks the form runs before it sends a channel, the same the server runs, so most
- * mistakes are named next to their field without a round trip.
+ * checks the form runs before it sends a channel, the same the server runs (the contracts'
+ * NOTIFICATION_LIMITS, the gateway's CreateNotificationChannelDto), so most mistakes are
+ * named next to their field without a round trip.
  */
 import type { NewNotificationChannel, NotificationEvent } from './types';
 
@@ -14,9 +15,12 @@ export const NOTIFICATION_EVENTS: readonly { event: NotificationEvent; label: st
   { event: 'dead_letter', label: 'A message is dead-lettered' },
 ];
 
+/** The contracts' NOTIFICATION_LIMITS, copied: the bundle takes no code from the contracts package. */
 export const SECRET_MIN_LENGTH = 16;
+export const SECRET_MAX_LENGTH = 256;
 export const URL_MAX_LENGTH = 2048;
 export const RECIPIENTS_MAX = 20;
+export const ADDRESS_MAX_LENGTH = 254;
 
 export interface ChannelDraft {
   kind: 'webhook' | 'email';
@@ -32,8 +36,8 @@ export type FieldErrors = Partial<Record<DraftField, string>>;
 
 export const EMPTY_DRAFT: ChannelDraft = { kind: 'webhook', url: '', secret: '', recipients: '', events: [] };
 
-// Deliberately loose: one @, something on each side, a dot in the domain; the mail server has the last word.
-const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+// Loose like the server's (no top-level domain required): one @ with something on each side.
+const EMAIL = /^[^\s@,;]+@[^\s@,;.][^\s@,;]*$/;
 
 export const recipientsOf = (text: string): string[] => text.split(/[\s,;]+/).filter(Boolean);
 
@@ -47,13 +51,14 @@ function urlProblem(text: string): string | undefined {
     return 'Enter a full URL, such as https://hooks.example.com/flotilla.';
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'The URL must start with https:// or http://.';
-  if (url.username || url.password) return 'Put no user name or password in the URL: the secret signs each delivery.';
   return undefined;
 }
 
 function recipientsProblem(to: string[]): string | undefined {
   if (to.length === 0) return 'Enter at least one e-mail address.';
   if (to.length > RECIPIENTS_MAX) return `Enter at most ${RECIPIENTS_MAX} addresses.`;
+  const long = to.find((address) => address.length > ADDRESS_MAX_LENGTH);
+  if (long) return `An address is longer than ${ADDRESS_MAX_LENGTH} characters.`;
   const bad = to.filter((address) => !EMAIL.test(address));
   if (bad.length > 0) return `Not an e-mail address: ${bad.join(', ')}.`;
   if (new Set(to.map((a) => a.toLowerCase())).size !== to.length) return 'An address is listed twice.';
@@ -69,6 +74,7 @@ export function validateDraft(draft: ChannelDraft): { body: NewNotificationChann
     const urlError = urlProblem(url);
     if (urlError) errors.url = urlError;
     if (draft.secret.length < SECRET_MIN_LENGTH) errors.secret = `The secret needs at least ${SECRET_MIN_LENGTH} characters.`;
+    else if (draft.secret.length > SECRET_MAX_LENGTH) errors.secret = `The secret can have at most ${SECRET_MAX_LENGTH} characters.`;
     if (Object.keys(errors).length > 0) return { errors };
     return { body: { kind: 'webhook', url, secret: draft.secret, events: draft.events } };
   }

@@ -3,7 +3,7 @@
  * (types only: nothing of the contracts package ends up in the bundle); the admin list
  * items that have no contract of their own are described here.
  */
-import type { DatasetSummary, ValidationIssue, ValidationJobStatus } from '@flotilla/contracts';
+import type { DatasetSummary, NotificationEvent, ValidationIssue, ValidationJobStatus } from '@flotilla/contracts';
 
 export type {
   AdminStats,
@@ -12,6 +12,9 @@ export type {
   DatasetDetail,
   DatasetSummary,
   DeadLetter,
+  NotificationChannel,
+  NotificationDelivery,
+  NotificationEvent,
   Poll,
   PollResults,
   RequestRecord,
@@ -57,34 +60,7 @@ export interface Me {
   team: { id: string; name: string } | null;
 }
 
-/** What a notification channel can be told about (`/admin/notifications`). */
-export type NotificationEvent = 'store.down' | 'store.up' | 'store.rollback' | 'service.down' | 'service.up' | 'dead_letter';
-
-/** `GET /admin/notifications` items. The secret itself is never sent back, only whether one is set. */
-export interface NotificationChannel {
-  id: string;
-  kind: 'webhook' | 'email';
-  url?: string;
-  to?: string[];
-  events: NotificationEvent[];
-  secretSet?: boolean;
-  createdAt: string;
-  createdBy: string;
-  lastDelivery: { at: string; status: NotificationDelivery['status']; error: string | null } | null;
-}
-
-/** `POST /admin/notifications` bodies. */
+/** `POST /admin/notifications` bodies: a webhook or an e-mail channel, never a mix. */
 export type NewNotificationChannel =
   | { kind: 'webhook'; url: string; secret: string; events: NotificationEvent[] }
   | { kind: 'email'; to: string[]; events: NotificationEvent[] };
-
-/** `GET /admin/notifications/{id}/deliveries` items. */
-export interface NotificationDelivery {
-  id: string;
-  event: string;
-  status: 'pending' | 'sent' | 'dead';
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  sentAt: string | null;
-}

@@ -16,7 +16,11 @@ export function NotificationForm({ onCreated }: { onCreated: (channel: Notificat
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const form = useRef<HTMLFormElement>(null);
-  const set = <K extends keyof ChannelDraft>(key: K, value: ChannelDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  /** Sets a field and drops its error: what was said about the old value no longer holds. */
+  const set = <K extends keyof ChannelDraft>(key: K, value: ChannelDraft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    setErrors((current) => (current[key] ? { ...current, [key]: undefined } : current));
+  };
   const toggleEvent = (event: NotificationEvent, on: boolean) =>
     set('events', on ? [...draft.events, event] : draft.events.filter((e) => e !== event));
 

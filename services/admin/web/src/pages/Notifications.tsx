@@ -14,7 +14,7 @@ import { ErrorMessage, Loading, Notice } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { Table } from '../components/Table';
 import { When } from '../components/When';
-import { formatNumber } from '../format';
+import { formatNumber, shortId } from '../format';
 import { useResource } from '../hooks';
 import type { NotificationChannel, Page } from '../types';
 
@@ -91,7 +91,15 @@ export function Notifications() {
             { header: 'Kind', cell: (c) => (c.kind === 'webhook' ? 'Webhook' : 'E-mail') },
             { header: 'Destination', cell: (c) => <Destination channel={c} /> },
             { header: 'Events', cell: (c) => <ul className="inline-list">{c.events.map((e) => <li key={e}><code>{e}</code></li>)}</ul> },
-            { header: 'Created', cell: (c) => <div className="status-cell"><When at={c.createdAt} /><span>by {c.createdBy}</span></div> },
+            {
+              header: 'Created',
+              cell: (c) => (
+                <div className="status-cell">
+                  <When at={c.createdAt} />
+                  {c.createdBy && <span>by <code title={c.createdBy}>{shortId(c.createdBy)}</code></span>}
+                </div>
+              ),
+            },
             { header: 'Last delivery', cell: (c) => <LastDelivery channel={c} /> },
             {
               header: 'Actions',
@@ -114,7 +122,12 @@ export function Notifications() {
       )}
       <NotificationForm
         onCreated={(created) => {
-          setOutcome({ tone: 'success', text: `Channel ${channelLabel(created)} added.` });
+          // Added, but told why its deliveries will fail (e-mail while SMTP is not configured): say so plainly.
+          setOutcome(
+            created.warning
+              ? { tone: 'error', text: `Channel ${channelLabel(created)} added, but: ${created.warning}` }
+              : { tone: 'success', text: `Channel ${channelLabel(created)} added.` },
+          );
           channels.setData((list) => [...(list ?? []).filter((c) => c.id !== created.id), created]);
           channels.reload();
         }}
