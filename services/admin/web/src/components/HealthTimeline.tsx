@@ -95,8 +95,8 @@ export function HealthTimeline({ changes, status, now, range = lastHour(now), wi
             <rect x={x(s.from)} y={2} width={w} height={16} className={`timeline-${s.status}`}>
               <title>{`${s.status} ${clock(s.from)}–${clock(s.to)}`}</title>
             </rect>
-            {/* The state written on the bar where it fits, so the colours are not all it says. */}
-            {w >= LABEL_MIN_WIDTH && (
+            {/* The state written on the bar where it fits, so the colours are not all it says (the pale "nothing known yet" stays blank). */}
+            {w >= LABEL_MIN_WIDTH && s.status !== 'unknown' && (
               <text x={x(s.from) + 4} y={14} className={`timeline-text timeline-text-${s.status}`} aria-hidden="true">
                 {s.status}
               </text>
