@@ -17,7 +17,8 @@ function verified(headers: IncomingHttpHeaders, body: string): boolean {
 }
 
 describe('admin notifications through the gateway', () => {
-  const platform = new Platform({ NOTIFY_POLL_MS: '200' }, ['gateway', 'admin']);
+  // No SMTP_URL: e-mail channels are kept, with a warning, and their deliveries fail saying why.
+  const platform = new Platform({ NOTIFY_POLL_MS: '200', NOTIFY_RETRY_BASE_MS: '100', NOTIFY_MAX_ATTEMPTS: '2' }, ['gateway', 'admin']);
   const received: { headers: IncomingHttpHeaders; body: string }[] = [];
   let receiver: Server;
   let receiverUrl: string;
@@ -89,6 +90,24 @@ describe('admin notifications through the gateway', () => {
     expect((await platform.api.request('DELETE', `/api/v1/admin/notifications/${id}`, { token: admin })).status).toBe(204);
     expect((await platform.api.request('DELETE', `/api/v1/admin/notifications/${id}`, { token: admin })).status).toBe(404);
     expect((await platform.api.request('POST', `/api/v1/admin/notifications/${randomUUID()}/test`, { token: admin })).status).toBe(404);
+  });
+
+  it('keeps an e-mail channel while SMTP is not configured, with a warning; its deliveries end dead saying so', async () => {
+    const created = await platform.api.request<NotificationChannel>('POST', '/api/v1/admin/notifications', {
+      token: admin,
+      body: { kind: 'email', to: ['ops@notifications.test'], events: ['dead_letter'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'email', to: ['ops@notifications.test'], warning: expect.stringContaining('SMTP not configured') });
+    const tested = await platform.api.request<{ deliveryId: string }>('POST', `/api/v1/admin/notifications/${created.body.id}/test`, { token: admin });
+    expect(tested.status).toBe(202);
+    const dead = await waitFor(async () => {
+      const res = await platform.api.request<{ items: NotificationDelivery[] }>('GET', `/api/v1/admin/notifications/${created.body.id}/deliveries`, { token: admin });
+      return res.body.items.find((d) => d.id === tested.body.deliveryId && d.status === 'dead');
+    }, { what: 'the e-mail delivery dead', timeoutMs: 20_000 });
+    expect(dead).toMatchObject({ attempts: 2, lastError: expect.stringContaining('SMTP not configured'), sentAt: null });
+    const audit = await platform.api.request<{ items: { action: string; outcome: string }[] }>('GET', '/api/v1/admin/audit?action=notification.dead', { token: admin });
+    expect(audit.body.items[0]).toMatchObject({ action: 'notification.dead', outcome: 'failure' });
   });
 
   it('answers problem+json naming the field for invalid or hostile channels, never 500', async () => {
