@@ -112,6 +112,7 @@ describe('admin console: store health and notifications', () => {
     await untilHealth(id, 'up');
 
     await ui.go('Stores');
+    await expectCell(ui.page.locator(`tr[data-id="${id}"]`), 'Health', 'up');
     await ui.table(/^Stores/).getByRole('link', { name }).click();
     await ui.heading(`Store ${name}`).waitFor();
     await ui.settled();

@@ -1,4 +1,4 @@
-/** Every team's stores with their status; a name opens the store. */
+/** Every team's stores with their status and health; a name opens the store. */
 import { api, pageOf } from '../api';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
@@ -28,6 +28,7 @@ export function Stores() {
             { header: 'Name', cell: (s) => <a href={href('stores', s.id)}>{s.name}</a> },
             { header: 'Template', cell: (s) => s.template },
             { header: 'Status', cell: (s) => <StatusBadge status={s.status} /> },
+            { header: 'Health', cell: (s) => <span title={s.health.reason ?? undefined}><StatusBadge status={s.health.status} /></span> },
             { header: 'Version', cell: (s) => s.desired.version },
             { header: 'Ready', cell: (s) => `${s.observed.readyReplicas}/${s.desired.replicas}`, className: 'num' },
             { header: 'Revision', cell: (s) => s.revision, className: 'num' },
