@@ -74,6 +74,12 @@ export class AdminEnv extends BaseEnv {
   @Max(60_000)
   NOTIFY_TIMEOUT_MS = 5000;
 
+  /** Sent and dead notification deliveries older than this many days are removed (pending ones never). */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  NOTIFY_RETENTION_DAYS = 30;
+
   /** SMTP server of e-mail notifications, `smtp://[user:pass@]host:port` (`smtps://` for TLS from the start); empty: e-mail deliveries fail, saying so. */
   @IsString()
   @Matches(/^$|^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be empty or an smtp:// or smtps:// URL' })

@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { AdminRpc, type NotificationChannel } from '@flotilla/contracts';
+import { NotificationDeliverer } from '../src/notifications/deliverer.js';
 import { EmailSender, SMTP_NOT_CONFIGURED } from '../src/notifications/email.js';
 import { notificationsUnderTest, outcome, SECRET } from './notifications-harness.js';
 
@@ -65,6 +66,7 @@ describe('admin notifications: channels', () => {
       ['huge event name', webhook({ events: ['e'.repeat(100_000)] }), 'events'],
       ['events not an array', webhook({ events: 'store.up' }), 'events'],
       ['unknown field', webhook({ extra: 1 }), 'extra'],
+      ['url with credentials', webhook({ url: 'https://user:password@hooks.example.com/x' }), 'url'],
       ['deep nesting', webhook({ events: [[[[[[[[[[['store.up']]]]]]]]]]] }), 'events'],
     ];
     const wrong: string[] = [];
@@ -88,6 +90,22 @@ describe('admin notifications: channels', () => {
     // Nothing of it was stored.
     const { rows } = await t.db.query(`SELECT 1 FROM ${t.schema}.notification_channels WHERE 'store.exploded' = ANY (events) OR kind NOT IN ('webhook', 'email')`);
     expect(rows).toEqual([]);
+  });
+
+  it('removes sent and dead deliveries past their retention, never pending ones', async () => {
+    const hook = await t.createChannel(webhook({ url: 'https://hooks.example.com/old' }));
+    const old = "now() - interval '31 days'";
+    for (const [status, next] of [['sent', 'now()'], ['dead', 'now()'], ['pending', "now() + interval '1 day'"]]) {
+      await t.db.query(
+        `INSERT INTO ${t.schema}.notification_deliveries (id, channel_id, event, source_id, occurred_at, summary, status, next_attempt_at, created_at)
+         VALUES (gen_random_uuid(), $1, 'store.down', $2, ${old}, 'old', $3, ${next}, ${old})`,
+        [hook.id, `old:${status}`, status],
+      );
+    }
+    await t.db.query(`INSERT INTO ${t.schema}.notification_deliveries (id, channel_id, event, source_id, occurred_at, summary, status) VALUES (gen_random_uuid(), $1, 'store.down', 'recent', now(), 'recent', 'sent')`, [hook.id]);
+    expect(await t.admins[0]!.get(NotificationDeliverer).purge()).toBe(2);
+    expect((await t.deliveries(hook.id)).map((d) => d.status).sort()).toEqual(['pending', 'sent']);
+    await t.call(AdminRpc.DeleteNotification, { id: hook.id });
   });
 
   it('an e-mail sender without SMTP fails each delivery saying so', async () => {

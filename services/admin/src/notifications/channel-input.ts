@@ -17,7 +17,7 @@ export class CreateChannelInput {
   @ValidateIf((o: CreateChannelInput) => isWebhook(o) || o.url !== undefined)
   @IsString()
   @MaxLength(NOTIFICATION_LIMITS.urlMax)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true }, { message: 'url must be an http:// or https:// URL' })
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true, disallow_auth: true }, { message: 'url must be an http:// or https:// URL without credentials' })
   url?: string;
 
   @ValidateIf((o: CreateChannelInput) => isWebhook(o) || o.secret !== undefined)

@@ -10,6 +10,9 @@ import { sendWebhook } from './webhook.js';
 /** Deliveries one pass claims; they are sent at the same time. */
 const BATCH = 10;
 
+/** How often settled deliveries past their retention are removed. */
+const PURGE_EVERY_MS = 3600_000;
+
 interface DueRow {
   id: string;
   channel_id: string;
@@ -66,7 +69,12 @@ export class NotificationDeliverer implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async loop(): Promise<void> {
+    let purgedAt = 0;
     while (!this.stopped) {
+      if (Date.now() - purgedAt > PURGE_EVERY_MS) {
+        purgedAt = Date.now();
+        await this.purge().catch((error: unknown) => this.logger.warn(`notification delivery purge failed: ${String(error)}`));
+      }
       let claimed = 0;
       try {
         claimed = await this.deliverDue();
@@ -84,6 +92,15 @@ export class NotificationDeliverer implements OnApplicationBootstrap, BeforeAppl
         this.wake = undefined;
       }
     }
+  }
+
+  /** Removes sent and dead deliveries older than `NOTIFY_RETENTION_DAYS`; returns how many. */
+  async purge(): Promise<number> {
+    const [, removed] = (await this.dataSource.query(
+      `DELETE FROM notification_deliveries WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1::int)`,
+      [this.env.NOTIFY_RETENTION_DAYS],
+    )) as [unknown, number];
+    return removed;
   }
 
   /** One pass: claims up to {@link BATCH} due deliveries, sends them, settles each. Returns how many it claimed. */

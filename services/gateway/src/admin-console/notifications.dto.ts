@@ -15,7 +15,7 @@ export class CreateNotificationChannelDto {
   @ValidateIf((o: CreateNotificationChannelDto) => isWebhook(o) || o.url !== undefined)
   @IsString()
   @MaxLength(NOTIFICATION_LIMITS.urlMax)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true }, { message: 'url must be an http:// or https:// URL' })
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true, disallow_auth: true }, { message: 'url must be an http:// or https:// URL without credentials' })
   url?: string;
 
   @ApiPropertyOptional({
