@@ -140,11 +140,14 @@ describe('admin notifications: delivery', () => {
 
   it('two admin replicas: every delivery sent exactly once, counted at the receiver', async () => {
     const hook = await hookChannel('/many', ['store.down']);
+    // The deliverers wait until every delivery is queued, then race for them all at once.
+    const gate = { open: false };
     const claimed = t.admins.map((admin) => {
       const deliverer = admin.get(NotificationDeliverer);
       const original = deliverer.deliverDue.bind(deliverer);
       const tally = { rows: 0 };
       jest.spyOn(deliverer, 'deliverDue').mockImplementation(async () => {
+        if (!gate.open) return 0;
         const n = await original();
         tally.rows += n;
         return n;
@@ -153,6 +156,8 @@ describe('admin notifications: delivery', () => {
     });
     const count = 40;
     for (let i = 0; i < count; i++) await t.storeHealth('down', { name: `shop-many-${i}` });
+    await waitFor(async () => (await t.deliveries(hook.id)).length === count, { what: 'every delivery queued', timeoutMs: 30_000 });
+    gate.open = true;
     await waitFor(async () => (await t.deliveries(hook.id)).filter((d) => d.status === 'sent').length === count, { what: 'every delivery sent', timeoutMs: 60_000 });
     await sleep(1000);
     const requests = t.hooks.at('/many');
