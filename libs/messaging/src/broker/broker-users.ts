@@ -43,7 +43,12 @@ export interface BrokerPermissions {
 /** The queues a service owns: declares, binds and consumes. */
 export function ownQueues(naming: Naming, use: BrokerUse): string[] {
   const queues = topologyResources(naming, use.service, use.serve).queues;
-  if (use.operator) queues.push(naming.amqp(`${use.service}.heartbeats`), ...consumerDeadLetterQueues(naming).filter((q) => !queues.includes(q)));
+  if (use.operator) {
+    // The operator reads every dead-letter queue, and the validator's event queue's depth
+    // for the dashboard: both declared if missing (eventsQueueDepth says why not passively).
+    const inspected = [...consumerDeadLetterQueues(naming), topologyNames(naming, 'validator').eventsQueue];
+    queues.push(naming.amqp(`${use.service}.heartbeats`), ...inspected.filter((q) => !queues.includes(q)));
+  }
   return queues;
 }
 

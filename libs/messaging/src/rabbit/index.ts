@@ -9,6 +9,7 @@ export {
   RETRY_TIERS,
   retryDelay,
   retryTier,
+  eventsQueueDepth,
   topologyNames,
   topologyResources,
   type TopologyNames,

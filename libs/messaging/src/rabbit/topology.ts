@@ -1,6 +1,6 @@
 import type { Naming } from '@flotilla/config';
 import type { RpcService } from '@flotilla/contracts';
-import type { Channel } from 'amqplib';
+import type { Channel, Options } from 'amqplib';
 
 /** Names of everything a service touches on the broker, already prefixed with the NAMESPACE. */
 export interface TopologyNames {
@@ -90,11 +90,7 @@ export async function declareTopology(channel: Channel, naming: Naming, spec: To
   if (spec.events) {
     await channel.assertQueue(names.deadLetterQueue, { durable: true });
     await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, names.deadLetterQueue);
-    await channel.assertQueue(names.eventsQueue, {
-      durable: true,
-      deadLetterExchange: names.deadLetterExchange,
-      deadLetterRoutingKey: names.deadLetterQueue,
-    });
+    await channel.assertQueue(names.eventsQueue, eventsQueueOptions(names));
     for (const [tier, queue] of names.retryQueues.entries()) {
       await channel.assertQueue(queue, {
         durable: true,
@@ -110,6 +106,23 @@ export async function declareTopology(channel: Channel, naming: Naming, spec: To
     }
   }
   return names;
+}
+
+/** The arguments of a service's event queue: its rejected messages go to its dead-letter queue. */
+function eventsQueueOptions(names: TopologyNames): Options.AssertQueue {
+  return { durable: true, deadLetterExchange: names.deadLetterExchange, deadLetterRoutingKey: names.deadLetterQueue };
+}
+
+/**
+ * Messages waiting in `service`'s event queue, declaring the queue as
+ * {@link declareTopology} does when it does not exist yet (then 0). A passive check would
+ * not do: RabbitMQ answers a missing queue with a channel error, which the channel
+ * manager takes for a lost connection — every channel of the process is reopened and the
+ * RPC replies in flight are lost.
+ */
+export async function eventsQueueDepth(channel: { assertQueue(queue: string, options?: Options.AssertQueue): Promise<{ messageCount: number }> }, naming: Naming, service: string): Promise<number> {
+  const names = topologyNames(naming, service);
+  return (await channel.assertQueue(names.eventsQueue, eventsQueueOptions(names))).messageCount;
 }
 
 /**

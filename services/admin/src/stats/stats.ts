@@ -13,7 +13,7 @@ import {
   type RpcActor,
   type RpcService,
 } from '@flotilla/contracts';
-import { RabbitConnection, REDIS, RpcClient, topologyNames } from '@flotilla/messaging';
+import { eventsQueueDepth, RabbitConnection, REDIS, RpcClient } from '@flotilla/messaging';
 import { DeadLetters } from '../dead-letters/dead-letters.js';
 import { RequestLog } from '../requests/request-log.js';
 
@@ -61,7 +61,7 @@ export class Stats implements OnApplicationBootstrap, OnModuleDestroy {
       ask<{ byStatus: AdminStats['stores']; jobs: AdminStats['jobs'] }>('stores', 'provisioner', ProvisionerAdminRpc.Counts),
       this.requests.figures(),
       this.deadLetters.count(),
-      this.queueDepth(topologyNames(this.naming, 'validator').eventsQueue).catch(() => {
+      this.queueDepth('validator').catch(() => {
         unavailable.push('validation queue');
         return null;
       }),
@@ -85,9 +85,9 @@ export class Stats implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  private async queueDepth(queue: string): Promise<number | null> {
+  private async queueDepth(service: string): Promise<number | null> {
     if (!this.inspector || !this.connection.isConnected()) return null;
-    return (await this.inspector.checkQueue(queue)).messageCount;
+    return eventsQueueDepth(this.inspector, this.naming, service);
   }
 
   /** XINFO GROUPS: entries not yet delivered to the group, and delivered but not acknowledged. */
