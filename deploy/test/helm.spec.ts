@@ -83,6 +83,13 @@ describe('the umbrella chart deploy/helm/flotilla, with the pinned Helm', () => 
       expect(monitor.spec.jobLabel).toBe('app.kubernetes.io/name');
     });
 
+    it('lets only the admin reach webhook receivers and SMTP servers', () => {
+      const ports = (name: string): number[] =>
+        named('NetworkPolicy', `flotilla-${name}`).spec.egress.flatMap((rule: { ports?: Array<{ port: number }> }) => (rule.ports ?? []).map((p) => p.port));
+      expect(ports('admin')).toEqual(expect.arrayContaining([443, 80, 587, 465, 25]));
+      for (const name of SERVICES.map((s) => s.name).filter((n) => n !== 'admin')) expect(ports(name)).not.toContain(587);
+    });
+
     it.each(SERVICES.map((s) => s.name))('runs the migrations of %s in a Sync hook Job in wave -1, with the service image and MIGRATE_ONLY=true', (name) => {
       const jobs = byKind(objects, 'Job').filter((j) => j.metadata.labels?.['app.kubernetes.io/name'] === name);
       expect(jobs).toHaveLength(1);

@@ -104,6 +104,9 @@ spec:
     {{- if .Values.networkPolicy.toKubernetesApi }}
     {{- include "flotilla.egressRule" $np.kubernetesApi | nindent 4 }}
     {{- end }}
+    {{- if .Values.networkPolicy.toNotifications }}
+    {{- include "flotilla.egressRule" $np.notifications | nindent 4 }}
+    {{- end }}
     {{- range .Values.networkPolicy.toServices }}
     - to:
         - podSelector:
