@@ -1,41 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import type { NotificationChannel, NotificationDelivery } from '@flotilla/contracts';
-import { waitFor } from '@flotilla/testing';
+import { waitFor, webhookReceiver, type WebhookReceiver } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
 
 const MEMBER = { email: 'm@notifications.test', password: 'member-password-123' };
 const SECRET = 'e2e-webhook-secret-0123456789';
 
-/** What a receiver must check: the HMAC-SHA256 of `<timestamp>.<body>` under the channel's secret. */
-function verified(headers: IncomingHttpHeaders, body: string): boolean {
-  const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(`${String(headers['x-flotilla-timestamp'])}.${body}`).digest('hex')}`);
-  const given = Buffer.from(String(headers['x-flotilla-signature'] ?? ''));
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 describe('admin notifications through the gateway', () => {
   // No SMTP_URL: e-mail channels are kept, with a warning, and their deliveries fail saying why.
   const platform = new Platform({ NOTIFY_POLL_MS: '200', NOTIFY_RETRY_BASE_MS: '100', NOTIFY_MAX_ATTEMPTS: '2' }, ['gateway', 'admin']);
-  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-  let receiver: Server;
+  let receiver: WebhookReceiver;
   let receiverUrl: string;
   let admin: string;
   let member: string;
 
   beforeAll(async () => {
-    receiver = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    receiver = await webhookReceiver(SECRET, () => 204);
+    receiverUrl = `${receiver.url}/hook`;
     await platform.start();
     admin = await platform.api.login(ADMIN.email, ADMIN.password);
     const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: 'notified' } });
@@ -45,7 +27,7 @@ describe('admin notifications through the gateway', () => {
 
   afterAll(async () => {
     await platform.stop();
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await receiver.close();
   });
 
   it('an admin creates a webhook channel (secret never shown), a member gets 403, a test send arrives signed', async () => {
@@ -71,9 +53,9 @@ describe('admin notifications through the gateway', () => {
 
     const tested = await platform.api.request<{ deliveryId: string }>('POST', `/api/v1/admin/notifications/${id}/test`, { token: admin });
     expect(tested.status).toBe(202);
-    const hook = await waitFor(() => received.find((r) => r.headers['x-flotilla-delivery'] === tested.body.deliveryId), { what: 'the test delivery', timeoutMs: 20_000 });
+    const hook = await waitFor(() => receiver.received.find((r) => r.headers['x-flotilla-delivery'] === tested.body.deliveryId), { what: 'the test delivery', timeoutMs: 20_000 });
     expect(hook.headers['x-flotilla-event']).toBe('test');
-    expect(verified(hook.headers, hook.body)).toBe(true);
+    expect(hook.verified).toBe(true);
     expect(JSON.parse(hook.body)).toMatchObject({ id: tested.body.deliveryId, event: 'test', summary: expect.any(String) });
 
     const deliveries = await waitFor(async () => {

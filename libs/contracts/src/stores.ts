@@ -150,6 +150,8 @@ export interface StoreHealth {
 /** Data of a `store.health` event. */
 export interface StoreHealthEventData extends StoreEventData {
   health: 'up' | 'down';
+  /** The state before: `unknown` on a store's first check (a new store coming up is no recovery). */
+  previous?: StoreHealthState;
   reason: string | null;
 }
 

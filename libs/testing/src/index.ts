@@ -5,3 +5,4 @@ export * from './private-postgres.js';
 export * from './private-rabbitmq.js';
 export * from './postgres-gate.js';
 export * from './forged-messages.js';
+export * from './notification-receivers.js';

@@ -12,7 +12,7 @@ import { PLATFORM_SERVICES, RabbitModule, RpcClient, topologyNames, topologyReso
 import { ObservabilityModule } from '@flotilla/observability';
 import { deleteAmqp, deleteKeys, dropSchemas, publishSigned, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueNamespace } from '@flotilla/testing';
 import { AppModule } from '../src/app.module.js';
-import { mailReceiver, webhookReceiver, type MailReceiver, type WebhookReceiver } from './notification-receivers.js';
+import { mailReceiver, webhookReceiver, type MailReceiver, type WebhookReceiver } from '@flotilla/testing';
 
 export const ADMIN: RpcActor = { userId: randomUUID(), role: 'admin', teamId: null };
 export const SECRET = 'receiver-secret-0123456789abcdef';

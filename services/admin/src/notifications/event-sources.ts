@@ -25,6 +25,8 @@ export class NotificationEventSources implements OnModuleInit {
   private async storeHealth(e: EventEnvelope<StoreHealthEventData>): Promise<void> {
     const d = e.data;
     if (!d?.storeId || (d.health !== 'up' && d.health !== 'down')) return;
+    // A new store's first check finding it up is no recovery: nobody was told it was down.
+    if (d.health === 'up' && d.previous === 'unknown') return;
     const name = String(d.name ?? d.storeId);
     await enqueueNotification(this.dataSource, {
       event: d.health === 'down' ? 'store.down' : 'store.up',

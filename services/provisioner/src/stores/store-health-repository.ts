@@ -59,10 +59,11 @@ export class StoreHealthRepository {
     const message = state === 'down' ? `health: down — ${reason ?? 'no ready pods'}` : 'health: up — ready pods serve the store again';
     const changed = await this.dataSource.transaction(async (m) => {
       const [[updated]] = (await m.query(
-        `UPDATE stores SET health = $2, health_reason = $3, health_since = clock_timestamp(), health_checked_at = clock_timestamp(), health_failures = $4
-           WHERE id = $1 RETURNING id, health_since`,
+        `UPDATE stores s SET health = $2, health_reason = $3, health_since = clock_timestamp(), health_checked_at = clock_timestamp(), health_failures = $4
+           FROM (SELECT health FROM stores WHERE id = $1 FOR UPDATE) before
+           WHERE s.id = $1 RETURNING s.id, s.health_since, coalesce(before.health, 'unknown') AS previous`,
         [row.id, state, state === 'down' ? (reason ?? null) : null, failures],
-      )) as [Array<{ id: string; health_since: Date }>, number];
+      )) as [Array<{ id: string; health_since: Date; previous: StoreHealthState }>, number];
       if (!updated) return false;
       // The status follows (API.md "Health"): down → `degraded` with the reason; up → `ready` when health degraded it.
       const [[after]] = (await m.query(`UPDATE stores SET ${state === 'down' ? DEGRADE_WHEN_DOWN : RECOVER_WHEN_UP}, updated_at = now() WHERE id = $1 RETURNING status`, [row.id])) as [
@@ -80,6 +81,7 @@ export class StoreHealthRepository {
         revision: row.revision,
         message,
         health: state,
+        previous: updated.previous,
         reason: state === 'down' ? (reason ?? null) : null,
       };
       await this.outbox.add(m, StoreEventTypes.Health, data);
