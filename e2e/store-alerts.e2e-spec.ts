@@ -17,7 +17,7 @@ describe('store alerts end to end: health to webhook and e-mail', () => {
   const platform = new Platform(
     { SIMULATED_POD_START_MS: '150', SIMULATED_POD_READY_MS: '150', RECONCILE_INTERVAL_MS: String(PERIOD_MS), NOTIFY_POLL_MS: '200', RATE_LIMIT_PER_USER: '100000' },
     ['gateway', 'provisioner', 'admin'],
-    { envOf: (name) => (name === 'admin' ? { SMTP_URL: mail.url, SMTP_FROM: 'Flotilla alerts <alerts@flotilla.test>' } : {}) },
+    { envOf: (name): Record<string, string> => (name === 'admin' ? { SMTP_URL: mail.url, SMTP_FROM: 'Flotilla alerts <alerts@flotilla.test>' } : {}) },
   );
   let admin: string;
   let member: string;

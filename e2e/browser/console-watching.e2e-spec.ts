@@ -1,9 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Locator } from 'playwright-core';
-import { waitFor } from '@flotilla/testing';
+import { waitFor, webhookReceiver, type WebhookReceiver } from '@flotilla/testing';
 import { ADMIN, Platform } from '../support/platform.js';
 import { AdminConsole } from './admin-console.js';
 import { TestBrowser } from './browser.js';
@@ -23,28 +21,6 @@ const SECRET = 'a-signing-secret-of-some-length';
 /** Short, so a store is down within seconds of losing its pods. */
 const PERIOD_MS = 1000;
 
-/** A webhook endpoint on this machine that keeps what it was sent. */
-class WebhookReceiver {
-  readonly received: { headers: IncomingHttpHeaders; body: string }[] = [];
-  private readonly server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      this.received.push({ headers: req.headers, body });
-      res.writeHead(204).end();
-    });
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/flotilla-hook`;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 /**
  * Watching stores in the console, in a real browser: a store's health as it goes down and
  * comes back, without a reload, and the notification channels an administrator sets up.
@@ -62,7 +38,7 @@ describe('admin console: store health and notifications', () => {
     // The admin service watches every service's queues (dead letters, depths): the whole platform runs.
     ['gateway', 'upload', 'validator', 'vote-consumer', 'provisioner', 'admin'],
   );
-  const receiver = new WebhookReceiver();
+  let receiver: WebhookReceiver;
   let hookUrl: string;
   let browser: TestBrowser;
   let ui: AdminConsole;
@@ -80,7 +56,8 @@ describe('admin console: store health and notifications', () => {
     );
 
   beforeAll(async () => {
-    hookUrl = await receiver.start();
+    receiver = await webhookReceiver(SECRET, () => 204);
+    hookUrl = `${receiver.url}/flotilla-hook`;
     await platform.start();
     admin = await platform.api.login(ADMIN.email, ADMIN.password);
     const team = await api<{ id: string }>('POST', '/admin/teams', admin, { name: 'watchers' });
@@ -102,7 +79,7 @@ describe('admin console: store health and notifications', () => {
   afterAll(async () => {
     await browser?.close();
     await platform.stop();
-    await receiver.stop();
+    await receiver?.close();
   });
 
   it("follows another team's store on its page as it goes down and comes back, in words as well as colours", async () => {
@@ -153,7 +130,7 @@ describe('admin console: store health and notifications', () => {
     await form.getByText('Enter the URL the webhook is posted to.').waitFor();
     await form.getByText('The secret needs at least 16 characters.').waitFor();
     await form.getByText('Choose at least one event.').waitFor();
-    expect(await ui.page.evaluate(() => document.activeElement?.getAttribute('type'))).toBe('url');
+    expect(await ui.page.locator(':focus').getAttribute('type')).toBe('url');
     await form.getByLabel('Webhook URL').fill('ftp://hooks.example.com/x');
     await form.getByRole('button', { name: 'Add channel' }).click();
     await form.getByText('The URL must start with https:// or http://.').waitFor();
@@ -195,8 +172,7 @@ describe('admin console: store health and notifications', () => {
     await deliveries.locator('td[data-column="Event"]').getByText('test', { exact: true }).waitFor();
     // What arrived is signed with the secret typed into the form.
     const [hook] = receiver.received;
-    const timestamp = String(hook?.headers['x-flotilla-timestamp']);
-    expect(hook?.headers['x-flotilla-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${hook?.body ?? ''}`).digest('hex')}`);
+    expect(hook?.verified).toBe(true);
     await waitFor(async () => (await row.locator('td[data-column="Last delivery"]').textContent())?.includes('sent'), { what: 'the last delivery in the list', timeoutMs: 30_000 });
     await browser.screenshot('watching-04-channel-delivered');
     await row.getByRole('button', { name: 'Hide deliveries' }).click();
@@ -209,7 +185,7 @@ describe('admin console: store health and notifications', () => {
     await dialog.waitFor();
     await ui.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await ui.page.evaluate(() => document.activeElement?.textContent)).toBe('Delete…');
+    expect(await ui.page.locator(':focus').textContent()).toBe('Delete…');
     await remove.click();
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -226,7 +202,7 @@ describe('admin console: store health and notifications', () => {
     await form.getByRole('checkbox', { name: /A message is dead-lettered/ }).check();
     await form.getByRole('button', { name: 'Add channel' }).click();
     await form.getByText('Not an e-mail address: not-an-address.').waitFor();
-    expect(await ui.page.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
+    expect(await ui.page.locator(':focus').evaluate((element) => element.tagName)).toBe('TEXTAREA');
 
     await form.getByLabel('Recipients').fill('ops@example.com\noncall@example.com');
     expect(await form.getByText(/^Not an e-mail address/).count()).toBe(0);
