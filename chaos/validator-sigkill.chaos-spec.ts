@@ -74,7 +74,11 @@ describe('fault: validator SIGKILLed mid-job', () => {
 
     const rows = await jobs.rows<{ id: string; status: string; attempts: number; errors: number; warnings: number; last_error: string | null }>('SELECT id, status, attempts, errors, warnings, last_error FROM jobs');
     const results = await jobs.rows<{ job: string; n: string }>(`SELECT envelope->'data'->>'jobId' AS job, count(*) AS n FROM outbox WHERE type = 'validation.completed' GROUP BY 1`);
-    const unpublished = await jobs.scalar('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+    // Rows the killed validator's relay had claimed wait out its lease (30 s) before the new one
+    // publishes them (a duplicate at worst, never a loss), so they may trail the verdicts.
+    const countUnpublished = (): Promise<number> => jobs.scalar('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+    await waitFor(async () => ((await countUnpublished()) === 0 ? true : undefined), { timeoutMs: 45_000, what: 'every outbox row published' }).catch(() => undefined);
+    const unpublished = await countUnpublished();
     const issues = await jobs.rows<{ job_id: string; n: string }>('SELECT job_id, count(*) AS n FROM issues GROUP BY job_id');
     const datasets = await uploads.rows<{ id: string; status: string }>('SELECT id, status FROM datasets');
     const applied = await uploads.scalar(`SELECT count(*) AS n FROM processed_events WHERE type = 'validation.completed'`);
