@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: the whole suite, in the order a failure is cheapest to find.
 #
-#   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b, Vite) -> lint -> unit -> integration
+#   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b, Vite) -> lint -> imaging tools -> unit -> integration
 #   -> deploy (charts, manifests, compose, workflows) -> browser (Chromium for the console test) -> e2e
 #
 # Stops at the first failing step and names it. Integration and end-to-end tests run
@@ -20,6 +20,8 @@ source scripts/lib/deps.sh
 source scripts/lib/infra.sh
 # shellcheck source=scripts/lib/browser.sh
 source scripts/lib/browser.sh
+# shellcheck source=scripts/lib/imaging-tools.sh
+source scripts/lib/imaging-tools.sh
 
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
   _B=$'\e[1m' _R=$'\e[31m' _G=$'\e[32m' _Y=$'\e[33m' _0=$'\e[0m'
@@ -91,6 +93,8 @@ step deps flotilla_deps_ensure
 step servers flotilla_infra_ensure
 step build node scripts/build.mjs
 step lint npm run --silent lint
+# dcmtk, ImageMagick, nifti_tool, plastimatch: the validator's unit tests write fixtures with them.
+step imaging-tools flotilla_imaging_tools_ensure
 
 jest_step unit test:unit "$(count_files libs services -- '*/src/*.spec.ts')" '{libs,services}/*/src/**/*.spec.ts'
 # Tests against real servers: a connection a test forgot to close must not hang the run
