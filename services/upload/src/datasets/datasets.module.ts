@@ -1,11 +1,27 @@
 import { Module } from '@nestjs/common';
 import { Outbox } from '@flotilla/messaging';
+import { DatasetReadsService } from './dataset-reads.service.js';
+import { DatasetRecords } from './dataset-records.js';
+import { DatasetRemovalService } from './dataset-removal.service.js';
 import { DatasetsRpc } from './datasets.rpc.js';
-import { DatasetsService } from './datasets.service.js';
+import { UploadCompleteService } from './upload-complete.service.js';
 import { UploadSessions } from './upload-sessions.js';
+import { UploadStartService } from './upload-start.service.js';
 import { ValidationEventsConsumer } from './validation-events.consumer.js';
+import { ValidationVerdicts } from './validation-verdicts.js';
 
 @Module({
-  providers: [Outbox, UploadSessions, DatasetsService, DatasetsRpc, ValidationEventsConsumer],
+  providers: [
+    Outbox,
+    UploadSessions,
+    DatasetRecords,
+    UploadStartService,
+    UploadCompleteService,
+    DatasetReadsService,
+    DatasetRemovalService,
+    ValidationVerdicts,
+    DatasetsRpc,
+    ValidationEventsConsumer,
+  ],
 })
 export class DatasetsModule {}
