@@ -5,6 +5,7 @@ import { xrayProfile } from './xray.profile.js';
 
 export { BODY_LIMIT_BYTES, DEFAULT_PROFILE_OPTIONS, HEAD_BYTES, type FileFacts, type Profile, type ProfileOptions } from './profile.js';
 export { factsOf } from './facts.js';
+export { DEFAULT_ISSUE_CAPS, IssueList, type IssueCaps } from './issue-list.js';
 
 const PROFILES: Record<DatasetProfile, Profile> = {
   xray: xrayProfile,

@@ -1,5 +1,6 @@
 import type { TeamsEdition, ValidationIssue } from '@flotilla/contracts';
 import type { ImageHeader } from './formats.js';
+import type { IssueList } from './issue-list.js';
 
 /**
  * What the validator read of one object, in a single pass: sizes, content hashes, the
@@ -60,6 +61,9 @@ export interface Profile {
    * dataset of many files is held in little memory until {@link validate}.
    */
   summarize(file: FileFacts): FileFacts;
-  /** Every issue found in the dataset, in a stable order. */
-  validate(files: FileFacts[], options: ProfileOptions): ValidationIssue[];
+  /**
+   * Every issue found in the dataset, in a stable order, added to `issues` (which may keep
+   * only some of them, see {@link IssueList}); answers what `issues` kept.
+   */
+  validate(files: FileFacts[], options: ProfileOptions, issues?: IssueList): ValidationIssue[];
 }

@@ -1,4 +1,5 @@
 import type { TeamsEdition, ValidationIssue } from '@flotilla/contracts';
+import { IssueList } from './issue-list.js';
 import { bodyText, error, integrityIssues, jsonError, warning } from './issues.js';
 import type { FileFacts, Profile, ProfileOptions } from './profile.js';
 
@@ -97,8 +98,8 @@ export const teamsJsonProfile: Profile = {
   // Only sizes, hashes and the documents' bodies matter here.
   summarize: (file) => ({ ...file, head: Buffer.alloc(0) }),
 
-  validate(files: FileFacts[], options: ProfileOptions): ValidationIssue[] {
-    const issues: ValidationIssue[] = files.flatMap(integrityIssues);
+  validate(files: FileFacts[], options: ProfileOptions, issues = new IssueList()): ValidationIssue[] {
+    issues.add(files.flatMap(integrityIssues));
     const roms = files.filter((f) => !isDocument(f.filename));
     const documents = files.filter((f) => isDocument(f.filename));
 
@@ -123,24 +124,28 @@ export const teamsJsonProfile: Profile = {
     }
 
     if (documents.length === 0) issues.push(error('json_invalid', 'The dataset has no JSON document of teams (a .json file)'));
-    for (const document of documents) issues.push(...checkDocument(document, edition));
-    return issues;
+    for (const document of documents) checkDocument(document, edition, issues);
+    return issues.toArray();
   },
 };
 
-function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: string } | undefined): ValidationIssue[] {
+function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: string } | undefined, issues: IssueList): void {
   const content = bodyText(file);
-  if ('problem' in content) return [error('json_invalid', `${file.filename} ${content.problem}`, { file: file.filename })];
+  if ('problem' in content) {
+    issues.push(error('json_invalid', `${file.filename} ${content.problem}`, { file: file.filename }));
+    return;
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(content.text);
   } catch (e) {
-    return [error('json_invalid', `${file.filename} is not valid JSON: ${jsonError(e, content.text)}`, { file: file.filename })];
+    issues.push(error('json_invalid', `${file.filename} is not valid JSON: ${jsonError(e, content.text)}`, { file: file.filename }));
+    return;
   }
-  const check = new DocumentCheck(file.filename);
+  const check = new DocumentCheck(file.filename, issues);
   if (!isObject(doc)) {
     check.add('categories_missing', '', `the top level must be an object with arrays "national", "club" and "custom", not ${Array.isArray(doc) ? 'an array' : show(doc)}`);
-    return check.issues;
+    return;
   }
   for (const category of CATEGORIES) {
     const teams = doc[category];
@@ -154,14 +159,14 @@ function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: s
     }
     teams.forEach((team: unknown, index) => check.team(team, `/${category}/${index}`, `${category}[${index}]`));
   }
-  return check.issues;
 }
 
-/** Collects the issues of one document; every issue carries the JSON pointer of its value. */
+/** Adds the issues of one document to the job's list; every issue carries the JSON pointer of its value. */
 class DocumentCheck {
-  readonly issues: ValidationIssue[] = [];
-
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly issues: IssueList,
+  ) {}
 
   add(code: string, path: string, message: string, severity: 'error' | 'warning' = 'error'): void {
     const where = { file: this.file, path };

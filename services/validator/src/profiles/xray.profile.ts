@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '@flotilla/contracts';
 import { FORMAT_NAMES, formatOfExtension, readImageHeader, type ImageHeader } from './formats.js';
+import { IssueList } from './issue-list.js';
 import { error, extensionOf, integrityIssues, warning } from './issues.js';
 import { isManifest, readManifest, type Manifest } from './manifest.js';
 import type { FileFacts, Profile, ProfileOptions } from './profile.js';
@@ -16,8 +17,8 @@ export const xrayProfile: Profile = {
 
   summarize: (file) => (isManifest(file.filename) ? file : { ...file, image: readImageHeader(file.head, file.size), head: EMPTY }),
 
-  validate(files: FileFacts[], options: ProfileOptions): ValidationIssue[] {
-    const issues: ValidationIssue[] = files.flatMap(integrityIssues);
+  validate(files: FileFacts[], options: ProfileOptions, issues = new IssueList()): ValidationIssue[] {
+    issues.add(files.flatMap(integrityIssues));
     const byName = new Map(files.map((f) => [f.filename, f]));
 
     const manifests = files.filter((f) => isManifest(f.filename));
@@ -29,7 +30,7 @@ export const xrayProfile: Profile = {
       issues.push(error('manifest_duplicate', `The dataset has ${manifests.length} manifests (${names.join(', ')}): keep exactly one`));
     } else {
       manifest = readManifest(manifests[0]!);
-      issues.push(...manifest.issues);
+      issues.add(manifest.issues);
     }
 
     const images = files.filter((f) => !isManifest(f.filename));
@@ -53,12 +54,12 @@ export const xrayProfile: Profile = {
         }
         continue;
       }
-      issues.push(...imageIssues(file, headers.get(file.filename), options, byName));
+      issues.add(imageIssues(file, headers.get(file.filename), options, byName));
     }
 
-    if (manifest) issues.push(...manifestIssues(manifest, images, byName, dataFiles, options));
-    issues.push(...duplicateContent(files));
-    return issues;
+    if (manifest) manifestIssues(manifest, images, byName, dataFiles, options, issues);
+    issues.add(duplicateContent(files));
+    return issues.toArray();
   },
 };
 
@@ -105,8 +106,8 @@ function manifestIssues(
   byName: Map<string, FileFacts>,
   dataFiles: Map<string, { owner: string }>,
   options: ProfileOptions,
-): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
+  issues: IssueList,
+): void {
   const allowed = new Set(options.labels);
   for (const row of manifest.rows) {
     const at = { file: row.filename, ...(row.path ? { path: row.path } : {}) };
@@ -140,7 +141,6 @@ function manifestIssues(
     const where = [...bySplit].map(([split, rows]) => `${split} (${rows.join(', ')})`).join(', ');
     issues.push(error('patient_split_leak', `Patient ${patient} is in more than one split: ${where}`, { file: manifest.file }));
   }
-  return issues;
 }
 
 /** One warning per file whose bytes equal an earlier file's. */
