@@ -1,7 +1,7 @@
 import type { ClusterCore } from './cluster-core.js';
 import type { TimerAction } from './cluster-state.js';
 import { autoscale, reconcile } from './controller.js';
-import { probe, startContainer } from './pods.js';
+import { podNamed, probe, startContainer } from './pods.js';
 
 // ---------------------------------------------------------------------------
 // What the cluster's timers do: the probe and controller loops, pod starts and
@@ -26,7 +26,7 @@ export function runTimer(core: ClusterCore, action: TimerAction, catchingUpTo: n
     case 'start':
     case 'restart': {
       const ns = core.namespace(action.namespace);
-      const pod = ns && Object.hasOwn(ns.pods, action.pod) ? ns.pods[action.pod] : undefined;
+      const pod = podNamed(ns, action.pod);
       if (ns && pod) startContainer(core, ns, pod, action.kind === 'restart');
       return;
     }

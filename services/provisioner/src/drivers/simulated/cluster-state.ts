@@ -89,3 +89,8 @@ export interface ClusterState {
 export function emptyClusterState(failingVersions: string[] = []): ClusterState {
   return { seq: 0, timers: [], namespaces: {}, failingVersions: [...failingVersions], holds: {}, probeTimer: null, controllerTimer: null };
 }
+
+/** A namespace just created: Active, with `objects` and nothing running yet. */
+export function newNamespace(name: string, uid: string, createdAt: number, objects: NamespaceObjects): NamespaceState {
+  return { name, uid, phase: 'Active', createdAt, objects, deployments: [], pods: {}, autoscaling: null, template: null, cpuDemand: 0, events: [], release: null };
+}

@@ -97,3 +97,20 @@ export function removePod(core: ClusterCore, ns: NamespaceState, pod: PodState, 
   delete ns.pods[pod.name];
   core.event(ns, 'Normal', 'Killing', `pod/${pod.name}`, message);
 }
+
+/** Chaos: deletes up to `count` pods of the namespace, chosen at random; returns them. */
+export function killRandomPods(core: ClusterCore, ns: NamespaceState, count: number): PodState[] {
+  const candidates = Object.values(ns.pods).sort((a, b) => a.name.localeCompare(b.name));
+  const victims: PodState[] = [];
+  while (victims.length < count && candidates.length > 0) {
+    const index = Math.min(candidates.length - 1, Math.floor(core.options.random() * candidates.length));
+    victims.push(...candidates.splice(index, 1));
+  }
+  for (const pod of victims) removePod(core, ns, pod, 'Stopping container: killed by chaos');
+  return victims;
+}
+
+/** The pod of that name in the namespace, if any. */
+export function podNamed(ns: NamespaceState | undefined, name: string): PodState | undefined {
+  return ns && Object.hasOwn(ns.pods, name) ? ns.pods[name] : undefined;
+}

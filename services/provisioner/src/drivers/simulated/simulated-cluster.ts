@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { StoreTemplate } from '@flotilla/contracts';
-import { firstExceeded, sumUsage } from './quota.js';
 import { SchedulingHolds } from './scheduling-holds.js';
 import { resolveSimulatedOptions, type ResolvedSimulatedOptions, type SimulatedDriverOptions } from './simulated-options.js';
-import { ClusterCore, deploymentName } from './cluster-core.js';
-import { emptyClusterState, type ClusterState } from './cluster-state.js';
+import { ClusterCore } from './cluster-core.js';
+import { emptyClusterState, newNamespace, type ClusterState } from './cluster-state.js';
 import { runTimer, startLoops } from './cluster-loops.js';
-import { clamp, reconcile, scaleTo } from './controller.js';
-import { removePod } from './pods.js';
+import { TerminationWaits, WakeUp } from './live-clock.js';
+import { deleteDeployment, quotaProblem, setAutoscaling, setDeployment, setLoad } from './deployments.js';
+import { killRandomPods, podNamed, removePod } from './pods.js';
 import { deploymentSnapshots, eventSnapshots, namespaceSnapshot, podSnapshots } from './snapshots.js';
 import type { AutoscalingSpec, ClusterEvent, DeploymentSnapshot, DeploymentSpec, NamespaceObjects, NamespaceSnapshot, PodSnapshot } from './cluster-shapes.js';
-
-/** A deleted namespace's wait, in the process that runs the clock. */
-interface Termination {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
 
 /**
  * A Kubernetes-like cluster: namespaces with a ResourceQuota, deployments per revision,
@@ -39,8 +32,8 @@ export class SimulatedCluster {
   readonly holds: SchedulingHolds;
   private readonly core: ClusterCore;
   private readonly live: boolean;
-  private readonly terminations = new Map<string, Termination>();
-  private wake: { handle: unknown; at: number } | null = null;
+  private readonly terminations = new TerminationWaits();
+  private readonly wakeUp: WakeUp;
   private advancing = false;
   private closed = false;
 
@@ -50,6 +43,7 @@ export class SimulatedCluster {
     const state = view?.state ?? emptyClusterState(this.options.failingVersions);
     const clock = view ? () => view.now : () => this.options.scheduler.now();
     this.core = new ClusterCore(state, this.options, clock, () => this.arm());
+    this.wakeUp = new WakeUp(this.options.scheduler, (now) => this.advanceTo(now));
     this.holds = new SchedulingHolds(() => this.core.state.holds);
   }
 
@@ -91,20 +85,7 @@ export class SimulatedCluster {
       existing.objects = structuredClone(objects);
       return;
     }
-    this.core.state.namespaces[name] = {
-      name,
-      uid: randomUUID(),
-      phase: 'Active',
-      createdAt: this.core.now(),
-      objects: structuredClone(objects),
-      deployments: [],
-      pods: {},
-      autoscaling: null,
-      template: null,
-      cpuDemand: 0,
-      events: [],
-      release: null,
-    };
+    this.core.state.namespaces[name] = newNamespace(name, randomUUID(), this.core.now(), structuredClone(objects));
     if (!this.closed) startLoops(this.core);
   }
 
@@ -126,18 +107,7 @@ export class SimulatedCluster {
   deleteNamespace(name: string): Promise<void> {
     if (!this.live) throw new Error('a view of the cluster cannot wait for a namespace; use beginNamespaceDeletion');
     if (!this.beginNamespaceDeletion(name)) return Promise.resolve();
-    const waiting = this.terminations.get(name);
-    if (waiting) return waiting.promise;
-    let resolve!: () => void;
-    let reject!: (error: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // The caller holds the promise; this keeps a close() during termination from becoming an unhandled rejection when it does not.
-    promise.catch(() => undefined);
-    this.terminations.set(name, { promise, resolve, reject });
-    return promise;
+    return this.terminations.wait(name);
   }
 
   /** Marks the namespace Terminating (its deployments and pods go at once); false when it does not exist. */
@@ -163,36 +133,14 @@ export class SimulatedCluster {
    * autoscaling is on, an existing deployment keeps the autoscaler's replica count.
    */
   setDeployment(namespace: string, spec: DeploymentSpec): void {
-    const ns = this.activeNamespace(namespace);
-    ns.template ??= spec.template;
-    const existing = ns.deployments.find((deployment) => deployment.spec.revision === spec.revision);
-    if (!existing) {
-      const replicas = ns.autoscaling ? clamp(spec.replicas, ns.autoscaling) : spec.replicas;
-      const created = { spec: { ...spec }, replicas, recommendations: [], replicaFailure: null };
-      ns.deployments.push(created);
-      this.core.event(ns, 'Normal', 'ScalingReplicaSet', `deployment/${deploymentName(spec)}`, `Scaled up replica set ${deploymentName(spec)} to ${replicas}`);
-      reconcile(this.core, ns, created);
-      return;
-    }
-    if (existing.spec.version !== spec.version || existing.spec.template !== spec.template) {
-      const message = `Stopping container: version ${existing.spec.version} replaced by ${spec.version}`;
-      for (const pod of this.core.podsOf(ns, spec.revision)) removePod(this.core, ns, pod, message);
-    }
-    existing.spec = { ...spec };
-    if (!ns.autoscaling) scaleTo(this.core, ns, existing, spec.replicas);
-    reconcile(this.core, ns, existing);
+    setDeployment(this.core, this.activeNamespace(namespace), spec);
   }
 
   /** Deletes the deployment of `revision` and its pods; does nothing when there is none. */
   deleteDeployment(namespace: string, revision: number): void {
     this.assertOpen();
     const ns = this.core.namespace(namespace);
-    const index = ns?.deployments.findIndex((deployment) => deployment.spec.revision === revision) ?? -1;
-    if (!ns || index < 0) return;
-    const [deployment] = ns.deployments.splice(index, 1);
-    for (const pod of this.core.podsOf(ns, revision)) removePod(this.core, ns, pod, 'Stopping container: deployment deleted');
-    const name = deploymentName(deployment!.spec);
-    this.core.event(ns, 'Normal', 'DeploymentDeleted', `deployment/${name}`, `Deleted deployment ${name}`);
+    if (ns) deleteDeployment(this.core, ns, revision);
   }
 
   /** Deployments of the namespace by revision (empty when it does not exist). */
@@ -216,12 +164,7 @@ export class SimulatedCluster {
    * naming the first exceeded resource if not.
    */
   quotaProblem(namespace: string, template: StoreTemplate, pods: number): string | undefined {
-    const ns = this.activeNamespace(namespace);
-    const databases = this.core.databaseResources(ns, template);
-    const total = sumUsage([...Array.from({ length: pods }, () => this.core.podResources(ns, template)), ...databases]);
-    const exceeded = firstExceeded(ns.objects.resourceQuota, total);
-    if (!exceeded) return undefined;
-    return `${pods} app pod(s) and ${databases.length} database pod(s) of ${template} need ${exceeded.key}=${exceeded.need}, but the quota ${ns.objects.resourceQuota.name} allows ${exceeded.key}=${exceeded.hard}`;
+    return quotaProblem(this.core, this.activeNamespace(namespace), template, pods);
   }
 
   // -------------------------------------------------------------------------
@@ -237,7 +180,7 @@ export class SimulatedCluster {
   deletePod(namespace: string, podName: string): boolean {
     this.assertOpen();
     const ns = this.core.namespace(namespace);
-    const pod = ns && Object.hasOwn(ns.pods, podName) ? ns.pods[podName] : undefined;
+    const pod = podNamed(ns, podName);
     if (!ns || !pod) return false;
     removePod(this.core, ns, pod, 'Stopping container: pod deleted');
     return true;
@@ -247,22 +190,13 @@ export class SimulatedCluster {
   killPods(namespace: string, count: number): string[] {
     this.assertOpen();
     const ns = this.core.namespace(namespace);
-    if (!ns) return [];
-    const candidates = Object.values(ns.pods).sort((a, b) => a.name.localeCompare(b.name));
-    const victims = [];
-    while (victims.length < count && candidates.length > 0) {
-      const index = Math.min(candidates.length - 1, Math.floor(this.options.random() * candidates.length));
-      victims.push(...candidates.splice(index, 1));
-    }
-    for (const pod of victims) removePod(this.core, ns, pod, 'Stopping container: killed by chaos');
-    return victims.map((pod) => pod.name);
+    return ns ? killRandomPods(this.core, ns, count).map((pod) => pod.name) : [];
   }
 
   /** Makes the pod's liveness probe fail (or pass again); the container then restarts with growing backoff. */
   setLivenessFailing(namespace: string, podName: string, failing: boolean): void {
     this.assertOpen();
-    const ns = this.core.namespace(namespace);
-    const pod = ns && Object.hasOwn(ns.pods, podName) ? ns.pods[podName] : undefined;
+    const pod = podNamed(this.core.namespace(namespace), podName);
     if (!pod) throw new Error(`pods "${podName}" not found in namespace "${namespace}"`);
     pod.livenessFailing = failing;
   }
@@ -283,10 +217,7 @@ export class SimulatedCluster {
    * more pods each use less, and each revision gets the share of its traffic weight.
    */
   setLoad(namespace: string, cpuPercent: number): void {
-    const ns = this.activeNamespace(namespace);
-    if (!Number.isFinite(cpuPercent) || cpuPercent < 0) throw new RangeError('cpuPercent must be 0 or more');
-    const replicas = ns.deployments.reduce((sum, deployment) => sum + deployment.replicas, 0);
-    ns.cpuDemand = cpuPercent * Math.max(1, replicas);
+    setLoad(this.activeNamespace(namespace), cpuPercent);
   }
 
   /**
@@ -294,22 +225,7 @@ export class SimulatedCluster {
    * evaluated on each controller run) or off with `null` (back to the applied replicas).
    */
   setAutoscaling(namespace: string, spec: AutoscalingSpec | null): void {
-    const ns = this.activeNamespace(namespace);
-    if (spec) {
-      const { min, max, targetCpuPercent } = spec;
-      if (!Number.isInteger(min) || min < 1 || !Number.isInteger(max) || max < min) {
-        throw new RangeError('autoscaling needs whole numbers with 1 <= min <= max');
-      }
-      if (!(targetCpuPercent > 0)) throw new RangeError('targetCpuPercent must be more than 0');
-    }
-    ns.autoscaling = spec && { ...spec };
-    for (const deployment of ns.deployments) {
-      deployment.recommendations = [];
-      if (!spec) {
-        scaleTo(this.core, ns, deployment, deployment.spec.replicas);
-        reconcile(this.core, ns, deployment);
-      }
-    }
+    setAutoscaling(this.core, this.activeNamespace(namespace), spec);
   }
 
   /** Events of the namespace, oldest first (the last 200). */
@@ -321,12 +237,9 @@ export class SimulatedCluster {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.disarm();
+    this.wakeUp.clear();
     this.core.clearTimers();
-    for (const [name, termination] of this.terminations) {
-      termination.reject(new Error(`the simulated cluster was closed before namespace "${name}" was gone`));
-    }
-    this.terminations.clear();
+    this.terminations.rejectAll((name) => new Error(`the simulated cluster was closed before namespace "${name}" was gone`));
   }
 
   // -------------------------------------------------------------------------
@@ -338,39 +251,16 @@ export class SimulatedCluster {
     if (this.closed) return;
     this.advancing = true;
     try {
-      this.core.runDue(until, (action) => runTimer(this.core, action, until, (name) => this.namespaceGone(name)));
+      this.core.runDue(until, (action) => runTimer(this.core, action, until, (name) => this.terminations.gone(name)));
     } finally {
       this.advancing = false;
     }
     this.arm();
   }
 
-  private namespaceGone(name: string): void {
-    const waiting = this.terminations.get(name);
-    this.terminations.delete(name);
-    waiting?.resolve();
-  }
-
   /** Live: one wake-up on the scheduler, at the next timer's moment. */
   private arm(): void {
-    if (!this.live || this.closed || this.advancing) return;
-    const next = this.core.nextDue();
-    if (this.wake && this.wake.at === next) return;
-    this.disarm();
-    if (next === undefined) return;
-    const scheduler = this.options.scheduler;
-    this.wake = {
-      at: next,
-      handle: scheduler.setTimeout(() => {
-        this.wake = null;
-        this.advanceTo(scheduler.now());
-      }, Math.max(0, next - scheduler.now())),
-    };
-  }
-
-  private disarm(): void {
-    if (this.wake) this.options.scheduler.clearTimeout(this.wake.handle);
-    this.wake = null;
+    if (this.live && !this.closed && !this.advancing) this.wakeUp.set(this.core.nextDue());
   }
 
   private activeNamespace(name: string) {
