@@ -47,6 +47,7 @@ function dicomWithSequence(explicitVr: boolean): Buffer {
     u32(0),
     dicomElement({ group: 0x0028, element: 0x0010, vr: 'US', value: us(300) }, explicitVr),
     dicomElement({ group: 0x0028, element: 0x0011, vr: 'US', value: us(200) }, explicitVr),
+    dicomElement({ group: 0x7fe0, element: 0x0010, vr: 'OB', value: Buffer.alloc(200 * 300) }, explicitVr),
   ]);
   return Buffer.concat([dicomFileMeta(explicitVr ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN, '2.25.1'), body]);
 }
@@ -88,6 +89,21 @@ describe('readImageHeader', () => {
     expect(read(header)).toEqual({ format: 'nifti', width: 64, height: 64, dataFileExtension: 'img', dataFileBytes: 64 * 64 });
   });
 
+  describe('tells a well-formed DICOM object without an image from a corrupt one', () => {
+    it('no Rows and Columns', () => expect(read(dicom({ rows: 64, columns: 64, withoutDimensions: true }))?.notImage).toMatch(/no Rows/));
+    it('no Pixel Data', () => {
+      const bytes = dicom({ rows: 64, columns: 64 });
+      const withoutPixels = bytes.subarray(0, bytes.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00])));
+      expect(read(withoutPixels)).toEqual({ format: 'dicom', notImage: 'there is no Pixel Data (7FE0,0010)' });
+    });
+    it('Pixel Data cut short, also when only the first bytes of a large file are kept', () => {
+      const bytes = dicom({ rows: 1024, columns: 1024 });
+      expect(read(bytes.subarray(0, bytes.length - 1))?.corrupt).toMatch(/ends inside element \(7FE0,0010\)/);
+      expect(readImageHeader(bytes.subarray(0, HEAD_BYTES), bytes.length - 1)?.corrupt).toMatch(/ends inside element \(7FE0,0010\)/);
+      expect(readImageHeader(bytes.subarray(0, HEAD_BYTES), bytes.length)).toEqual({ format: 'dicom', width: 1024, height: 1024 });
+    });
+  });
+
   describe('reports a header that cannot be read as corrupt', () => {
     const bad = (bytes: Buffer) => read(bytes)?.corrupt;
     it('a PNG cut inside its IHDR', () => expect(bad(pngWithTruncatedHeader())).toMatch(/ends inside the IHDR/));
@@ -108,7 +124,6 @@ describe('readImageHeader', () => {
       bytes[20] = 0x00; // the first byte of the DQT marker
       expect(bad(bytes)).toMatch(/expected a marker/);
     });
-    it('a DICOM without Rows and Columns', () => expect(bad(dicom({ rows: 64, columns: 64, withoutDimensions: true }))).toMatch(/no Rows/));
     it('a DICOM cut inside its data set', () => {
       const bytes = dicom({ rows: 64, columns: 64 });
       expect(bad(bytes.subarray(0, bytes.indexOf(Buffer.from('MONOCHROME2')) + 4))).toMatch(/ends inside/);

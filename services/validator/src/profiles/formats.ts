@@ -20,6 +20,8 @@ export interface ImageHeader {
   format: ImageFormat;
   /** Why the header cannot be read: set means the file is corrupt. */
   corrupt?: string;
+  /** Why a well-formed file of the format holds no image (a DICOM object without Pixel Data). */
+  notImage?: string;
   /** Set when the header was read that far; a header reaching past the bytes kept leaves them unset. */
   width?: number;
   height?: number;
@@ -59,10 +61,9 @@ export function formatOfExtension(extension: string): ImageFormat | undefined {
  * Returns `undefined` when the content is none of the supported formats.
  */
 export function readImageHeader(head: Buffer, size: number): ImageHeader | undefined {
-  const complete = head.length >= size;
-  if (head.length >= 8 && head.subarray(0, 8).equals(PNG_SIGNATURE)) return readPng(head, complete);
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return readJpeg(head, complete);
-  if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') return readDicom(head, complete);
+  if (head.length >= 8 && head.subarray(0, 8).equals(PNG_SIGNATURE)) return readPng(head, size);
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return readJpeg(head, size);
+  if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') return readDicom(head, size);
   const nifti = readNifti(head, size);
   if (nifti) return nifti;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return readGzippedNifti(head);

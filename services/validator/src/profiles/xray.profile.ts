@@ -38,7 +38,7 @@ export const xrayProfile: Profile = {
     // Files that hold another image's data (a .mhd's .raw, a two-file NIfTI's .img), with the header naming them.
     const dataFiles = new Map<string, { owner: string; bytes?: number }>();
     for (const [filename, header] of headers) {
-      const dataFile = header && !header.corrupt ? dataFileOf(filename, header) : undefined;
+      const dataFile = header && !header.corrupt && !header.notImage ? dataFileOf(filename, header) : undefined;
       if (dataFile) dataFiles.set(dataFile, { owner: filename, ...(header?.dataFileBytes !== undefined ? { bytes: header.dataFileBytes } : {}) });
     }
 
@@ -81,6 +81,10 @@ function imageIssues(file: FileFacts, header: ImageHeader | undefined, options: 
     issues.push(
       error('format_mismatch', `${file.filename} is named .${extension} (${FORMAT_NAMES[promised]}) but its content is ${FORMAT_NAMES[header.format]}`, at),
     );
+  }
+  if (header.notImage) {
+    issues.push(error('unsupported_format', `${file.filename} is a ${FORMAT_NAMES[header.format]} file without an image: ${header.notImage}`, at));
+    return issues;
   }
   if (header.corrupt) {
     issues.push(error('corrupt_image', `${file.filename}: the ${FORMAT_NAMES[header.format]} header cannot be read: ${header.corrupt}`, at));

@@ -13,6 +13,7 @@ const ITEM_END = 0xfffee00d;
 const SEQUENCE_END = 0xfffee0dd;
 const ROWS = 0x00280010;
 const COLUMNS = 0x00280011;
+const PIXEL_DATA = 0x7fe00010;
 const MAX_NESTING = 16;
 
 interface Encoding {
@@ -101,8 +102,10 @@ class DicomReader {
   }
 }
 
-export function readDicom(head: Buffer, complete: boolean): ImageHeader {
+export function readDicom(head: Buffer, size: number): ImageHeader {
+  const complete = head.length >= size;
   const corrupt = (why: string): ImageHeader => ({ format: 'dicom', corrupt: why });
+  const notImage = (why: string): ImageHeader => ({ format: 'dicom', notImage: why });
   const outOfBytes = (where: string): ImageHeader => (complete ? corrupt(`the file ends inside ${where}`) : { format: 'dicom' });
   // File meta information: group 0002, always explicit VR little endian.
   const meta = new DicomReader(head, { littleEndian: true, explicitVr: true });
@@ -140,13 +143,23 @@ export function readDicom(head: Buffer, complete: boolean): ImageHeader {
     littleEndian: transferSyntax !== EXPLICIT_VR_BE,
     explicitVr: transferSyntax !== IMPLICIT_VR_LE,
   });
+  // Bytes of the data set in the whole file: an element reaching past them is cut off, even
+  // where the bytes kept end first. Unknown for a deflated data set, whose offsets are inflated ones.
+  const datasetBytes = transferSyntax === DEFLATED_EXPLICIT_VR_LE ? Number.POSITIVE_INFINITY : size - at;
   let rows: number | undefined;
   let columns: number | undefined;
+  let pixelData = false;
+  const image = (): ImageHeader => {
+    if (rows === undefined || columns === undefined) return notImage('there is no Rows (0028,0010) and Columns (0028,0011)');
+    if (rows === 0 || columns === 0) return corrupt(`the image size is ${columns}x${rows}`);
+    return { format: 'dicom', width: columns, height: rows };
+  };
   try {
     let pos = 0;
+    // Every top-level element up to the Pixel Data, skipped by its length: Rows and Columns
+    // are read, and the Pixel Data must be there and whole.
     while (pos < reader.length) {
       const h = reader.header(pos);
-      if (h.tag > COLUMNS) break;
       if (h.tag === ROWS || h.tag === COLUMNS) {
         const value = reader.value(h);
         if (value.length !== 2) return corrupt(`${h.tag === ROWS ? 'Rows' : 'Columns'} ${hexTag(h.tag)} is ${value.length} bytes, not 2`);
@@ -154,16 +167,26 @@ export function readDicom(head: Buffer, complete: boolean): ImageHeader {
         if (h.tag === ROWS) rows = n;
         else columns = n;
       }
+      if (h.length !== UNDEFINED_LENGTH && h.valueStart + h.length > datasetBytes) {
+        return corrupt(`the file ends inside element ${hexTag(h.tag)}: its value is ${h.length} bytes, ${Math.max(0, datasetBytes - h.valueStart)} are left`);
+      }
+      if (h.tag === PIXEL_DATA) pixelData = true;
       pos = reader.skip(h, 0);
       if (pos > reader.length) throw new OutOfBytes();
+      if (pixelData) break;
     }
-    if (pos >= reader.length && !whole && (rows === undefined || columns === undefined)) return { format: 'dicom' };
   } catch (error) {
-    if (error instanceof OutOfBytes) return whole ? corrupt('the file ends inside a data element') : { format: 'dicom' };
+    if (error instanceof OutOfBytes) {
+      if (whole) return corrupt(pixelData ? 'the file ends inside the Pixel Data (7FE0,0010)' : 'the file ends inside a data element');
+      // The rest is past the bytes kept: what was read is judged, the rest is not.
+      return rows === undefined || columns === undefined ? { format: 'dicom' } : image();
+    }
     if (error instanceof DicomSyntaxError) return corrupt(error.message);
     throw error;
   }
-  if (rows === undefined || columns === undefined) return corrupt('there is no Rows (0028,0010) and Columns (0028,0011): not an image');
-  if (rows === 0 || columns === 0) return corrupt(`the image size is ${columns}x${rows}`);
-  return { format: 'dicom', width: columns, height: rows };
+  if (!pixelData) {
+    if (!whole) return rows === undefined || columns === undefined ? { format: 'dicom' } : image();
+    if (rows !== undefined && columns !== undefined) return notImage('there is no Pixel Data (7FE0,0010)');
+  }
+  return image();
 }

@@ -21,7 +21,8 @@ function crc32(data: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-export function readPng(head: Buffer, complete: boolean): ImageHeader {
+export function readPng(head: Buffer, size: number): ImageHeader {
+  const complete = head.length >= size;
   const corrupt = (why: string): ImageHeader => ({ format: 'png', corrupt: why });
   // Signature (8), IHDR length and type (8), IHDR data (13), CRC (4).
   if (head.length < 33) return complete ? corrupt('the file ends inside the IHDR header chunk') : { format: 'png' };
@@ -39,5 +40,23 @@ export function readPng(head: Buffer, complete: boolean): ImageHeader {
     return corrupt(`the IHDR header gives an invalid colour type ${colourType} with bit depth ${bitDepth}`);
   }
   if (compression !== 0 || filter !== 0 || interlace > 1) return corrupt('the IHDR header names an unknown compression, filter or interlace method');
-  return { format: 'png', width, height };
+  const cutShort = chunksCutShort(head, size);
+  return cutShort ? corrupt(cutShort) : { format: 'png', width, height };
+}
+
+/**
+ * Walks the chunks after IHDR by their lengths: a chunk reaching past the end of the file,
+ * or a file ending before IEND, was cut short (what image viewers call a truncated PNG).
+ * Chunks past the bytes kept are not judged, but their lengths still are against `size`.
+ */
+function chunksCutShort(head: Buffer, size: number): string | undefined {
+  let at = 33;
+  while (at + 8 <= head.length) {
+    const type = head.toString('latin1', at + 4, at + 8);
+    const end = at + 12 + head.readUInt32BE(at);
+    if (end > size) return `the file ends inside the ${type} chunk`;
+    if (type === 'IEND') return undefined;
+    at = end;
+  }
+  return head.length >= size ? 'the file ends before the IEND chunk' : undefined;
 }
