@@ -104,6 +104,28 @@ describe('readImageHeader', () => {
     });
   });
 
+  describe('reports a PNG or JPEG cut short after its header as corrupt', () => {
+    it('a PNG ending before IEND', () => {
+      const bytes = png({ width: 64, height: 64 });
+      expect(read(bytes.subarray(0, bytes.length - 12))?.corrupt).toMatch(/ends before the IEND chunk/);
+      expect(read(bytes.subarray(0, bytes.length - 20))?.corrupt).toMatch(/ends inside the IDAT chunk/);
+    });
+    it('a large PNG cut inside a chunk, seen from the first bytes only', () => {
+      const small = png({ width: 64, height: 64 });
+      // A 300,000-byte text chunk after IHDR makes the file larger than the bytes kept.
+      const text = Buffer.alloc(8 + 300_000 + 4);
+      text.writeUInt32BE(300_000, 0);
+      text.write('tEXt', 4, 'latin1');
+      const bytes = Buffer.concat([small.subarray(0, 33), text, small.subarray(33)]);
+      expect(readImageHeader(bytes.subarray(0, HEAD_BYTES), 290_000)?.corrupt).toMatch(/ends inside the tEXt chunk/);
+      expect(readImageHeader(bytes.subarray(0, HEAD_BYTES), bytes.length)).toEqual({ format: 'png', width: 64, height: 64 });
+    });
+    it('a JPEG ending before EOI', () => {
+      const bytes = jpeg({ width: 64, height: 64 });
+      expect(read(bytes.subarray(0, bytes.length - 2))?.corrupt).toMatch(/before the end-of-image marker/);
+    });
+  });
+
   describe('reports a header that cannot be read as corrupt', () => {
     const bad = (bytes: Buffer) => read(bytes)?.corrupt;
     it('a PNG cut inside its IHDR', () => expect(bad(pngWithTruncatedHeader())).toMatch(/ends inside the IHDR/));
