@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
+  FIXTURE_HEIGHT,
+  FIXTURE_WIDTH,
   dcmdumpVerdict,
   identifyVerdict,
   niftiToolVerdict,
@@ -9,7 +11,9 @@ import {
   thirdPartyImages,
   type ReferenceVerdict,
 } from '../../test/support/third-party-images.js';
+import { readImageHeader } from './formats.js';
 import { DEFAULT_PROFILE_OPTIONS, factsOf } from './index.js';
+import { HEAD_BYTES } from './profile.js';
 import { xrayProfile } from './xray.profile.js';
 
 /**
@@ -32,7 +36,9 @@ interface Fixture {
 const FIXTURES: Fixture[] = [
   // DICOM, judged by dcmdump.
   { file: 'dicom/explicit-le.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
-  { file: 'dicom/explicit-le-undefined-lengths.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
+  { file: 'dicom/sequence-undefined-lengths.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
+  { file: 'dicom/explicit-be.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
+  { file: 'dicom/deflated.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
   { file: 'dicom/implicit-le.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
   { file: 'dicom/jpeg-baseline.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
   { file: 'dicom/dump-implicit-le.dcm', reference: dcmdumpVerdict, readable: true, codes: [] },
@@ -103,6 +109,14 @@ describe('images written by third-party tools', () => {
         expect(errorCodes(fixture, false)).toEqual(fixture.codes);
         expect(errorCodes(fixture, true)).toEqual(fixture.codes);
       });
+
+      if (fixture.codes.length === 0) {
+        it(`reads its size, ${FIXTURE_WIDTH}x${FIXTURE_HEIGHT}`, () => {
+          const bytes = readFileSync(join(dir, fixture.file));
+          const header = readImageHeader(bytes.subarray(0, HEAD_BYTES), bytes.length);
+          expect({ width: header?.width, height: header?.height }).toEqual({ width: FIXTURE_WIDTH, height: FIXTURE_HEIGHT });
+        });
+      }
 
       it('agrees with the reference tool: what it refuses fails, and corrupt_image only for what it refuses', () => {
         const { readable } = fixture.reference(join(dir, fixture.file));

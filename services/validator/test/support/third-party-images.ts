@@ -86,7 +86,16 @@ export function plastimatchVerdict(file: string): ReferenceVerdict {
 }
 
 /** A DICOM data set as dump2dcm reads it; pixel data, when wanted, from the file `pixels.raw`. */
-function dicomDump(transferSyntax: 'LittleEndianImplicit' | 'LittleEndianExplicit', withPixels: boolean): string {
+function dicomDump(transferSyntax: 'LittleEndianImplicit' | 'LittleEndianExplicit', withPixels: boolean, withSequence = false): string {
+  // A sequence before Rows and Columns, which a reader must skip item by item when its length is undefined.
+  const sequence = [
+    '(0008,1140) SQ (Sequence with undefined length #=1)',
+    '  (fffe,e000) na (Item with undefined length #=2)',
+    '    (0008,1150) UI =SecondaryCaptureImageStorage',
+    '    (0008,1155) UI [1.2.826.0.1.3680043.9.7133.1.9]',
+    '  (fffe,e00d) na (ItemDelimitationItem)',
+    '(fffe,e0dd) na (SequenceDelimitationItem)',
+  ];
   return [
     '(0002,0001) OB 00\\01',
     '(0002,0002) UI =SecondaryCaptureImageStorage',
@@ -95,6 +104,7 @@ function dicomDump(transferSyntax: 'LittleEndianImplicit' | 'LittleEndianExplici
     '(0008,0016) UI =SecondaryCaptureImageStorage',
     '(0008,0018) UI [1.2.826.0.1.3680043.9.7133.1.1]',
     '(0008,0060) CS [OT]',
+    ...(withSequence ? sequence : []),
     '(0010,0010) PN [Test^Patient]',
     '(0010,0020) LO [P001]',
     '(0020,000d) UI [1.2.826.0.1.3680043.9.7133.1.2]',
@@ -137,9 +147,9 @@ function generate(dir: string): void {
   cut(dir, 'png/plasma.png', 'png/truncated.png', (n) => Math.floor(n / 2));
   cut(dir, 'jpeg/baseline.jpg', 'jpeg/truncated.jpg', (n) => Math.floor(n / 2));
 
-  // DICOM by dcmtk: img2dcm (explicit VR, and JPEG baseline kept compressed), dcmconv to implicit VR, dump2dcm.
+  // DICOM by dcmtk: img2dcm (explicit VR, and JPEG baseline kept compressed), dump2dcm (with a sequence of
+  // undefined length), dcmconv to implicit VR, explicit VR big endian and deflated.
   run('img2dcm', ['-i', 'BMP', 'source.bmp', 'dicom/explicit-le.dcm'], dir);
-  run('img2dcm', ['-i', 'BMP', '--length-undefined', 'source.bmp', 'dicom/explicit-le-undefined-lengths.dcm'], dir);
   run('dcmconv', ['+ti', 'dicom/explicit-le.dcm', 'dicom/implicit-le.dcm'], dir);
   run('img2dcm', ['-i', 'JPEG', 'jpeg/baseline.jpg', 'dicom/jpeg-baseline.dcm'], dir);
   writeFileSync(join(dir, 'pixels.raw'), Buffer.from(Array.from({ length: FIXTURE_WIDTH * FIXTURE_HEIGHT }, (_, i) => i % 251)));
@@ -149,6 +159,10 @@ function generate(dir: string): void {
   run('dump2dcm', ['implicit.txt', 'dicom/dump-implicit-le.dcm'], dir);
   run('dump2dcm', ['explicit.txt', 'dicom/dump-explicit-le.dcm'], dir);
   run('dump2dcm', ['no-pixels.txt', 'dicom/dump-no-pixel-data.dcm'], dir);
+  writeFileSync(join(dir, 'sequence.txt'), dicomDump('LittleEndianExplicit', true, true));
+  run('dump2dcm', ['--length-undefined', 'sequence.txt', 'dicom/sequence-undefined-lengths.dcm'], dir);
+  run('dcmconv', ['+tb', 'dicom/sequence-undefined-lengths.dcm', 'dicom/explicit-be.dcm'], dir);
+  run('dcmconv', ['+td', 'dicom/sequence-undefined-lengths.dcm', 'dicom/deflated.dcm'], dir);
   // Corrupt variants of dcmtk's files.
   cut(dir, 'dicom/explicit-le.dcm', 'dicom/truncated-pixel-data.dcm', (n) => n - 1000);
   cut(dir, 'dicom/implicit-le.dcm', 'dicom/implicit-truncated-pixel-data.dcm', (n) => n - 1000);
