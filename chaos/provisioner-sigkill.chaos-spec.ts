@@ -5,9 +5,10 @@ import { report, sleep } from './support/chaos.js';
 
 /**
  * RELIABILITY.md: `provisioner` killed mid-provision — after restart the reconcile loop
- * finishes the store or marks it failed; no orphan namespace. The simulated cluster lives
- * in the provisioner's process: a restart starts it empty, so every store is reinstalled
- * by the reconcile loop, and a store deleted before the kill must not come back.
+ * finishes the store or marks it failed; no orphan namespace. The simulated cluster is
+ * shared in Redis (docs/SIMULATED-CLUSTER.md): the restarted provisioner finds the pods the
+ * killed one started, finishes the stores that were mid-provision, and a store deleted
+ * before the kill must not come back.
  */
 const STORES = 5;
 const REPLICAS = 2;

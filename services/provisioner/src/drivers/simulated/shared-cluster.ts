@@ -16,6 +16,12 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 
 const MAX_ATTEMPTS = 100;
 
+interface QueuedChange {
+  change: (cluster: SimulatedCluster) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export interface SharedClusterSettings {
   /** The Redis hash holding the state (`v`: version, `s`: JSON); the lease is `{key}:clock`. */
   key: string;
@@ -55,6 +61,10 @@ export class SharedSimulatedCluster implements ClusterAccess {
   private holdsLease = false;
   private closed = false;
   private readonly waits = new Set<(error: Error) => void>();
+  private readonly queued: QueuedChange[] = [];
+  private writing: Promise<void> | null = null;
+  /** The state as this process last read or wrote it, with its version. */
+  private lastRead: { version: number; state: ClusterState } | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -82,30 +92,78 @@ export class SharedSimulatedCluster implements ClusterAccess {
     this.schedule(0);
   }
 
-  /** `inspect` over the state as last written; nothing is written. */
+  /** `inspect` over the state as last written; nothing is written. `inspect` must not change what it is shown. */
   async read<T>(inspect: (cluster: SimulatedCluster) => T): Promise<T> {
     this.assertOpen();
-    const { state } = await this.load();
-    return inspect(SimulatedCluster.view(state, this.options, this.options.scheduler.now()));
+    const version = Number((await this.redis.hget(this.settings.key, 'v')) ?? 0);
+    // Most reads find the version they read last: the parsed state is reused rather than fetched and parsed again.
+    if (this.lastRead?.version !== version) this.lastRead = await this.load();
+    return inspect(SimulatedCluster.view(this.lastRead.state, this.options, this.options.scheduler.now()));
   }
 
   /**
    * Brings the cluster to now, applies `change` and writes the result, retried on a
-   * newer state until it applies. What `change` throws is thrown, and nothing is written.
+   * newer state until it applies. What `change` throws is thrown, and nothing of it is
+   * written. Changes asked for while a write is under way go together in the next one
+   * (one read, one compare-and-set for all), so a busy process does not race itself.
    */
-  async write<T>(change: (cluster: SimulatedCluster) => T): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      this.assertOpen();
-      const { version, state } = await this.load();
-      const now = this.options.scheduler.now();
-      const cluster = SimulatedCluster.view(state, this.options, now);
-      cluster.advanceTo(now);
-      const result = change(cluster);
-      const written = await this.redis.eval(COMPARE_AND_SET, 1, this.settings.key, String(version), String(version + 1), JSON.stringify(cluster.state));
-      if (written === 1) return result;
-      if (attempt >= MAX_ATTEMPTS) throw new Error(`the simulated cluster ${this.settings.key} changed ${MAX_ATTEMPTS} times while a change was applied; try again`);
-      await sleep(Math.random() * Math.min(50, 2 * attempt));
+  write<T>(change: (cluster: SimulatedCluster) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the simulated cluster is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      this.startWriting();
+    });
+  }
+
+  private startWriting(): void {
+    if (this.writing || this.queued.length === 0) return;
+    this.writing = this.writeBatch(this.queued.splice(0)).finally(() => {
+      this.writing = null;
+      this.startWriting();
+    });
+  }
+
+  private async writeBatch(batch: QueuedChange[]): Promise<void> {
+    for (let attempt = 1; batch.length > 0; attempt++) {
+      try {
+        if (this.closed) throw new Error('the simulated cluster is closed');
+        const { version, state } = await this.load();
+        const now = this.options.scheduler.now();
+        const cluster = SimulatedCluster.view(state, this.options, now);
+        cluster.advanceTo(now);
+        const results: unknown[] = [];
+        const failed = this.applyAll(batch, cluster, results);
+        if (failed) {
+          // It may have changed the copy before it threw: the others run again on a fresh one, without it.
+          batch = batch.filter((queued) => queued !== failed.queued);
+          failed.queued.reject(failed.error);
+          continue;
+        }
+        const written = await this.redis.eval(COMPARE_AND_SET, 1, this.settings.key, String(version), String(version + 1), JSON.stringify(cluster.state));
+        if (written === 1) {
+          this.lastRead = { version: version + 1, state: cluster.state };
+          batch.forEach((queued, i) => queued.resolve(results[i]));
+          return;
+        }
+        if (attempt >= MAX_ATTEMPTS) throw new Error(`the simulated cluster ${this.settings.key} changed ${MAX_ATTEMPTS} times while a change was applied; try again`);
+        await sleep(Math.random() * Math.min(50, 2 * attempt));
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+        return;
+      }
     }
+  }
+
+  /** Runs the changes in order on `cluster`; the first that throws, if any. */
+  private applyAll(batch: QueuedChange[], cluster: SimulatedCluster, results: unknown[]): { queued: QueuedChange; error: unknown } | undefined {
+    for (const queued of batch) {
+      try {
+        results.push(queued.change(cluster));
+      } catch (error) {
+        return { queued, error };
+      }
+    }
+    return undefined;
   }
 
   /** Deletes the namespace; resolves once it is gone (at once when it does not exist). */
