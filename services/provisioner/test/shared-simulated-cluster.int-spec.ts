@@ -2,7 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { deleteKeys, TEST_REDIS_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
 import { DEFAULT_NAMESPACE_LIMITS, type StoreRef } from '../src/drivers/cluster-driver.js';
-import { createSharedSimulatedDriver, type SimulatedDriver } from '../src/drivers/simulated/index.js';
+import { createSharedSimulatedDriver, resolveSimulatedOptions, SharedSimulatedCluster, sharedClusterKey, type SimulatedDriver } from '../src/drivers/simulated/index.js';
+import { namespaceObjects } from '../src/drivers/simulated/simulated-objects.js';
 
 /**
  * The shared simulated cluster against real Redis: several drivers (as several
@@ -91,5 +92,27 @@ describe('shared simulated cluster', () => {
     await expect(prod.remove({ ...shop })).rejects.toThrow();
     await dev.remove(shop);
     expect((await dev.observe(shop)).namespaceExists).toBe(false);
+  });
+
+  it('a change that throws is not written, and the changes batched with it still are', async () => {
+    const shared = new SharedSimulatedCluster(redis, resolveSimulatedOptions(fast), { key: sharedClusterKey(clusterId) });
+    const objects = (name: string) => namespaceObjects(ref(name), DEFAULT_NAMESPACE_LIMITS, 'one');
+    try {
+      const outcomes = await Promise.allSettled([
+        shared.write((cluster) => cluster.ensureNamespace('store-one-first', objects('first'))),
+        shared.write((cluster) => {
+          // Changes the copy, then fails: none of it may be kept.
+          cluster.ensureNamespace('store-one-half', objects('half'));
+          throw new Error('refused half way');
+        }),
+        shared.write((cluster) => cluster.ensureNamespace('store-one-last', objects('last'))),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const names = await shared.read((cluster) => cluster.namespaceNames());
+      expect(names).toEqual(expect.arrayContaining(['store-one-first', 'store-one-last']));
+      expect(names).not.toContain('store-one-half');
+    } finally {
+      await shared.close();
+    }
   });
 });
