@@ -54,6 +54,40 @@ export class ValidatorEnv extends StorageEnv {
   @Max(60_000)
   VALIDATION_PROGRESS_INTERVAL_MS = 500;
 
+  /** Issues a job lists per code; the rest of a code are summed in one issue. Counts stay exact. */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  VALIDATION_MAX_ISSUES_PER_CODE = 100;
+
+  /** Issues a job lists in all, summaries included (its report and its stored issues). */
+  @IsInt()
+  @Min(50)
+  @Max(1_000_000)
+  VALIDATION_MAX_ISSUES = 1000;
+
+  /** Characters kept of an issue's message, file and path. */
+  @IsInt()
+  @Min(80)
+  @Max(100_000)
+  VALIDATION_MAX_MESSAGE_LENGTH = 1000;
+
+  /** Issues in a job's status (`ValidationStatus.issues`): the first page of its report. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  VALIDATION_STATUS_ISSUES = 100;
+
+  /**
+   * Bytes of documents (manifests, team documents) one job may hold whole for its checks.
+   * A dataset asking for more ends `failed` (`job_too_large`) before or while they are read,
+   * so a thousand files named like manifests cannot fill the validator's memory.
+   */
+  @IsInt()
+  @Min(1024 * 1024)
+  @Max(4 * 1024 * 1024 * 1024)
+  VALIDATION_JOB_DOCUMENT_BYTES = 64 * 1024 * 1024;
+
   /** `xray`: the allowed labels, comma-separated. */
   @IsString()
   @Matches(/^[^,\s][^,]*(,[^,\s][^,]*)*$/, { message: 'XRAY_LABELS must be a comma-separated list of labels' })

@@ -30,8 +30,9 @@ export class JobQueries {
     return row;
   }
 
-  async issues(jobId: string): Promise<ValidationIssue[]> {
-    const rows = (await this.dataSource.query(`SELECT severity, code, file, path, message FROM issues WHERE job_id = $1 ORDER BY seq`, [jobId])) as {
+  /** The job's stored issues in order, at most `limit` of them. */
+  async issues(jobId: string, limit: number): Promise<ValidationIssue[]> {
+    const rows = (await this.dataSource.query(`SELECT severity, code, file, path, message FROM issues WHERE job_id = $1 ORDER BY seq LIMIT $2`, [jobId, limit])) as {
       severity: 'error' | 'warning';
       code: string;
       file: string | null;
@@ -82,8 +83,8 @@ export class JobQueries {
     return byStatus;
   }
 
-  /** The job as API.md's `ValidationStatus` (without the report link). */
-  async status(job: JobRow): Promise<ValidationStatus> {
+  /** The job as API.md's `ValidationStatus` (without the report link); `issues` holds the report's first `issueLimit`. */
+  async status(job: JobRow, issueLimit: number): Promise<ValidationStatus> {
     const bytesTotal = Number(job.bytes_total);
     const bytesChecked = Number(job.bytes_checked);
     const percent =
@@ -103,7 +104,7 @@ export class JobQueries {
       ...(job.started_at ? { startedAt: job.started_at.toISOString() } : {}),
       ...(job.finished_at ? { finishedAt: job.finished_at.toISOString() } : {}),
       summary: { errors: job.errors, warnings: job.warnings },
-      issues: job.finished_at ? await this.issues(job.id) : [],
+      issues: job.finished_at ? await this.issues(job.id, issueLimit) : [],
       ...(job.status === 'error' && job.last_error ? { error: job.last_error } : {}),
     };
   }

@@ -60,13 +60,14 @@ export class JobStore {
    * not validated twice) and `leased` while another instance holds a live lease on it. A
    * job that ended in `error` starts again from its first attempt: that is a replay.
    * The first start publishes `validation.started`. With `record: false` the job is only
-   * claimed (an earlier call recorded it).
+   * claimed (an earlier call recorded it). A job still `running` whose lease lapsed after
+   * `maxAttempts` started attempts ends `error` (`exhausted`): it is never claimed again.
    */
   async claim(
     data: DatasetUploadedData,
     leaseMs: number,
-    options: { record: boolean } = { record: true },
-  ): Promise<{ kind: 'claimed'; job: JobRow } | { kind: 'finished' } | { kind: 'gone' } | { kind: 'leased'; forMs: number }> {
+    options: { record: boolean; maxAttempts: number },
+  ): Promise<{ kind: 'claimed'; job: JobRow } | { kind: 'finished' } | { kind: 'gone' } | { kind: 'leased'; forMs: number } | { kind: 'exhausted'; reason: string }> {
     const jobId = data.jobId;
     const claimed = await this.dataSource.transaction(async (m) => {
       // Not again while waiting for another instance's lease: the job is recorded by then, and its file list may be long.
@@ -81,13 +82,26 @@ export class JobStore {
         );
       }
       const [before] = (await m.query(
-        `SELECT status, GREATEST(0, EXTRACT(EPOCH FROM (lease_until - clock_timestamp())) * 1000)::int AS lease_ms FROM jobs WHERE id = $1 FOR UPDATE`,
+        `SELECT status, attempts, GREATEST(0, EXTRACT(EPOCH FROM (lease_until - clock_timestamp())) * 1000)::int AS lease_ms FROM jobs WHERE id = $1 FOR UPDATE`,
         [jobId],
-      )) as { status: ValidationJobStatus; lease_ms: number | null }[];
+      )) as { status: ValidationJobStatus; attempts: number; lease_ms: number | null }[];
       // No row: the dataset was deleted, before this event or since (its jobs were forgotten).
       if (!before) return { kind: 'gone' as const };
       if (before.status === 'passed' || before.status === 'failed') return { kind: 'finished' as const };
       if (before.status === 'running' && (before.lease_ms ?? 0) > 0) return { kind: 'leased' as const, forMs: before.lease_ms! };
+      // Attempts are counted as they start, so one that killed its validator counts too: a
+      // dataset that crashes the validator every time ends here instead of looping forever.
+      if (before.status === 'running' && before.attempts >= options.maxAttempts) {
+        const reason = `all ${before.attempts} attempt(s) used up: the validation stopped without a verdict each time (the last error, if any: `;
+        const [[row]] = (await m.query(
+          `UPDATE jobs SET status = 'error', finished_at = clock_timestamp(), version = version + 1, updated_at = clock_timestamp(),
+             last_error = $2 || coalesce(last_error, 'none recorded, the validator stopped') || ')'
+           WHERE id = $1 RETURNING *`,
+          [jobId, reason],
+        )) as [JobRow[], number];
+        await this.outbox.add(m, ValidationEvents.Completed, completedEvent(row!));
+        return { kind: 'exhausted' as const, reason: row!.last_error! };
+      }
       const [[row]] = (await m.query(
         `UPDATE jobs SET status = 'running',
            attempts = CASE WHEN status = 'error' THEN 1 ELSE attempts + 1 END,
@@ -104,7 +118,7 @@ export class JobStore {
       }
       return { kind: 'claimed' as const, job: row!, announced: before.status === 'queued' };
     });
-    if (claimed.kind === 'claimed' && claimed.announced) this.outbox.flush();
+    if ((claimed.kind === 'claimed' && claimed.announced) || claimed.kind === 'exhausted') this.outbox.flush();
     return claimed.kind === 'claimed' ? { kind: 'claimed', job: claimed.job } : claimed;
   }
 
@@ -162,10 +176,19 @@ export class JobStore {
    */
   async finish(
     job: JobRow,
-    outcome: { status: 'passed' | 'failed' | 'error'; issues: ValidationIssue[]; files: FileResult[]; reportKey: string | null; error?: string },
+    outcome: {
+      status: 'passed' | 'failed' | 'error';
+      /** The listed issues: capped, see `IssueList`. */
+      issues: ValidationIssue[];
+      /** Exact counts, when `issues` is not the whole list. */
+      summary?: { errors: number; warnings: number };
+      files: FileResult[];
+      reportKey: string | null;
+      error?: string;
+    },
   ): Promise<boolean> {
-    const errors = outcome.issues.filter((i) => i.severity === 'error').length;
-    const warnings = outcome.issues.length - errors;
+    const errors = outcome.summary?.errors ?? outcome.issues.filter((i) => i.severity === 'error').length;
+    const warnings = outcome.summary?.warnings ?? outcome.issues.length - errors;
     const done = await this.dataSource.transaction(async (m) => {
       const [[row]] = (await m.query(
         `UPDATE jobs SET status = $2, errors = $3, warnings = $4, report_key = $5, file_results = $6, last_error = $7,
@@ -222,18 +245,7 @@ export class JobStore {
          RETURNING *`,
         [graceMs],
       )) as [JobRow[], number];
-      for (const row of rows) {
-        const data: ValidationCompletedData = {
-          datasetId: row.dataset_id,
-          jobId: row.id,
-          teamId: row.team_id,
-          status: 'error',
-          summary: { errors: row.errors, warnings: row.warnings },
-          files: [],
-          finishedAt: row.finished_at!.toISOString(),
-        };
-        await this.outbox.add(m, ValidationEvents.Completed, data);
-      }
+      for (const row of rows) await this.outbox.add(m, ValidationEvents.Completed, completedEvent(row));
       return rows.length;
     });
     if (expired > 0) this.outbox.flush();
@@ -251,4 +263,17 @@ export class JobStore {
   async isDeleted(datasetId: string): Promise<boolean> {
     return ((await this.dataSource.query(`SELECT 1 FROM deleted_datasets WHERE dataset_id = $1`, [datasetId])) as unknown[]).length > 0;
   }
+}
+
+/** `validation.completed` of a job that ended `error` without a verdict. */
+function completedEvent(row: JobRow): ValidationCompletedData {
+  return {
+    datasetId: row.dataset_id,
+    jobId: row.id,
+    teamId: row.team_id,
+    status: 'error',
+    summary: { errors: row.errors, warnings: row.warnings },
+    files: [],
+    finishedAt: row.finished_at!.toISOString(),
+  };
 }

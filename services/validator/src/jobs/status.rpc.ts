@@ -1,7 +1,9 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ENV } from '@flotilla/config';
 import { IsUUID } from 'class-validator';
 import { FINISHED_JOB_STATUSES, mayAccessTeam, RpcError, ValidatorRpc, type ValidationStatus } from '@flotilla/contracts';
 import { RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
+import type { ValidatorEnv } from '../validator.env.js';
 import { JobQueries } from './job-queries.js';
 import { StatusSnapshots } from './status-snapshots.js';
 
@@ -22,6 +24,7 @@ export class StatusRpc implements OnModuleInit {
     private readonly jobs: JobQueries,
     private readonly server: RpcServer,
     private readonly snapshots: StatusSnapshots,
+    @Inject(ENV) private readonly env: ValidatorEnv,
   ) {}
 
   onModuleInit(): void {
@@ -41,7 +44,7 @@ export class StatusRpc implements OnModuleInit {
     if (!job || !actor || !mayAccessTeam(actor, job.team_id)) {
       throw new RpcError('NOT_FOUND', `No validation job for dataset ${datasetId}.`);
     }
-    const status = await this.jobs.status(job);
+    const status = await this.jobs.status(job, this.env.VALIDATION_STATUS_ISSUES);
     let link: { url: string; expiresAt: number } | undefined;
     if (job.report_key && FINISHED_JOB_STATUSES.includes(job.status)) {
       link = await this.snapshots.reportUrl(job.id, job.report_key);

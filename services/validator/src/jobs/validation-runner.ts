@@ -1,22 +1,15 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Histogram } from 'prom-client';
 import { ENV } from '@flotilla/config';
-import type { DatasetUploadedData, ValidationIssue } from '@flotilla/contracts';
+import type { DatasetUploadedData } from '@flotilla/contracts';
 import { isDependencyUnavailable, NonRetryableEventError, RETRY_TIERS, retryDelay } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { ObjectStorage } from '@flotilla/storage';
-import { profileFor, type FileFacts, type ProfileOptions } from '../profiles/index.js';
 import type { ValidatorEnv } from '../validator.env.js';
-import { JobStore, type FileResult, type JobRow } from './job-store.js';
-import { forEachBounded } from './bounded.js';
-import { readObject } from './object-reader.js';
+import { JobStore, type JobRow } from './job-store.js';
+import { JobCancelled, validateJob, type JobValidationSettings } from './job-validation.js';
 
-/** The dataset was deleted while its job ran: stop quietly, there is nobody to tell. */
-class JobCancelled extends Error {
-  override readonly name = 'JobCancelled';
-}
-
-export const reportKey = (datasetId: string, jobId: string): string => `reports/${datasetId}/${jobId}.json`;
+export { reportKey } from './job-validation.js';
 
 /**
  * Runs validation jobs: streams each object once, applies the profile, stores the
@@ -31,7 +24,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger(ValidationRunner.name);
   private readonly duration: Histogram<'status'>;
   private readonly running = new Map<string, AbortController>();
-  private readonly profileOptions: Omit<ProfileOptions, 'edition'>;
+  private readonly settings: JobValidationSettings;
 
   constructor(
     private readonly jobs: JobStore,
@@ -45,9 +38,12 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
       labelNames: ['status'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     });
-    this.profileOptions = {
-      labels: env.XRAY_LABELS.split(',').map((l) => l.trim()),
-      minImageSize: env.XRAY_MIN_IMAGE_SIZE,
+    this.settings = {
+      fileConcurrency: env.VALIDATION_FILE_CONCURRENCY,
+      progressIntervalMs: env.VALIDATION_PROGRESS_INTERVAL_MS,
+      caps: { perCode: env.VALIDATION_MAX_ISSUES_PER_CODE, perJob: env.VALIDATION_MAX_ISSUES, messageLength: env.VALIDATION_MAX_MESSAGE_LENGTH },
+      documentBudgetBytes: env.VALIDATION_JOB_DOCUMENT_BYTES,
+      profileOptions: { labels: env.XRAY_LABELS.split(',').map((l) => l.trim()), minImageSize: env.XRAY_MIN_IMAGE_SIZE },
     };
   }
 
@@ -104,10 +100,10 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
       clearTimeout(timer);
     };
     try {
-      const outcome = await this.validate(job, abort.signal);
+      const outcome = await validateJob(job, abort.signal, { storage: this.storage, jobs: this.jobs, settings: this.settings });
       if (await this.jobs.finish(job, outcome)) {
         this.duration.observe({ status: outcome.status }, (performance.now() - started) / 1000);
-        this.logger.log(`dataset ${job.dataset_id} job ${job.id}: ${outcome.status} (${outcome.issues.length} issue(s))`);
+        this.logger.log(`dataset ${job.dataset_id} job ${job.id}: ${outcome.status} (${outcome.summary.errors} error(s), ${outcome.summary.warnings} warning(s))`);
       }
     } catch (error) {
       if (error instanceof JobCancelled || abort.signal.aborted) {
@@ -129,8 +125,13 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
    */
   private async claim(data: DatasetUploadedData): Promise<JobRow | undefined> {
     for (let record = true; ; record = false) {
-      const claim = await this.jobs.claim(data, this.env.VALIDATION_LEASE_MS, { record });
+      const claim = await this.jobs.claim(data, this.env.VALIDATION_LEASE_MS, { record, maxAttempts: this.env.VALIDATION_MAX_ATTEMPTS });
       if (claim.kind === 'claimed') return claim.job;
+      if (claim.kind === 'exhausted') {
+        // The event goes to the dead letters, from where a replay starts the job again at its first attempt.
+        this.logger.error(`job ${data.jobId} of dataset ${data.datasetId} ends in error: ${claim.reason}`);
+        throw new NonRetryableEventError(`validation job ${data.jobId}: ${claim.reason}`);
+      }
       if (claim.kind === 'finished' || claim.kind === 'gone') return undefined;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, claim.forMs + 50)));
     }
@@ -139,78 +140,6 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   /** Stops the running job of a deleted dataset, if this instance runs it. */
   cancel(datasetId: string): void {
     this.running.get(datasetId)?.abort();
-  }
-
-  /**
-   * Reads the job's files, `VALIDATION_FILE_CONCURRENCY` at a time (each streamed once,
-   * so memory stays bounded per file), and applies the profile to them in the job's file
-   * order, whatever order the reads finish in. Progress (files finished, bytes read) is
-   * written at most once per `VALIDATION_PROGRESS_INTERVAL_MS`, one write at a time: a
-   * short job makes no progress write at all, its verdict sets the totals.
-   */
-  private async validate(job: JobRow, signal: AbortSignal): Promise<{ status: 'passed' | 'failed'; issues: ValidationIssue[]; files: FileResult[]; reportKey: string }> {
-    const profile = profileFor(job.profile);
-    const read: (FileFacts | undefined)[] = new Array<FileFacts | undefined>(job.files.length);
-    let filesChecked = 0;
-    let bytesChecked = 0;
-    let lastReport = performance.now();
-    let pending: Promise<void> | undefined;
-    let progressError: unknown;
-    // Called as bytes arrive and as files finish; a failed write (or a deleted job) ends the reads.
-    const progress = (): void => {
-      if (progressError) throw progressError;
-      if (pending || performance.now() - lastReport < this.env.VALIDATION_PROGRESS_INTERVAL_MS) return;
-      lastReport = performance.now();
-      pending = this.jobs
-        .progress(job.id, filesChecked, bytesChecked)
-        .then((held) => {
-          if (!held) throw new JobCancelled();
-        })
-        .catch((error: unknown) => {
-          progressError = error;
-        })
-        .finally(() => (pending = undefined));
-    };
-    if (signal.aborted) throw new JobCancelled();
-    await forEachBounded(
-      job.files,
-      this.env.VALIDATION_FILE_CONCURRENCY,
-      async (file, index, stop) => {
-        const stream = await this.storage.getStream(file.key, stop);
-        const wantBody = profile.wantsBody({ filename: file.filename, contentType: file.contentType, sizeBytes: file.sizeBytes });
-        const fact = await readObject(stream, file, {
-          wantBody,
-          onBytes: (bytes) => {
-            bytesChecked += bytes;
-            progress();
-          },
-        });
-        read[index] = profile.summarize(fact);
-        filesChecked++;
-        progress();
-      },
-      signal,
-    );
-    await pending;
-    if (progressError) throw progressError;
-    const facts = read as FileFacts[];
-    const issues = profile.validate(facts, { ...this.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) });
-    const status = issues.some((i) => i.severity === 'error') ? 'failed' : 'passed';
-    const files = facts.map((f) => ({ fileId: f.fileId, filename: f.filename, sha256: f.sha256, md5: f.md5, sizeBytes: f.size }));
-    const key = reportKey(job.dataset_id, job.id);
-    const body = {
-      datasetId: job.dataset_id,
-      jobId: job.id,
-      profile: job.profile,
-      options: job.options,
-      status,
-      summary: { errors: issues.filter((i) => i.severity === 'error').length, warnings: issues.filter((i) => i.severity === 'warning').length },
-      files,
-      issues,
-      generatedAt: new Date().toISOString(),
-    };
-    await this.storage.putObject(key, JSON.stringify(body, null, 2), 'application/json');
-    return { status, issues, files: files.map(({ fileId, sha256, md5, sizeBytes }) => ({ fileId, sha256, md5, sizeBytes })), reportKey: key };
   }
 
   private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {

@@ -44,6 +44,22 @@ export class IssueList {
     for (const issue of issues) this.addOne(issue);
   }
 
+  /**
+   * Counts an issue of `code` without it being built, when that code would not be kept
+   * anyway; false (nothing counted) when it would be, and the caller pushes it.
+   */
+  countIfFull(code: string, severity: 'error' | 'warning'): boolean {
+    if ((this.keptByCode.get(code) ?? 0) < this.caps.perCode && this.kept.length < this.caps.perJob) return false;
+    if (severity === 'error') this.errorCount++;
+    else this.warningCount++;
+    const entry = this.dropped.get(code);
+    if (entry) {
+      entry.count++;
+      entry.error ||= severity === 'error';
+    } else this.dropped.set(code, { count: 1, error: severity === 'error' });
+    return true;
+  }
+
   /** Exact counts, whatever was kept. */
   get summary(): { errors: number; warnings: number } {
     return { errors: this.errorCount, warnings: this.warningCount };

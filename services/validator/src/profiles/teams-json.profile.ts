@@ -1,5 +1,6 @@
 import type { TeamsEdition, ValidationIssue } from '@flotilla/contracts';
 import { IssueList } from './issue-list.js';
+import { arrayElements, isArrayAt, jsonSyntaxError, topLevelMembers, type Span } from './json-scan.js';
 import { bodyText, error, integrityIssues, jsonError, warning } from './issues.js';
 import type { FileFacts, Profile, ProfileOptions } from './profile.js';
 
@@ -135,30 +136,50 @@ function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: s
     issues.push(error('json_invalid', `${file.filename} ${content.problem}`, { file: file.filename }));
     return;
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content.text);
-  } catch (e) {
-    issues.push(error('json_invalid', `${file.filename} is not valid JSON: ${jsonError(e, content.text)}`, { file: file.filename }));
+  // Checked piece by piece: the document is never built whole (see json-scan.ts).
+  const text = content.text;
+  const syntax = jsonSyntaxError(text);
+  if (syntax !== undefined) {
+    issues.push(error('json_invalid', `${file.filename} is not valid JSON: ${jsonError(new SyntaxError(syntax), text)}`, { file: file.filename }));
     return;
   }
   const check = new DocumentCheck(file.filename, issues);
-  if (!isObject(doc)) {
-    check.add('categories_missing', '', `the top level must be an object with arrays "national", "club" and "custom", not ${Array.isArray(doc) ? 'an array' : show(doc)}`);
+  const members = topLevelMembers(text);
+  if (!members) {
+    const top = text.trimStart().startsWith('[') ? 'an array' : shownAt(text, [0, text.length]);
+    check.add('categories_missing', '', () => `the top level must be an object with arrays "national", "club" and "custom", not ${top}`);
     return;
   }
   for (const category of CATEGORIES) {
-    const teams = doc[category];
-    if (!Array.isArray(teams)) {
-      check.add('categories_missing', `/${category}`, `"${category}" must be an array of teams; it is ${show(teams)}`);
+    const span = members.get(category);
+    if (!span || !isArrayAt(text, span)) {
+      check.add('categories_missing', `/${category}`, () => `"${category}" must be an array of teams; it is ${span ? shownAt(text, span) : show(undefined)}`);
       continue;
     }
     const expected = edition ? EDITION_TEAM_COUNTS[edition.name][category] : undefined;
-    if (expected !== undefined && teams.length !== expected) {
-      check.add('team_count', `/${category}`, `"${category}" has ${teams.length} teams; ${edition!.source} needs ${expected}`);
+    if (expected !== undefined) {
+      let count = 0;
+      for (const _ of arrayElements(text, span)) count++;
+      if (count !== expected) check.add('team_count', `/${category}`, () => `"${category}" has ${count} teams; ${edition!.source} needs ${expected}`);
     }
-    teams.forEach((team: unknown, index) => check.team(team, `/${category}/${index}`, `${category}[${index}]`));
+    let index = 0;
+    for (const [start, end] of arrayElements(text, span)) {
+      const at = `/${category}/${index}`;
+      const label = `${category}[${index}]`;
+      if (end - start > TEAM_MAX_CHARS) check.add('invalid_value', at, () => `${label} is ${end - start} characters long: a team is at most ${TEAM_MAX_CHARS}`);
+      else check.team(JSON.parse(text.slice(start, end)), at, label);
+      index++;
+    }
   }
+}
+
+/** Longest team element parsed (real teams are a few KiB): a huge one is reported, not built. */
+const TEAM_MAX_CHARS = 256 * 1024;
+
+/** The value at `span` as `show` writes it, cut short when it is long (it is never parsed whole then). */
+function shownAt(text: string, span: Span): string {
+  const length = span[1] - span[0];
+  return length <= 4096 ? show(JSON.parse(text.slice(span[0], span[1]))) : `${text.slice(span[0], span[0] + 200)}… (${length} characters)`;
 }
 
 /** Adds the issues of one document to the job's list; every issue carries the JSON pointer of its value. */
@@ -168,14 +189,16 @@ class DocumentCheck {
     private readonly issues: IssueList,
   ) {}
 
-  add(code: string, path: string, message: string, severity: 'error' | 'warning' = 'error'): void {
+  /** `message` is a function: once the code's list is full, the issue is only counted, never written out. */
+  add(code: string, path: string, message: () => string, severity: 'error' | 'warning' = 'error'): void {
+    if (this.issues.countIfFull(code, severity)) return;
     const where = { file: this.file, path };
-    this.issues.push(severity === 'error' ? error(code, message, where) : warning(code, message, where));
+    this.issues.push(severity === 'error' ? error(code, message(), where) : warning(code, message(), where));
   }
 
   team(team: unknown, path: string, label: string): void {
     if (!isObject(team)) {
-      this.add('invalid_value', path, `${label} must be a team object; it is ${show(team)}`);
+      this.add('invalid_value', path, () => `${label} must be a team object; it is ${show(team)}`);
       return;
     }
     const name = typeof team.team === 'string' ? `${label} "${team.team}"` : label;
@@ -189,13 +212,13 @@ class DocumentCheck {
 
   private kit(kit: unknown, path: string, name: string): void {
     if (!isObject(kit)) {
-      this.add('invalid_value', path, `${name}: kit must be an object with "first" and "second"; it is ${show(kit)}`);
+      this.add('invalid_value', path, () => `${name}: kit must be an object with "first" and "second"; it is ${show(kit)}`);
       return;
     }
     for (const which of ['first', 'second'] as const) {
       const k = kit[which];
       if (!isObject(k)) {
-        this.add('invalid_value', `${path}/${which}`, `${name}: kit.${which} must be an object; it is ${show(k)}`);
+        this.add('invalid_value', `${path}/${which}`, () => `${name}: kit.${which} must be an object; it is ${show(k)}`);
         continue;
       }
       for (const part of KIT_PARTS) {
@@ -206,18 +229,18 @@ class DocumentCheck {
 
   private players(players: unknown, path: string, name: string): void {
     if (!Array.isArray(players)) {
-      this.add('player_count', path, `${name} has no "players" array (it is ${show(players)}); a team has ${PLAYERS_PER_TEAM} players`);
+      this.add('player_count', path, () => `${name} has no "players" array (it is ${show(players)}); a team has ${PLAYERS_PER_TEAM} players`);
       return;
     }
     if (players.length !== PLAYERS_PER_TEAM) {
-      this.add('player_count', path, `${name} has ${players.length} players; a team has ${PLAYERS_PER_TEAM}`);
+      this.add('player_count', path, () => `${name} has ${players.length} players; a team has ${PLAYERS_PER_TEAM}`);
     }
     const slots: number[] = [];
     players.forEach((player: unknown, index) => {
       const at = `${path}/${index}`;
       const label = `${name}: players[${index}]`;
       if (!isObject(player)) {
-        this.add('invalid_value', at, `${label} must be a player object; it is ${show(player)}`);
+        this.add('invalid_value', at, () => `${label} must be a player object; it is ${show(player)}`);
         return;
       }
       this.choice(player.number, NUMBER, `${at}/number`, `${label}.number`);
@@ -227,7 +250,7 @@ class DocumentCheck {
         this.add(
           'invalid_value',
           `${at}/position`,
-          `${label}.position ${show(player.position)} is not a position: use one of ${[...SLOTS, 'sub'].join(', ')}, or a number 0–10 (15 for sub)`,
+          () => `${label}.position ${show(player.position)} is not a position: use one of ${[...SLOTS, 'sub'].join(', ')}, or a number 0–10 (15 for sub)`,
         );
       } else slots.push(slot);
       this.choice(player.role, ROLE, `${at}/role`, `${label}.role`);
@@ -241,21 +264,21 @@ class DocumentCheck {
       return [n === 0 ? `slot ${slot} (${slotName}) is empty` : `slot ${slot} (${slotName}) has ${n} players`];
     });
     if (problems.length > 0) {
-      this.add('formation_slots', path, `${name}: the starters do not fill slots 0–10 once each: ${problems.join('; ')}`, 'warning');
+      this.add('formation_slots', path, () => `${name}: the starters do not fill slots 0–10 once each: ${problems.join('; ')}`, 'warning');
     }
     const subs = slots.filter((s) => s === SUB).length;
-    if (subs !== SUBS_PER_TEAM) this.add('sub_count', path, `${name} has ${subs} substitutes; a team has ${SUBS_PER_TEAM}`, 'warning');
+    if (subs !== SUBS_PER_TEAM) this.add('sub_count', path, () => `${name} has ${subs} substitutes; a team has ${SUBS_PER_TEAM}`, 'warning');
   }
 
   private text(value: unknown, path: string, label: string): void {
     if (typeof value !== 'string') {
-      this.add('invalid_value', path, `${label} must be text; it is ${show(value)}`);
+      this.add('invalid_value', path, () => `${label} must be text; it is ${show(value)}`);
       return;
     }
     const upper = value.toUpperCase();
     if (!TEXT_ALLOWED.test(upper)) {
       const bad = [...new Set([...upper].filter((c) => !TEXT_ALLOWED.test(c)))].map((c) => JSON.stringify(c)).join(' ');
-      this.add('invalid_chars', path, `${label} ${JSON.stringify(value)} has characters the game cannot show: ${bad} (letters A–Z, space, - ' . only)`);
+      this.add('invalid_chars', path, () => `${label} ${JSON.stringify(value)} has characters the game cannot show: ${bad} (letters A–Z, space, - ' . only)`);
     }
   }
 
@@ -263,7 +286,7 @@ class DocumentCheck {
     if (typeof value === 'string' && choice.names.includes(value)) return;
     if (typeof value === 'number' && Number.isInteger(value) && value >= choice.min && value <= choice.max) return;
     const names = choice.names.length > 0 ? `one of ${choice.names.join(', ')}, or ` : '';
-    this.add('invalid_value', path, `${label} ${show(value)} is not ${choice.what}: use ${names}a whole number ${choice.min}–${choice.max}`);
+    this.add('invalid_value', path, () => `${label} ${show(value)} is not ${choice.what}: use ${names}a whole number ${choice.min}–${choice.max}`);
   }
 }
 
