@@ -77,7 +77,9 @@ EXPOSE 8082
 CMD ["node", "services/upload/dist/main.js"]
 
 FROM runtime AS validator
-ENV HEALTHCHECK_PORT=8083
+# A heap limit, so garbage from checking a large document is collected in time (scripts/lib/node-options.mjs).
+ENV HEALTHCHECK_PORT=8083 \
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2 --max-old-space-size=512"
 EXPOSE 8083
 CMD ["node", "services/validator/dist/main.js"]
 

@@ -9,6 +9,11 @@ export const SERVICE_NODE_FLAGS = Object.freeze({
   // Every vote allocates a few kilobytes that die young: at 2 MB the gateway spent a third
   // of its CPU collecting them under load, at 8 MB a seventh.
   gateway: ['--max-semi-space-size=8'],
+  // Checking a large document piece by piece makes tens of millions of short-lived values;
+  // some survive a scavenge each time, and with the heap limit V8 derives from a large
+  // host's memory no full collection comes before hundreds of MB are held. A limit makes
+  // V8 collect in time (a 16 MiB document: 19 MB growth instead of 140 MB).
+  validator: ['--max-semi-space-size=2', '--max-old-space-size=512'],
 });
 
 /**
