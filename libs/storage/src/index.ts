@@ -5,3 +5,4 @@ export { StorageUnavailableError, isStorageUnavailable } from './storage-errors.
 export { contentDisposition } from './content-disposition.js';
 export * from './storage.module.js';
 export * from './embedded-s3.js';
+export * from './object-integrity.js';

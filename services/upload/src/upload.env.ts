@@ -42,4 +42,28 @@ export class UploadEnv extends StorageEnv {
   @Min(10)
   @Max(7 * 24 * 3600)
   DOWNLOAD_URL_TTL_SECONDS = 300;
+
+  /**
+   * How often the sweep runs: abandoned uploads are aborted and cleared, and the prefixes
+   * of deleted datasets (and completed datasets' upload keys) are listed again.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  UPLOAD_SWEEP_INTERVAL_SECONDS = 300;
+
+  /**
+   * How long after its URLs expired an upload is still given: a PUT started just before
+   * the expiry may still be arriving, and S3 allows 15 minutes of clock skew.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  UPLOAD_EXPIRY_GRACE_SECONDS = 900;
+
+  /** Days after which the bucket's lifecycle rule has the store abort an unfinished multipart upload on its own. */
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  UPLOAD_ABORT_INCOMPLETE_DAYS = 8;
 }

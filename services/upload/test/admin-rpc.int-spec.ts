@@ -67,7 +67,8 @@ describe('upload: the admin patterns (purge, counts, every team\'s list)', () =>
       expect(res.status).toBe(200);
     }
     if (uploaded === sizes.length) await rpc.call('upload', UploadRpc.Complete, { datasetId: started.datasetId }, { actor });
-    const keys = targets.map((t) => `datasets/${started.datasetId}/${t.fileId}/${t.filename}`);
+    // Where the bytes are: completed files under the key no upload URL names, the others where they were uploaded.
+    const keys = targets.map((t) => `datasets/${started.datasetId}/${t.fileId}/${uploaded === sizes.length ? 'final/' : ''}${t.filename}`);
     return { id: started.datasetId, keys, bytes: sizes.reduce((a, b) => a + b, 0) };
   }
 

@@ -40,6 +40,11 @@ export interface FileRow {
   sha256: string | null;
   md5: string | null;
   object_key: string;
+  /** Where the client uploads; the object key itself for multipart files and files recorded before. */
+  upload_key: string;
+  /** The object's ETag (and S3 part count) recorded at completion: what was validated. */
+  etag: string | null;
+  parts: number | null;
   multipart_upload_id: string | null;
   status: 'pending' | 'uploaded';
 }
@@ -47,8 +52,20 @@ export interface FileRow {
 /** Where a dataset's objects are: one prefix per dataset, so listing or deleting a dataset is one prefix. */
 export const datasetPrefix = (datasetId: string): string => `datasets/${datasetId}/`;
 
-/** The object key of a file, under its dataset's prefix. */
-export const objectKey = (datasetId: string, fileId: string, filename: string): string => `${datasetPrefix(datasetId)}${fileId}/${filename}`;
+/**
+ * Where a file is uploaded: `datasets/{datasetId}/{fileId}/{filename}`. A multipart
+ * file stays there: once its upload is completed, its part URLs name an upload the store
+ * no longer has, and write nothing.
+ */
+export const uploadKey = (datasetId: string, fileId: string, filename: string): string => `${datasetPrefix(datasetId)}${fileId}/${filename}`;
+
+/**
+ * Where a file sent in one PUT is kept once completed: a key no upload URL names.
+ * Completion copies the upload there and deletes the upload key, so a PUT to the old URL
+ * afterwards (valid for the session's whole TTL) cannot change what was validated and
+ * is served.
+ */
+export const finalKey = (datasetId: string, fileId: string, filename: string): string => `${datasetPrefix(datasetId)}${fileId}/final/${filename}`;
 
 /** Reads of the dataset and file rows that every dataset operation starts from. */
 @Injectable()

@@ -1,10 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ENV } from '@flotilla/config';
 import { DatasetEvents, RpcError, type DatasetDeletedData, type RpcActor } from '@flotilla/contracts';
 import { Outbox } from '@flotilla/messaging';
 import { ObjectStorage } from '@flotilla/storage';
 import { datasetPrefix, DatasetRecords, storageError } from './dataset-records.js';
+import type { UploadEnv } from '../upload.env.js';
 import { abortMultipartUploads } from './multipart.js';
+import { rememberDeletedPrefixes } from './removed-prefixes.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /** Datasets a purge removes per round: objects, then rows and events in one transaction. */
@@ -28,11 +31,14 @@ export class DatasetRemovalService {
     private readonly records: DatasetRecords,
     private readonly sessions: UploadSessions,
     private readonly outbox: Outbox,
+    @Inject(ENV) private readonly env: UploadEnv,
   ) {}
 
   /**
    * Removes the objects (files and reports), then the rows, and announces
    * `dataset.deleted` so a running validation stops. Safe to repeat after a failure.
+   * The dataset's prefix is swept again until its upload URLs expired, so a PUT to one
+   * of them after the delete leaves nothing behind.
    */
   async delete(datasetId: string, actor: RpcActor): Promise<void> {
     const dataset = await this.records.findScoped(datasetId, actor);
@@ -45,6 +51,7 @@ export class DatasetRemovalService {
       throw storageError(error);
     }
     const deleted = await this.dataSource.transaction(async (m) => {
+      await rememberDeletedPrefixes(m, [datasetId], this.env.UPLOAD_EXPIRY_GRACE_SECONDS);
       const [rows] = (await m.query(`DELETE FROM datasets WHERE id = $1 RETURNING id`, [datasetId])) as [unknown[], number];
       if (rows.length === 0) return false;
       const data: DatasetDeletedData = { datasetId, teamId: dataset.team_id, deletedBy: actor.userId };
@@ -95,6 +102,7 @@ export class DatasetRemovalService {
         throw storageError(error);
       }
       const deleted = await this.dataSource.transaction(async (m) => {
+        await rememberDeletedPrefixes(m, ids, this.env.UPLOAD_EXPIRY_GRACE_SECONDS);
         const [rows] = (await m.query(`DELETE FROM datasets WHERE id = ANY($1::uuid[]) RETURNING id, team_id, total_bytes`, [ids])) as [
           { id: string; team_id: string; total_bytes: string }[],
           number,

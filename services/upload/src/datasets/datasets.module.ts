@@ -5,6 +5,7 @@ import { DatasetRecords } from './dataset-records.js';
 import { DatasetRemovalService } from './dataset-removal.service.js';
 import { DatasetsRpc } from './datasets.rpc.js';
 import { UploadCompleteService } from './upload-complete.service.js';
+import { StorageSweep } from './storage-sweep.js';
 import { UploadSessions } from './upload-sessions.js';
 import { UploadStartService } from './upload-start.service.js';
 import { ValidationEventsConsumer } from './validation-events.consumer.js';
@@ -20,6 +21,7 @@ import { ValidationVerdicts } from './validation-verdicts.js';
     DatasetReadsService,
     DatasetRemovalService,
     ValidationVerdicts,
+    StorageSweep,
     DatasetsRpc,
     ValidationEventsConsumer,
   ],

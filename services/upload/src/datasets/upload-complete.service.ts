@@ -16,7 +16,9 @@ import { Outbox } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { ObjectStorage, StorageUnavailableError } from '@flotilla/storage';
 import type { UploadEnv } from '../upload.env.js';
-import { completed, datasetPrefix, DatasetRecords, storageError, type DatasetRow, type FileRow } from './dataset-records.js';
+import { completed, DatasetRecords, storageError, type DatasetRow, type FileRow } from './dataset-records.js';
+import { rememberUploadKeys } from './removed-prefixes.js';
+import { settleObjects, type SettledObject } from './settle-objects.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /**
@@ -43,8 +45,9 @@ export class UploadCompleteService {
   }
 
   /**
-   * Completes multipart uploads, checks every object (present, of the declared size: one
-   * listing of the dataset's prefix) and, when all are there, queues validation: status,
+   * Completes multipart uploads, checks every object (present, of the declared size),
+   * moves single-PUT files to keys no upload URL names, records each object's ETag and,
+   * when all are there, queues validation: status,
    * job and the `dataset.uploaded` event in one transaction. Idempotent: a completed
    * dataset answers its job again.
    */
@@ -53,6 +56,7 @@ export class UploadCompleteService {
     if (dataset.status !== 'pending') return completed(dataset, false);
     const files = await this.records.files(dataset.id);
     const problems: RpcFieldError[] = [];
+    let settled: SettledObject[] = [];
     const byId = new Map(files.map((f) => [f.id, f]));
     const parts = new Map((input.files ?? []).map((f) => [f.fileId, f.parts]));
     for (const fileId of parts.keys()) {
@@ -65,21 +69,13 @@ export class UploadCompleteService {
         const problem = await this.completeMultipart(file, parts.get(file.id)!);
         if (problem) problems.push({ path: file.filename, message: problem });
       }
-      // One listing of the dataset's prefix shows every object and its size: a request per
-      // 1000 files rather than a HEAD per file, which a busy S3 answers slowly.
-      const listed = new Map((await this.storage.list(datasetPrefix(dataset.id))).map((o) => [o.key, o]));
       const refused = new Set(problems.map((p) => p.path));
-      for (const file of files) {
-        if (refused.has(file.filename)) continue;
-        const object = listed.get(file.object_key);
-        if (!object) {
-          // A multipart upload completed by an earlier call (whose other checks failed) is listed; otherwise its parts are needed.
-          const message = file.multipart_upload_id && !parts.has(file.id) ? 'is a multipart upload; its parts and ETags are needed' : 'was not uploaded';
-          problems.push({ path: file.filename, message });
-        } else if (object.sizeBytes !== Number(file.size_bytes)) {
-          problems.push({ path: file.filename, message: `has ${object.sizeBytes} bytes, but ${file.size_bytes} were declared` });
-        }
-      }
+      // A multipart upload completed by an earlier call (whose other checks failed) is listed; otherwise its parts are needed.
+      const missing = (file: FileRow): string =>
+        file.multipart_upload_id && !parts.has(file.id) ? 'is a multipart upload; its parts and ETags are needed' : 'was not uploaded';
+      const result = await settleObjects(this.storage, dataset.id, files, refused, missing);
+      problems.push(...result.problems);
+      settled = result.settled;
     } catch (error) {
       throw storageError(error);
     }
@@ -95,7 +91,13 @@ export class UploadCompleteService {
       )) as [DatasetRow[], number];
       const row = rows[0][0];
       if (!row) return undefined;
-      await m.query(`UPDATE dataset_files SET status = 'uploaded' WHERE dataset_id = $1`, [dataset.id]);
+      // The ETag of each object as checked: the download serves that object only while it is unchanged.
+      await m.query(
+        `UPDATE dataset_files f SET status = 'uploaded', etag = u.etag, parts = u.parts
+         FROM unnest($2::uuid[], $3::text[], $4::int[]) AS u(id, etag, parts)
+         WHERE f.id = u.id AND f.dataset_id = $1`,
+        [dataset.id, settled.map((o) => o.fileId), settled.map((o) => o.etag), settled.map((o) => o.parts)],
+      );
       const data: DatasetUploadedData = {
         datasetId: row.id,
         jobId,
@@ -112,6 +114,7 @@ export class UploadCompleteService {
           ...(f.declared_sha256 ? { sha256: f.declared_sha256 } : {}),
         })),
       };
+      if (files.some((f) => f.upload_key !== f.object_key)) await rememberUploadKeys(m, dataset.id, this.env.UPLOAD_EXPIRY_GRACE_SECONDS);
       await this.outbox.add(m, DatasetEvents.Uploaded, data);
       return row;
     });

@@ -12,9 +12,9 @@ import {
   type StartUploadDto,
   type StartUploadResponse,
 } from '@flotilla/contracts';
-import { ObjectStorage } from '@flotilla/storage';
+import { ObjectStorage, presignChecksummedPut } from '@flotilla/storage';
 import type { UploadEnv } from '../upload.env.js';
-import { objectKey, storageError } from './dataset-records.js';
+import { finalKey, storageError, uploadKey } from './dataset-records.js';
 import { abortMultipartUploads } from './multipart.js';
 import { UploadSessions } from './upload-sessions.js';
 
@@ -48,7 +48,9 @@ export class UploadStartService {
     const ttl = this.env.UPLOAD_URL_TTL_SECONDS;
     const files = input.files.map((file, position) => {
       const id = randomUUID();
-      return { ...file, id, position, key: objectKey(datasetId, id, file.filename), uploadId: null as string | null };
+      const multipart = file.sizeBytes > this.env.UPLOAD_MULTIPART_THRESHOLD_BYTES;
+      const key = uploadKey(datasetId, id, file.filename);
+      return { ...file, id, position, uploadKey: key, key: multipart ? key : finalKey(datasetId, id, file.filename), uploadId: null as string | null };
     });
     const targets: FileTarget[] = [];
     try {
@@ -71,7 +73,7 @@ export class UploadStartService {
             expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
           });
         } else {
-          const put = await this.storage.presignPut(file.key, { contentLength: file.sizeBytes, contentType: file.contentType, expiresInSeconds: ttl });
+          const put = await this.presignPut(file.uploadKey, file, ttl);
           targets.push({ fileId: file.id, filename: file.filename, method: 'PUT', uploadUrl: put.url, headers: put.headers, expiresAt: put.expiresAt });
         }
       }
@@ -83,12 +85,13 @@ export class UploadStartService {
             files.length, files.reduce((sum, f) => sum + f.sizeBytes, 0), ttl],
         );
         await m.query(
-          `INSERT INTO dataset_files (id, dataset_id, position, filename, content_type, size_bytes, declared_sha256, object_key, multipart_upload_id, status)
-           SELECT u.id, $1, u.position, u.filename, u.content_type, u.size_bytes, u.sha256, u.object_key, u.upload_id, 'pending'
-           FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[])
-             AS u(id, position, filename, content_type, size_bytes, sha256, object_key, upload_id)`,
+          `INSERT INTO dataset_files (id, dataset_id, position, filename, content_type, size_bytes, declared_sha256, object_key, upload_key, multipart_upload_id, status)
+           SELECT u.id, $1, u.position, u.filename, u.content_type, u.size_bytes, u.sha256, u.object_key, u.upload_key, u.upload_id, 'pending'
+           FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[])
+             AS u(id, position, filename, content_type, size_bytes, sha256, object_key, upload_key, upload_id)`,
           [datasetId, files.map((f) => f.id), files.map((f) => f.position), files.map((f) => f.filename), files.map((f) => f.contentType),
-            files.map((f) => f.sizeBytes), files.map((f) => f.sha256?.toLowerCase() ?? null), files.map((f) => f.key), files.map((f) => f.uploadId)],
+            files.map((f) => f.sizeBytes), files.map((f) => f.sha256?.toLowerCase() ?? null), files.map((f) => f.key), files.map((f) => f.uploadKey),
+            files.map((f) => f.uploadId)],
         );
       });
     } catch (error) {
@@ -97,6 +100,16 @@ export class UploadStartService {
     }
     await this.sessions.open(datasetId, { teamId, userId: actor.userId, fileCount: files.length }, ttl);
     return { datasetId, expiresIn: ttl, files: targets };
+  }
+
+  /**
+   * One PUT URL. When the client declared the file's SHA-256, it is signed in as
+   * `x-amz-checksum-sha256`: S3 and MinIO then refuse any other bytes at that URL.
+   */
+  private async presignPut(key: string, file: { sizeBytes: number; contentType: string; sha256?: string }, ttl: number) {
+    const options = { contentLength: file.sizeBytes, contentType: file.contentType, expiresInSeconds: ttl };
+    if (file.sha256) return presignChecksummedPut(this.storage, key, { ...options, sha256Hex: file.sha256.toLowerCase() });
+    return this.storage.presignPut(key, options);
   }
 
   /** API.md's filename, count, size and content-type rules, each problem listed. */
