@@ -14,6 +14,7 @@ export const UploadRpc = {
 
 export const ValidatorRpc = {
   Status: 'validator.status',
+  Report: 'validator.report',
 } as const;
 
 export const DatasetProfiles = ['xray', 'teams-json'] as const;
@@ -188,6 +189,20 @@ export interface ValidationStatus {
   reportUrl?: string;
   /** Why the system could not finish, when `status` is `error`. */
   error?: string;
+}
+
+/**
+ * `GET /datasets/{id}/report`: the latest job's verdict and a page of its stored issues
+ * (in the order found; capped per code and in total, each capped code ending in one
+ * summary issue), `nextCursor` for the next page. No issues until the job finished.
+ */
+export interface ValidationReport {
+  datasetId: string;
+  jobId: string;
+  status: ValidationJobStatus;
+  summary: { errors: number; warnings: number };
+  items: ValidationIssue[];
+  nextCursor: string | null;
 }
 
 /** A file as the validator needs it, carried in `dataset.uploaded`. */
