@@ -29,7 +29,7 @@ export interface SharedClusterSettings {
   leaseMs?: number;
   /** How often the holder brings the simulation to now (and renews its lease). */
   tickMs?: number;
-  /** Told about Redis failures of the clock loop (the loop keeps trying). */
+  /** Told when the clock loop starts failing (Redis away); the loop keeps trying. */
   onError?: (error: unknown) => void;
 }
 
@@ -59,6 +59,7 @@ export class SharedSimulatedCluster implements ClusterAccess {
   private readonly token = randomUUID();
   private timer: NodeJS.Timeout | null = null;
   private holdsLease = false;
+  private failing = false;
   private closed = false;
   private readonly waits = new Set<(error: Error) => void>();
   private readonly queued: QueuedChange[] = [];
@@ -226,8 +227,11 @@ export class SharedSimulatedCluster implements ClusterAccess {
       if (this.holdsLease) this.holdsLease = (await this.redis.eval(RENEW, 1, this.leaseKey, this.token, this.leaseMs)) === 1;
       else this.holdsLease = (await this.redis.set(this.leaseKey, this.token, 'PX', this.leaseMs, 'NX')) === 'OK';
       if (this.holdsLease && !this.closed) await this.write(() => undefined);
+      this.failing = false;
     } catch (error) {
-      if (!this.closed) this.settings.onError?.(error);
+      // Told once per outage, not on every tick of it.
+      if (!this.closed && !this.failing) this.settings.onError?.(error);
+      this.failing = true;
     }
   }
 
