@@ -111,7 +111,20 @@ export async function validateJob(
   if (progressError) throw progressError;
   const complete = !issues.hasErrors;
   const facts = complete ? (read as FileFacts[]) : [];
-  const listed = complete ? profile.validate(facts, { ...settings.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) }, issues) : issues.toArray();
+  const options = { ...settings.profileOptions, ...(job.options.edition ? { edition: job.options.edition } : {}) };
+  let listed = issues.toArray();
+  if (complete && profile.validateInSteps) {
+    // Between steps the event loop runs: other jobs, lease renewals, status requests.
+    const steps = profile.validateInSteps(facts, options, issues);
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) {
+        listed = step.value;
+        break;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (signal.aborted) throw new JobCancelled();
+    }
+  } else if (complete) listed = profile.validate(facts, options, issues);
   const summary = issues.summary;
   const status = summary.errors > 0 ? 'failed' : 'passed';
   const files = facts.map((f) => ({ fileId: f.fileId, filename: f.filename, sha256: f.sha256, md5: f.md5, sizeBytes: f.size }));

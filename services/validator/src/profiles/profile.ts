@@ -66,4 +66,18 @@ export interface Profile {
    * only some of them, see {@link IssueList}); answers what `issues` kept.
    */
   validate(files: FileFacts[], options: ProfileOptions, issues?: IssueList): ValidationIssue[];
+  /**
+   * The same as {@link validate}, in steps: a profile whose check of one dataset may take
+   * seconds yields between parts of it, so the validator's other jobs, its lease renewals
+   * and its RPCs run in between.
+   */
+  validateInSteps?(files: FileFacts[], options: ProfileOptions, issues?: IssueList): Generator<void, ValidationIssue[]>;
+}
+
+/** Runs the steps of {@link Profile.validateInSteps} at once. */
+export function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }

@@ -2,7 +2,7 @@ import type { TeamsEdition, ValidationIssue } from '@flotilla/contracts';
 import { IssueList } from './issue-list.js';
 import { arrayElements, isArrayAt, jsonSyntaxError, topLevelMembers, type Span } from './json-scan.js';
 import { bodyText, error, integrityIssues, jsonError, warning } from './issues.js';
-import type { FileFacts, Profile, ProfileOptions } from './profile.js';
+import { runToEnd, type FileFacts, type Profile, type ProfileOptions } from './profile.js';
 
 /** A ROM smaller than this cannot be a game image. */
 export const ROM_MIN_BYTES = 100_000;
@@ -100,6 +100,10 @@ export const teamsJsonProfile: Profile = {
   summarize: (file) => ({ ...file, head: Buffer.alloc(0) }),
 
   validate(files: FileFacts[], options: ProfileOptions, issues = new IssueList()): ValidationIssue[] {
+    return runToEnd(this.validateInSteps!(files, options, issues));
+  },
+
+  *validateInSteps(files: FileFacts[], options: ProfileOptions, issues = new IssueList()): Generator<void, ValidationIssue[]> {
     issues.add(files.flatMap(integrityIssues));
     const roms = files.filter((f) => !isDocument(f.filename));
     const documents = files.filter((f) => isDocument(f.filename));
@@ -125,12 +129,15 @@ export const teamsJsonProfile: Profile = {
     }
 
     if (documents.length === 0) issues.push(error('json_invalid', 'The dataset has no JSON document of teams (a .json file)'));
-    for (const document of documents) checkDocument(document, edition, issues);
+    for (const document of documents) yield* checkDocument(document, edition, issues);
     return issues.toArray();
   },
 };
 
-function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: string } | undefined, issues: IssueList): void {
+/** Teams checked between two steps of {@link teamsJsonProfile.validateInSteps}. */
+const TEAMS_PER_STEP = 5000;
+
+function* checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: string } | undefined, issues: IssueList): Generator<void, void> {
   const content = bodyText(file);
   if ('problem' in content) {
     issues.push(error('json_invalid', `${file.filename} ${content.problem}`, { file: file.filename }));
@@ -159,7 +166,7 @@ function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: s
     const expected = edition ? EDITION_TEAM_COUNTS[edition.name][category] : undefined;
     if (expected !== undefined) {
       let count = 0;
-      for (const _ of arrayElements(text, span)) count++;
+      for (const _ of arrayElements(text, span)) if (++count % (10 * TEAMS_PER_STEP) === 0) yield;
       if (count !== expected) check.add('team_count', `/${category}`, () => `"${category}" has ${count} teams; ${edition!.source} needs ${expected}`);
     }
     let index = 0;
@@ -168,7 +175,7 @@ function checkDocument(file: FileFacts, edition: { name: TeamsEdition; source: s
       const label = `${category}[${index}]`;
       if (end - start > TEAM_MAX_CHARS) check.add('invalid_value', at, () => `${label} is ${end - start} characters long: a team is at most ${TEAM_MAX_CHARS}`);
       else check.team(JSON.parse(text.slice(start, end)), at, label);
-      index++;
+      if (++index % TEAMS_PER_STEP === 0) yield;
     }
   }
 }
