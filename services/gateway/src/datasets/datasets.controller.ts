@@ -10,6 +10,7 @@ import {
   type DatasetList,
   type DownloadLink,
   type StartUploadResponse,
+  type ValidationReport,
 } from '@flotilla/contracts';
 import { PageQueryDto } from '../admin/dto/admin.dto.js';
 import { DatasetsService } from './datasets.service.js';
@@ -45,6 +46,12 @@ export class DatasetsController {
   @ApiOkResponse({ description: 'The dataset with its files and latest validation job' })
   get(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<DatasetDetail> {
     return this.datasets.get(id, user);
+  }
+
+  @Get('datasets/:id/report')
+  @ApiOkResponse({ description: "The latest validation's verdict and its issues, a page at a time (capped per code and in total, each capped code summed in one issue)" })
+  report(@Param('id') id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<ValidationReport> {
+    return this.datasets.report(id, user, query.cursor, query.limit);
   }
 
   @Get('datasets/:id/files/:fileId/download')

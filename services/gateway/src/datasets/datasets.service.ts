@@ -16,6 +16,7 @@ import {
   type RpcActor,
   type StartUploadDto,
   type StartUploadResponse,
+  type ValidationReport,
   type ValidationStatus,
 } from '@flotilla/contracts';
 import { REDIS, RpcClient } from '@flotilla/messaging';
@@ -90,6 +91,20 @@ export class DatasetsService {
    * `upload/complete` and the moment a validator takes the job, only `upload` knows
    * it: it is then reported `queued`.
    */
+  /**
+   * A page of the latest validation's report: `upload` says whether the caller may see the
+   * dataset (404 for another team's), `validator` holds the issues.
+   */
+  async report(datasetId: string, user: AuthUser, cursor: string | undefined, limit: number | undefined): Promise<ValidationReport> {
+    checkId(datasetId);
+    await this.get(datasetId, user);
+    const request = { datasetId, ...(cursor !== undefined ? { cursor } : {}), ...(limit !== undefined ? { limit } : {}) };
+    return this.rpc.call<ValidationReport>('validator', ValidatorRpc.Report, request, { actor: actorOf(user) }).catch((error: unknown) => {
+      if (error instanceof RpcError && error.code === 'NOT_FOUND') throw new NotFoundException(`Dataset ${datasetId} has no validation report yet.`);
+      throw error;
+    });
+  }
+
   async status(datasetId: string, user: AuthUser): Promise<VersionedStatus> {
     checkId(datasetId);
     const [dataset, job] = await Promise.all([

@@ -42,6 +42,20 @@ export class JobQueries {
     return rows.map((r) => ({ severity: r.severity, code: r.code, ...(r.file ? { file: r.file } : {}), ...(r.path ? { path: r.path } : {}), message: r.message }));
   }
 
+  /** The job's stored issues after place `afterSeq`, at most `limit`, and whether more follow. */
+  async issuePage(jobId: string, afterSeq: number, limit: number): Promise<{ items: ValidationIssue[]; lastSeq: number | null; more: boolean }> {
+    const rows = (await this.dataSource.query(
+      `SELECT seq, severity, code, file, path, message FROM issues WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [jobId, afterSeq, limit + 1],
+    )) as { seq: number; severity: 'error' | 'warning'; code: string; file: string | null; path: string | null; message: string }[];
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => ({ severity: r.severity, code: r.code, ...(r.file ? { file: r.file } : {}), ...(r.path ? { path: r.path } : {}), message: r.message })),
+      lastSeq: page.at(-1)?.seq ?? null,
+      more: rows.length > limit,
+    };
+  }
+
   /**
    * Every team's jobs, newest queued first, keyset-paged by `(queued_at, id)`: `after` is
    * the last job of the previous page. Optionally only those in `status`.

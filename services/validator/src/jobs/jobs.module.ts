@@ -5,6 +5,7 @@ import { AdminRpc } from './admin.rpc.js';
 import { DatasetEventsConsumer } from './dataset-events.consumer.js';
 import { JobQueries } from './job-queries.js';
 import { JobStore } from './job-store.js';
+import { ReportRpc } from './report.rpc.js';
 import { StatusRpc } from './status.rpc.js';
 import { StatusSnapshots } from './status-snapshots.js';
 import { ValidationRunner } from './validation-runner.js';
@@ -31,6 +32,6 @@ class QueueLengthMetric implements OnModuleInit {
 }
 
 @Module({
-  providers: [Outbox, JobStore, JobQueries, ValidationRunner, DatasetEventsConsumer, StatusRpc, StatusSnapshots, AdminRpc, QueueLengthMetric],
+  providers: [Outbox, JobStore, JobQueries, ValidationRunner, DatasetEventsConsumer, StatusRpc, ReportRpc, StatusSnapshots, AdminRpc, QueueLengthMetric],
 })
 export class JobsModule {}
