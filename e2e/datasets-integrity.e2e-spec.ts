@@ -107,6 +107,21 @@ describe('datasets: a verdict that stays true', () => {
     expect((await download(start.datasetId, fileId)).equals(original.content)).toBe(true);
   });
 
+  it('a download is refused (409) once the kept object is not the one whose ETag was recorded', async () => {
+    const file = img('kept.png');
+    const start = await upload('tampered', [file], false);
+    expect((await complete(start.datasetId)).status).toBe(202);
+    const fileId = start.files[0]!.fileId;
+    expect((await download(start.datasetId, fileId)).equals(file.content)).toBe(true);
+    // Written with the store's own credentials, which no client has: the only way left to change the kept object.
+    const forged = Buffer.from(file.content);
+    forged.fill(0x42, Math.floor(forged.length / 2));
+    await storage.putObject(`datasets/${start.datasetId}/${fileId}/final/kept.png`, forged, 'image/png');
+    const res = await platform.api.request<{ status: number; detail: string }>('GET', `/api/v1/datasets/${start.datasetId}/files/${fileId}/download`, { token });
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
   it.each([
     ['after completion', true],
     ['before completion', false],

@@ -18,6 +18,7 @@ import {
 import { deleteAmqp, deleteKeys, dropSchemas, testEnv, TEST_DATABASE_URL, uniqueNamespace } from '@flotilla/testing';
 import { AppModule } from '../src/app.module.js';
 import { StorageSweep } from '../src/datasets/storage-sweep.js';
+import { UploadCompleteService } from '../src/datasets/upload-complete.service.js';
 import { UploadStartService } from '../src/datasets/upload-start.service.js';
 
 jest.setTimeout(120_000);
@@ -113,6 +114,10 @@ describe('upload: abandoned uploads are aborted and cleared', () => {
     expect(row!.status).toBe('pending');
     expect(row!.upload_cleared_at).toBeInstanceOf(Date);
     expect((await app.get(StorageSweep).sweep()).uploadsCleared).toBe(0);
+    // A completion arriving now queues nothing: the objects were removed.
+    await expect(app.get(UploadCompleteService).complete({ datasetId: expired.id }, MEMBER)).rejects.toMatchObject({ code: 'UNPROCESSABLE', message: expect.stringMatching(/expired/) });
+    const [after] = (await db.query(`SELECT status, job_id FROM "${schema}".datasets WHERE id = $1`, [expired.id])).rows as { status: string; job_id: string | null }[];
+    expect(after).toEqual({ status: 'pending', job_id: null });
   });
 
   it('two sweeps at once (two replicas) clear each expired upload exactly once', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ENV } from '@flotilla/config';
 import {
@@ -15,6 +15,7 @@ import {
 } from '@flotilla/contracts';
 import { ObjectStorage } from '@flotilla/storage';
 import type { UploadEnv } from '../upload.env.js';
+import { bareEtag } from './settle-objects.js';
 import { DatasetRecords, jobStatus, storageError, summary, type DatasetRow, type FileRow } from './dataset-records.js';
 
 const DATASET_STATUSES: readonly DatasetStatus[] = ['pending', 'queued', 'running', 'passed', 'failed', 'error'];
@@ -34,6 +35,8 @@ export interface DatasetCounts {
 /** Reading datasets: lists, one dataset with its files, a file's download link, counts per status. */
 @Injectable()
 export class DatasetReadsService {
+  private readonly logger = new Logger(DatasetReadsService.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly storage: ObjectStorage,
@@ -97,13 +100,24 @@ export class DatasetReadsService {
     };
   }
 
-  /** A short-lived presigned GET of one uploaded file. */
+  /** A short-lived presigned GET of one uploaded file, while it is the object that was validated. */
   async download(datasetId: string, fileId: string, actor: RpcActor): Promise<DownloadLink> {
     await this.records.findScoped(datasetId, actor);
     const [file] = (await this.dataSource.query(`SELECT * FROM dataset_files WHERE id = $1 AND dataset_id = $2`, [fileId, datasetId])) as FileRow[];
     if (!file) throw new RpcError('NOT_FOUND', `File ${fileId} is not part of dataset ${datasetId}.`);
     if (file.status !== 'uploaded') throw new RpcError('CONFLICT', `${file.filename} has not been uploaded yet.`);
     try {
+      // No upload URL names the object key, so its bytes are those validated; the HEAD
+      // against the ETag recorded at completion makes that a checked fact rather than an
+      // assumption (a write with the service's own credentials, a store restored from
+      // elsewhere), for one request per link.
+      if (file.etag) {
+        const head = await this.storage.head(file.object_key);
+        if (!head || bareEtag(head.etag) !== file.etag) {
+          this.logger.error({ event: 'dataset.object_changed', datasetId, fileId, key: file.object_key, recorded: file.etag, found: head ? bareEtag(head.etag) : null });
+          throw new RpcError('CONFLICT', `${file.filename} is no longer the object that was validated; it is not served.`);
+        }
+      }
       return await this.storage.presignGet(file.object_key, { expiresInSeconds: this.env.DOWNLOAD_URL_TTL_SECONDS, downloadFilename: file.filename });
     } catch (error) {
       throw storageError(error);

@@ -26,6 +26,8 @@ export interface DatasetRow {
   total_bytes: string;
   job_id: string | null;
   queued_at: Date | null;
+  /** Set when the sweep took the upload for abandoned. */
+  upload_cleared_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }

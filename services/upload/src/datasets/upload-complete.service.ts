@@ -54,6 +54,7 @@ export class UploadCompleteService {
   async complete(input: CompleteUploadDto, actor: RpcActor): Promise<CompleteUploadResult> {
     const dataset = await this.records.findScoped(input.datasetId, actor);
     if (dataset.status !== 'pending') return completed(dataset, false);
+    if (dataset.upload_cleared_at) throw abandoned();
     const files = await this.records.files(dataset.id);
     const problems: RpcFieldError[] = [];
     let settled: SettledObject[] = [];
@@ -86,7 +87,7 @@ export class UploadCompleteService {
     const queued = await this.dataSource.transaction(async (m) => {
       const rows = (await m.query(
         `UPDATE datasets SET status = 'queued', job_id = $2, queued_at = date_trunc('milliseconds', clock_timestamp()), updated_at = clock_timestamp()
-         WHERE id = $1 AND status = 'pending' RETURNING *`,
+         WHERE id = $1 AND status = 'pending' AND upload_cleared_at IS NULL RETURNING *`,
         [dataset.id, jobId],
       )) as [DatasetRow[], number];
       const row = rows[0][0];
@@ -118,7 +119,12 @@ export class UploadCompleteService {
       await this.outbox.add(m, DatasetEvents.Uploaded, data);
       return row;
     });
-    if (!queued) return completed(await this.records.findScoped(input.datasetId, actor), false);
+    if (!queued) {
+      // Completed meanwhile by another call, or claimed by the sweep as abandoned (its objects are going).
+      const now = await this.records.findScoped(input.datasetId, actor);
+      if (now.status === 'pending') throw abandoned();
+      return completed(now, false);
+    }
     this.outbox.flush();
     await this.sessions.close(dataset.id).catch((error: unknown) => this.logger.warn(`upload session of ${dataset.id} not closed: ${String(error)}`));
     this.uploadCount.inc(files.length);
@@ -142,4 +148,9 @@ export class UploadCompleteService {
       return `parts could not be assembled: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
+}
+
+/** The sweep took the upload for abandoned (its URLs expired): its objects are removed, nothing is queued. */
+function abandoned(): RpcError {
+  return new RpcError('UNPROCESSABLE', 'The upload expired and its objects were removed; nothing was queued. Start a new upload.');
 }
