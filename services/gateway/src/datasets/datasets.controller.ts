@@ -22,14 +22,20 @@ export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
 
   @Post('upload/start')
-  @ApiCreatedResponse({ description: 'The dataset id and one presigned upload target per file (multipart above the threshold)' })
+  @ApiCreatedResponse({
+    description:
+      'The dataset id and one presigned upload target per file (multipart above the threshold). Send every header of a target: when the file\'s sha256 was declared they include x-amz-checksum-sha256, and S3 refuses other bytes (docs/DATASETS-INTEGRITY.md)',
+  })
   start(@Body() body: StartUploadDto, @CurrentUser() user: AuthUser): Promise<StartUploadResponse> {
     return this.datasets.start(body, user);
   }
 
   @Post('upload/complete')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'Validation queued; 200 with the same job when the upload had been completed before; 422 listing missing or mis-sized objects' })
+  @ApiAcceptedResponse({
+    description:
+      'Validation queued, the files fixed: moved to keys no upload URL names, their ETags recorded, so a later PUT to an old URL changes nothing served or reported. 200 with the same job when the upload had been completed before; 422 listing missing, mis-sized or changed-during-completion objects, or when the upload expired and was cleared',
+  })
   async complete(@Body() body: CompleteUploadDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<CompleteUploadResponse> {
     const { created, ...result } = await this.datasets.complete(body, user);
     if (!created) void reply.status(200);
@@ -55,7 +61,7 @@ export class DatasetsController {
   }
 
   @Get('datasets/:id/files/:fileId/download')
-  @ApiOkResponse({ description: 'A short-lived presigned GET URL' })
+  @ApiOkResponse({ description: 'A short-lived presigned GET URL of the object that was validated; 409 when the kept object is no longer the one whose ETag was recorded at completion' })
   download(@Param('id') id: string, @Param('fileId') fileId: string, @CurrentUser() user: AuthUser): Promise<DownloadLink> {
     return this.datasets.download(id, fileId, user);
   }
