@@ -231,4 +231,16 @@ describe('ValidationRunner', () => {
     expect(storage.destroyed).toBe(2); // the two reads under way were ended, not left holding connections
     expect(storage.open).toBe(0);
   });
+
+  it('answers a duplicate delivery once the run in progress has settled, not at once', async () => {
+    const { job, objects } = xrayJob();
+    const jobs = new FakeJobs(job);
+    const validator = runner(jobs, new FakeStorage(objects, () => 20, 5), {});
+    const first = validator.run(event(job));
+    await sleep(10);
+    await validator.run(event(job));
+    // The verdict was recorded before the duplicate was answered.
+    expect(jobs.outcome?.status).toBe('failed');
+    await first;
+  });
 });

@@ -23,7 +23,8 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
   private sweeper?: NodeJS.Timeout;
   private readonly logger = new Logger(ValidationRunner.name);
   private readonly duration: Histogram<'status'>;
-  private readonly running = new Map<string, AbortController>();
+  /** Jobs this instance runs, by dataset: how to stop each, and when it settles. */
+  private readonly running = new Map<string, { abort: AbortController; settled: Promise<void> }>();
   private readonly settings: JobValidationSettings;
 
   constructor(
@@ -76,13 +77,17 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
 
   /** Handles one `dataset.uploaded`; resolves once the verdict is committed (or there is nothing to do). */
   async run(data: DatasetUploadedData): Promise<void> {
-    // The same event twice at once (a redelivery, or the outbox publishing again): the run in progress answers for both.
-    if (this.running.has(data.datasetId)) return;
+    // The same event twice at once (a redelivery, or the outbox publishing again): the run in
+    // progress answers for both, so the duplicate is acked only once that run settled (should
+    // this process die meanwhile, both come back).
+    const inProgress = this.running.get(data.datasetId);
+    if (inProgress) return inProgress.settled;
     const job = await this.claim(data);
     if (!job) return;
     const started = performance.now();
     const abort = new AbortController();
-    this.running.set(job.dataset_id, abort);
+    let settle!: () => void;
+    this.running.set(job.dataset_id, { abort, settled: new Promise<void>((resolve) => (settle = resolve)) });
     // The lease is renewed while the job runs, whatever the pace of its bytes.
     let renewing: Promise<unknown> | undefined;
     const renewal = setInterval(() => {
@@ -115,6 +120,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
     } finally {
       clearInterval(renewal);
       this.running.delete(job.dataset_id);
+      settle();
     }
   }
 
@@ -139,7 +145,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
 
   /** Stops the running job of a deleted dataset, if this instance runs it. */
   cancel(datasetId: string): void {
-    this.running.get(datasetId)?.abort();
+    this.running.get(datasetId)?.abort.abort();
   }
 
   private async onFailure(job: JobRow, error: unknown, started: number): Promise<void> {
