@@ -51,18 +51,33 @@ export async function settleObjects(
   if (problems.length > 0) return { problems, settled: [] };
   const settled: SettledObject[] = [];
   for (const { file, object, move } of found) {
+    let etag = bareEtag(object.etag);
     if (move) {
       const copied = await copyObjectIfMatch(storage, file.upload_key, file.object_key, object.etag).catch((error: unknown) => {
         if ((error as { name?: string }).name === 'PreconditionFailed') return '';
         throw error;
       });
-      if (bareEtag(copied) !== bareEtag(object.etag)) {
+      if (!copied || !(await unchangedSince(storage, file.upload_key, etag, copied))) {
         problems.push({ path: file.filename, message: 'changed while the upload was being completed; complete again' });
         continue;
       }
+      // The kept object's own ETag: what the download compares with.
+      etag = bareEtag(copied);
       await storage.deleteObject(file.upload_key);
     }
-    settled.push({ fileId: file.id, etag: bareEtag(object.etag), parts: partsOf(object.etag) });
+    settled.push({ fileId: file.id, etag, parts: partsOf(object.etag) });
   }
   return { problems, settled };
+}
+
+/**
+ * Whether the copy was made of the bytes listed. Usually the copy has the listed ETag.
+ * When it does not, either the store gives copies their own ETags (S3 with SSE-KMS) or
+ * it ignored the copy's condition and copied newer bytes (the embedded S3): the source
+ * still having the listed ETag tells the first from the second.
+ */
+async function unchangedSince(storage: ObjectStorage, source: string, listed: string, copied: string): Promise<boolean> {
+  if (bareEtag(copied) === listed) return true;
+  const head = await storage.head(source);
+  return !!head && bareEtag(head.etag) === listed;
 }
