@@ -12,7 +12,7 @@ export class StoresController {
 
   @Post('stores')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'The store, provisioning; 409 for a taken name, 422 for a bad name or template, 429 when the platform or team quota is full' })
+  @ApiAcceptedResponse({ description: 'The store, provisioning; 409 for a taken name, 422 for a bad name or template or when the rollout\'s peak (pods × requests, databases included) exceeds the namespace quota — the detail names the resource, what is needed and the limit; 429 when the platform or team quota is full' })
   create(@Body() body: CreateStoreDto, @CurrentUser() user: AuthUser): Promise<Store> {
     return this.stores.create(body, user);
   }
@@ -54,7 +54,7 @@ export class StoresController {
 
   @Patch('stores/:id')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'The store, updating; 409 while another operation runs' })
+  @ApiAcceptedResponse({ description: 'The store, updating; 409 while another operation runs; 422 when the update\'s rollout peak (both revisions for blue/green, the largest canary step) exceeds the namespace quota, with the numbers' })
   update(@Param('id') id: string, @Body() body: UpdateStoreDto, @CurrentUser() user: AuthUser): Promise<Store> {
     return this.stores.update(id, body, user);
   }
