@@ -13,3 +13,4 @@ export * from './store-dtos.js';
 export * from './admin.js';
 export * from './status-snapshots.js';
 export * from './notifications.js';
+export * from './notification-dtos.js';

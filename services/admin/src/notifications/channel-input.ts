@@ -1,47 +1,10 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUrl, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
-import { NOTIFICATION_LIMITS, NotificationChannelKinds, NotificationEvents, RpcError, type NotificationChannelKind } from '@flotilla/contracts';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { CreateNotificationChannelDto, RpcError } from '@flotilla/contracts';
 import { validatePayload } from '@flotilla/messaging';
 
 /** The longest string any field takes, far above each field's own bound. */
 const MAX_TEXT = 16_384;
-
-const isWebhook = (o: { kind?: unknown }): boolean => o.kind === 'webhook';
-const isEmail = (o: { kind?: unknown }): boolean => o.kind === 'email';
-
-/** Body of `POST /admin/notifications`, as the admin service checks it again (the gateway's DTO says the same, with its schema). */
-export class CreateChannelInput {
-  @IsIn(NotificationChannelKinds)
-  kind!: NotificationChannelKind;
-
-  @ValidateIf((o: CreateChannelInput) => isWebhook(o) || o.url !== undefined)
-  @IsString()
-  @MaxLength(NOTIFICATION_LIMITS.urlMax)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true, disallow_auth: true }, { message: 'url must be an http:// or https:// URL without credentials' })
-  url?: string;
-
-  @ValidateIf((o: CreateChannelInput) => isWebhook(o) || o.secret !== undefined)
-  @IsString()
-  @Length(NOTIFICATION_LIMITS.secretMin, NOTIFICATION_LIMITS.secretMax)
-  secret?: string;
-
-  @ValidateIf((o: CreateChannelInput) => isEmail(o) || o.to !== undefined)
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(NOTIFICATION_LIMITS.recipientsMax)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(NOTIFICATION_LIMITS.addressMax, { each: true })
-  @IsEmail({ require_tld: false }, { each: true, message: 'each address in to must be an e-mail address' })
-  to?: string[];
-
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(NotificationEvents.length)
-  @ArrayUnique()
-  @IsIn(NotificationEvents, { each: true })
-  events!: string[];
-}
 
 export class ChannelRefInput {
   @IsUUID()
@@ -56,9 +19,9 @@ export class DeliveriesQueryInput extends ChannelRefInput {
 }
 
 /** Validates a create request; the fields of the other kind are refused (a webhook has no `to`, an e-mail channel no `url` or `secret`). */
-export async function createChannelInput(payload: unknown): Promise<CreateChannelInput> {
+export async function createChannelInput(payload: unknown): Promise<CreateNotificationChannelDto> {
   refuseIllFormed(payload);
-  const input = await validatePayload(CreateChannelInput, payload);
+  const input = await validatePayload(CreateNotificationChannelDto, payload);
   const foreign = input.kind === 'webhook' ? ['to'] : ['url', 'secret'];
   const given = foreign.filter((field) => (input as unknown as Record<string, unknown>)[field] !== undefined);
   if (given.length > 0) {

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AuditActions, RpcError, type NotificationChannel, type NotificationDelivery, type RpcActor } from '@flotilla/contracts';
+import { AuditActions, RpcError, type CreateNotificationChannelDto, type NotificationChannel, type NotificationDelivery, type RpcActor } from '@flotilla/contracts';
 import { AuditLog } from '../audit/audit-log.js';
-import type { CreateChannelInput } from './channel-input.js';
 import { NotificationDeliverer } from './deliverer.js';
 import { SMTP_NOT_CONFIGURED } from './email.js';
 import { enqueueTest } from './enqueue.js';
@@ -59,7 +58,7 @@ export class NotificationChannels {
     return { items: rows.map(view) };
   }
 
-  async create(input: CreateChannelInput, actor: RpcActor): Promise<NotificationChannel> {
+  async create(input: CreateNotificationChannelDto, actor: RpcActor): Promise<NotificationChannel> {
     const id = randomUUID();
     await this.dataSource.transaction(async (m) => {
       await m.query(`INSERT INTO notification_channels (id, kind, url, secret, recipients, events, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [

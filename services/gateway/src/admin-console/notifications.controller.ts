@@ -12,9 +12,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
-import { AdminRpc, type NotificationChannel, type NotificationDelivery } from '@flotilla/contracts';
+import { AdminRpc, CreateNotificationChannelDto, type NotificationChannel, type NotificationDelivery } from '@flotilla/contracts';
 import { AdminConsoleService } from './admin-console.service.js';
-import { CreateNotificationChannelDto, NotificationChannelDto, NotificationChannelListDto, NotificationDeliveryListDto, NotificationTestDto } from './notifications.dto.js';
+import { NotificationChannelDto, NotificationChannelListDto, NotificationDeliveryListDto, NotificationTestDto } from './notifications.dto.js';
 
 /**
  * `/admin/notifications` (API.md): the channels admins are told through about stores,
