@@ -15,7 +15,7 @@ import { putFiles, sha256, waitForVerdict, type LocalFile, type StartBody, type 
 describe('datasets: a verdict that stays true', () => {
   // A sweep every second, and no grace after expiry, so the tests need not wait minutes.
   const platform = new Platform({}, ['gateway', 'upload', 'validator'], {
-    envOf: (name) => (name === 'upload' ? { UPLOAD_SWEEP_INTERVAL_SECONDS: '1' } : {}),
+    envOf: (name): Record<string, string> => (name === 'upload' ? { UPLOAD_SWEEP_INTERVAL_SECONDS: '1' } : {}),
   });
   let token: string;
   let storage: ObjectStorage;
