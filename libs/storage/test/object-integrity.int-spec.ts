@@ -37,7 +37,7 @@ describe('object integrity helpers against the embedded S3', () => {
     expect(url.searchParams.get('X-Amz-SignedHeaders')!.split(';').sort()).toEqual(['content-length', 'content-type', 'host', 'x-amz-checksum-sha256']);
     // The checksum is a header, not a query parameter: S3 compares that header with the body.
     expect([...url.searchParams.keys()].some((k) => k.toLowerCase().includes('checksum'))).toBe(false);
-    const sent = { 'content-length': String(body.length), ...put.headers };
+    const sent: Record<string, string> = { 'content-length': String(body.length), ...put.headers };
     const other = createHash('sha256').update('other bytes, same length here').digest('base64');
     const { 'x-amz-checksum-sha256': _dropped, ...unchecked } = sent;
     const request = (headers: Record<string, string>) => ({ method: 'PUT', url: put.url, headers });
