@@ -24,11 +24,12 @@ import { bareRoute, pgInserts, redisXadd, rmqRpc, s3PutGet } from './lib/raw-lim
 import { storesScenario } from './lib/scenarios/stores.mjs';
 import { statusPolling } from './lib/scenarios/status.mjs';
 import { uploadFlow, xrayDataset } from './lib/scenarios/uploads.mjs';
+import { validationBacklog } from './lib/scenarios/validation-backlog.mjs';
 import { voteDrain, voteFreshness, voteIngest } from './lib/scenarios/votes.mjs';
 import { MiB, sleep } from './lib/stats.mjs';
 import { exitCode, failedIntegrity, ms, num, pct, renderTable, row, times } from './lib/table.mjs';
 
-const SCENARIOS = ['votes-ingest', 'votes-freshness', 'votes-drain', 'uploads', 'status', 'stores', 'footprint'];
+const SCENARIOS = ['votes-ingest', 'votes-freshness', 'votes-drain', 'uploads', 'validation-backlog', 'status', 'stores', 'footprint'];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -44,8 +45,8 @@ const wants = (name) => only.includes(name);
 
 const RECONCILE_MS = 15_000;
 const C = args.quick
-  ? { mode: 'quick', connections: 100, seconds: 5, voters: 20, drainEntries: 20_000, drainVoters: 5_000, pgRows: 100_000, uploadTeams: [24], pollSeconds: 3, stores: 20, xaddRequests: 100_000, s3Copies: 8 }
-  : { mode: 'full', connections: 100, seconds: 15, voters: 100, drainEntries: 1_000_000, drainVoters: 100_000, pgRows: 1_000_000, uploadTeams: [24, 240], pollSeconds: 10, stores: 100, xaddRequests: 300_000, s3Copies: 24 };
+  ? { mode: 'quick', connections: 100, seconds: 5, voters: 20, drainEntries: 20_000, drainVoters: 5_000, pgRows: 100_000, uploadTeams: [24], backlogDatasets: 24, pollSeconds: 3, stores: 20, xaddRequests: 100_000, s3Copies: 8 }
+  : { mode: 'full', connections: 100, seconds: 15, voters: 100, drainEntries: 1_000_000, drainVoters: 100_000, pgRows: 1_000_000, uploadTeams: [24, 240], backlogDatasets: 96, pollSeconds: 10, stores: 100, xaddRequests: 300_000, s3Copies: 24 };
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(args.out, { recursive: true });
@@ -115,7 +116,7 @@ try {
     });
   }
   const tokens = voters.map((v) => v.token);
-  const teamsNeeded = Math.max(wants('uploads') ? Math.max(...C.uploadTeams) : 0, wants('status') ? 1 : 0, wants('stores') ? Math.ceil(C.stores / 20) : 0);
+  const teamsNeeded = Math.max(wants('uploads') ? Math.max(...C.uploadTeams) : 0, wants('validation-backlog') ? C.backlogDatasets : 0, wants('status') ? 1 : 0, wants('stores') ? Math.ceil(C.stores / 20) : 0);
   let teams = [];
   if (teamsNeeded > 0) await step(`accounts: ${teamsNeeded} teams`, async () => (teams = await platform.api.teamsWithMembers(adminToken, 'bench-team', teamsNeeded)));
   const files = xrayDataset();
@@ -187,6 +188,25 @@ try {
         );
       });
     }
+  }
+  if (wants('validation-backlog')) {
+    await step(`validation-backlog: ${C.backlogDatasets} datasets`, async () => {
+      if (teams.length < C.backlogDatasets) throw new Error(`${C.backlogDatasets} teams are needed; ${teams.length} could be created`);
+      // The validator reads this many objects at once at most: jobs × files per job (its defaults).
+      const r = (results.validationBacklog = await validationBacklog(platform, { members: teams.slice(0, C.backlogDatasets), files, concurrency: 8 * 4 }));
+      const ratio = r.validatorBytesPerSecond / r.raw.getBytesPerSecond;
+      rows.push(
+        row(`validation backlog ${r.datasets} datasets: validator`, {
+          figure: `${num(r.validatorMiBps, 1)} MiB/s`,
+          raw: `S3 GET ${num(r.raw.getMiBps, 1)} MiB/s (${r.raw.objects} objects, ${r.raw.concurrency} at once)`,
+          ratio: pct(ratio),
+          bar: '≥ 70%',
+          pass: ratio >= 0.7,
+          values: { validatorMiBps: r.validatorMiBps, rawGetMiBps: r.raw.getMiBps, ratio, drainSeconds: r.drainSeconds, busySeconds: r.busySeconds },
+        }),
+        row(`validation backlog ${r.datasets} datasets: verdicts`, { figure: `${r.passed} of ${r.datasets} passed`, raw: `drained in ${num(r.drainSeconds, 1)} s`, bar: 'all passed', pass: r.passed === r.datasets, integrity: true }),
+      );
+    });
   }
   if (wants('status')) {
     await step('status', async () => {
