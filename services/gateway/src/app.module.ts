@@ -8,6 +8,7 @@ import { Outbox, RabbitModule, RedisModule } from '@flotilla/messaging';
 import { ObservabilityModule } from '@flotilla/observability';
 import { PersistenceModule, type PersistenceOptions } from '@flotilla/persistence';
 import { AdminIdentityController } from './admin/admin-identity.controller.js';
+import { AdminTeamQuotaController } from './admin/admin-team-quota.controller.js';
 import { AdminConsoleController } from './admin-console/admin-console.controller.js';
 import { AdminConsoleService } from './admin-console/admin-console.service.js';
 import { NotificationsController } from './admin-console/notifications.controller.js';
@@ -62,7 +63,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
       exports: [TokenVersions],
     }),
   ],
-  controllers: [AuthController, AdminIdentityController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController, NotificationsController],
+  controllers: [AuthController, AdminIdentityController, AdminTeamQuotaController, PollsController, DatasetsController, ValidationController, StoresController, AdminConsoleController, NotificationsController],
   providers: [
     Outbox,
     AuditLog,

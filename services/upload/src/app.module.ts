@@ -9,10 +9,12 @@ import { Upload1732500000000 } from './migrations/1732500000000-upload.js';
 import { UploadExpiryIndex1733100000000 } from './migrations/1733100000000-upload-expiry-index.js';
 import { OutboxClaims1733400000000 } from './migrations/1733400000000-outbox-claims.js';
 import { DatasetIntegrity1765100000000 } from './migrations/1765100000000-dataset-integrity.js';
+import { TeamQuotas1765200000000 } from './migrations/1765200000000-team-quotas.js';
+import { QuotasModule } from './quotas/quotas.module.js';
 import { UploadEnv } from './upload.env.js';
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'upload', entities: [], migrations: [Upload1732500000000, UploadExpiryIndex1733100000000, OutboxClaims1733400000000, DatasetIntegrity1765100000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'upload', entities: [], migrations: [Upload1732500000000, UploadExpiryIndex1733100000000, OutboxClaims1733400000000, DatasetIntegrity1765100000000, TeamQuotas1765200000000] };
 
 @Module({
   imports: [
@@ -23,6 +25,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'upload', entities: [], 
     RedisModule.forRoot({ connectionName: 'upload' }),
     RabbitModule.forRoot({ service: 'upload', serve: 'upload' }),
     StorageModule.forRoot(),
+    QuotasModule,
     DatasetsModule,
   ],
 })

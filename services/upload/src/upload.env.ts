@@ -66,4 +66,24 @@ export class UploadEnv extends StorageEnv {
   @Min(1)
   @Max(365)
   UPLOAD_ABORT_INCOMPLETE_DAYS = 8;
+
+  /** Quota default: bytes of all of a team's datasets, completed and pending upload (1 TiB). */
+  @IsInt()
+  @Min(0)
+  QUOTA_MAX_STORED_BYTES = 1024 * 1024 * MiB;
+
+  /** Quota default: declared bytes of one dataset (100 GiB). */
+  @IsInt()
+  @Min(0)
+  QUOTA_MAX_DATASET_BYTES = 100 * 1024 * MiB;
+
+  /** Quota default: files in one dataset (`UPLOAD_MAX_FILES` stays the platform's hard limit). */
+  @IsInt()
+  @Min(1)
+  QUOTA_MAX_FILES_PER_DATASET = 1000;
+
+  /** Quota default: a team's datasets pending upload at once. */
+  @IsInt()
+  @Min(0)
+  QUOTA_MAX_CONCURRENT_UPLOADS = 100;
 }

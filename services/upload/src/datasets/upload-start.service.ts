@@ -13,6 +13,7 @@ import {
   type StartUploadResponse,
 } from '@flotilla/contracts';
 import { ObjectStorage, presignChecksummedPut } from '@flotilla/storage';
+import { TeamQuotas } from '../quotas/team-quotas.js';
 import type { UploadEnv } from '../upload.env.js';
 import { finalKey, storageError, uploadKey } from './dataset-records.js';
 import { abortMultipartUploads } from './multipart.js';
@@ -33,6 +34,7 @@ export class UploadStartService {
     private readonly dataSource: DataSource,
     private readonly storage: ObjectStorage,
     private readonly sessions: UploadSessions,
+    private readonly quotas: TeamQuotas,
     @Inject(ENV) private readonly env: UploadEnv,
   ) {}
   /**
@@ -45,6 +47,7 @@ export class UploadStartService {
     if (!teamId) throw new RpcError('UNPROCESSABLE', 'Datasets belong to a team, and this account has none.');
     this.checkFiles(input);
     const datasetId = randomUUID();
+    await this.quotas.reserve(teamId, datasetId, input.files);
     const ttl = this.env.UPLOAD_URL_TTL_SECONDS;
     const files = input.files.map((file, position) => {
       const id = randomUUID();
