@@ -14,4 +14,5 @@ export * from './admin.js';
 export * from './status-snapshots.js';
 export * from './notifications.js';
 export * from './notification-dtos.js';
+export * from './page-query.js';
 export * from './quotas.js';

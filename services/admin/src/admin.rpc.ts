@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
-import { AdminRpc, RpcError, UploadRpc, ValidatorAdminRpc, type RpcActor } from '@flotilla/contracts';
+import { AdminPageQueryDto, AdminRpc, RpcError, UploadRpc, ValidatorAdminRpc, type RpcActor } from '@flotilla/contracts';
 import { RpcClient, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
 import { AuditLog } from './audit/audit-log.js';
 import { Cleanup } from './cleanup/cleanup.js';
@@ -13,12 +13,8 @@ import { NotificationChannels } from './notifications/channels.js';
 import { RequestLog } from './requests/request-log.js';
 import { Stats } from './stats/stats.js';
 
-class PageDto {
-  @IsOptional() @IsString() @MaxLength(300) cursor?: string;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
-}
 
-class RequestsQueryDto extends PageDto {
+class RequestsQueryDto extends AdminPageQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(599) status?: number;
   @IsOptional() @IsIn(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'get', 'post', 'put', 'patch', 'delete', 'head', 'options']) method?: string;
   @IsOptional() @IsString() @MaxLength(200) route?: string;
@@ -27,14 +23,14 @@ class RequestsQueryDto extends PageDto {
   @IsOptional() @IsISO8601() to?: string;
 }
 
-class AuditQueryDto extends PageDto {
+class AuditQueryDto extends AdminPageQueryDto {
   @IsOptional() @IsString() @MaxLength(320) actor?: string;
   @IsOptional() @IsString() @MaxLength(100) action?: string;
   @IsOptional() @IsISO8601() from?: string;
   @IsOptional() @IsISO8601() to?: string;
 }
 
-class ValidationsQueryDto extends PageDto {
+class ValidationsQueryDto extends AdminPageQueryDto {
   @IsOptional() @IsIn(['queued', 'running', 'passed', 'failed', 'error']) status?: string;
 }
 
@@ -59,7 +55,7 @@ export class AdminRpcHandlers implements OnModuleInit {
     handle(AdminRpc.Stats, (_, actor) => this.stats.gather(actor));
     handle(AdminRpc.Requests, async (p) => this.requests.query(await validatePayload(RequestsQueryDto, p)));
     handle(AdminRpc.Audit, async (p) => this.audit.query(await validatePayload(AuditQueryDto, p)));
-    handle(AdminRpc.Datasets, async (p, actor) => this.rpc.call('upload', UploadRpc.List, { ...(await validatePayload(PageDto, p)), scope: 'all' }, { actor }));
+    handle(AdminRpc.Datasets, async (p, actor) => this.rpc.call('upload', UploadRpc.List, { ...(await validatePayload(AdminPageQueryDto, p)), scope: 'all' }, { actor }));
     handle(AdminRpc.Validations, async (p, actor) => this.rpc.call('validator', ValidatorAdminRpc.List, await validatePayload(ValidationsQueryDto, p), { actor }));
     handle(AdminRpc.DeadLetters, async (p) => this.deadLetters.list(await validatePayload(DeadLettersQueryDto, p)));
     handle(AdminRpc.ReplayDeadLetter, async (p, actor) => this.deadLetters.replay((await validatePayload(DeadLetterRefDto, p)).id, actor));

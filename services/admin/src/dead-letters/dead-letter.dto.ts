@@ -1,4 +1,4 @@
-import { RpcError, type DeadLetterStatus } from '@flotilla/contracts';
+import { AdminPageQueryDto, RpcError, type DeadLetterStatus } from '@flotilla/contracts';
 import { validatePayload } from '@flotilla/messaging';
 import { Type } from 'class-transformer';
 import {
@@ -7,14 +7,11 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
-  Max,
   MaxLength,
-  Min,
   MinLength,
   ValidateIf,
   ValidateNested,
@@ -27,12 +24,10 @@ export class DeadLetterRefDto {
   @IsUUID() id: string;
 }
 
-export class DeadLettersQueryDto {
+export class DeadLettersQueryDto extends AdminPageQueryDto {
   @IsOptional() @IsIn(['dead', 'replaying', 'replayed', 'discarded']) status?: DeadLetterStatus;
   @IsOptional() @IsString() @MaxLength(300) source?: string;
   @IsOptional() @IsString() @MaxLength(200) q?: string;
-  @IsOptional() @IsString() @MaxLength(300) cursor?: string;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
 }
 
 class DeadLetterFilterDto {

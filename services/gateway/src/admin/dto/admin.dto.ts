@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 export class CreateTeamDto {
   @ApiProperty({ description: 'Unique team name', example: 'team-alpha' })
@@ -57,22 +56,6 @@ export class UpdateUserDto {
   password?: string;
 }
 
-export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-}
-
 export class TeamDto {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
@@ -97,3 +80,5 @@ export class UserPageDto {
   @ApiProperty({ type: [UserDto] }) items: UserDto[];
   @ApiProperty({ nullable: true }) nextCursor: string | null;
 }
+
+export { PageQueryDto } from '@flotilla/contracts';
