@@ -52,7 +52,7 @@ describe('datasets: team quotas at upload/start', () => {
   afterAll(() => platform.stop());
 
   it('refuses a team over each quota with 422 naming limit, usage and request, and no URL; a raised quota lets the same start through', async () => {
-    const cases = [
+    const cases: { quota: Record<string, number>; files: number[]; expected: Problem['errors'][number]; raise: Record<string, number>; holding?: number[] }[] = [
       { quota: { maxFilesPerDataset: 2 }, files: [1, 1, 1], expected: { limit: 'filesPerDataset', max: 2, used: 0, requested: 3 }, raise: { maxFilesPerDataset: 3 } },
       { quota: { maxDatasetBytes: 100 }, files: [60, 41], expected: { limit: 'datasetBytes', max: 100, used: 0, requested: 101 }, raise: { maxDatasetBytes: 101 } },
       { quota: { maxStoredBytes: 150 }, files: [100], expected: { limit: 'storedBytes', max: 150, used: 100, requested: 100 }, raise: { maxStoredBytes: 200 }, holding: [100] },

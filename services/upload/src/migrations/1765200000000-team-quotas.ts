@@ -32,7 +32,8 @@ export class TeamQuotas1765200000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION quota_reservation_settled() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        DELETE FROM quota_reservations WHERE dataset_id = NEW.id;
+        -- Named in the trigger's own schema: writers of datasets may run with another search_path.
+        EXECUTE format('DELETE FROM %I.quota_reservations WHERE dataset_id = $1', TG_TABLE_SCHEMA) USING NEW.id;
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER datasets_settle_quota_reservation AFTER INSERT ON datasets FOR EACH ROW EXECUTE FUNCTION quota_reservation_settled()`);
