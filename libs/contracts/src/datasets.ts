@@ -10,6 +10,8 @@ export const UploadRpc = {
   Get: 'upload.get',
   Download: 'upload.download',
   Delete: 'upload.delete',
+  /** What the store already holds of a pending upload, and fresh URLs for the rest. */
+  Resume: 'upload.resume',
 } as const;
 
 export const ValidatorRpc = {
@@ -95,6 +97,26 @@ export interface StartUploadResponse {
   datasetId: string;
   expiresIn: number;
   files: FileTarget[];
+}
+
+/** One file of a pending upload as the store holds it (ListParts for multipart files, HEAD for the others). */
+export interface ResumeFileState {
+  fileId: string;
+  filename: string;
+  /** The whole file is there (every part, for a multipart file). */
+  uploaded: boolean;
+  /** Multipart files: each part, with the ETag the store gave it when it is there. */
+  parts?: { partNumber: number; uploaded: boolean; etag?: string }[];
+}
+
+/** `GET /datasets/{id}/upload`: the files' state and fresh targets for exactly what is missing. */
+export interface ResumeUploadResponse {
+  datasetId: string;
+  /** Seconds the new URLs stay valid; the upload session's expiry was pushed to match. */
+  expiresIn: number;
+  files: ResumeFileState[];
+  /** A target per file still missing something; a multipart target lists only its missing parts. */
+  targets: FileTarget[];
 }
 
 export interface CompleteUploadRequest {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { handleListParts } from './embedded-s3-list-parts.js';
 import { handleMultipartUploads } from './embedded-s3-multipart.js';
 import { EMBEDDED_S3_CREDENTIALS } from './storage.env.js';
 
@@ -34,8 +35,8 @@ export interface EmbeddedS3 {
  * listens. It accepts only the credentials S3RVER/S3RVER, but does not verify signatures
  * nor the signed Content-Length and Content-Type (it does check a presigned URL's
  * expiry), so what presigned URLs allow is checked by the project's own tests. It has
- * AbortMultipartUpload and ListMultipartUploads (added here, see `embedded-s3-multipart`)
- * but not ListParts (405), nor lifecycle rules (501 NotImplemented);
+ * AbortMultipartUpload, ListMultipartUploads and ListParts (added here, see
+ * `embedded-s3-multipart` and `embedded-s3-list-parts`) but not lifecycle rules (501 NotImplemented);
  * completing an upload checks neither the parts' ETags nor the 5 MiB minimum, and the
  * object's ETag is the MD5 of the whole object rather than S3's `<hash>-<parts>`.
  */
@@ -60,7 +61,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<
     await server.configureBuckets();
     const s3rver = server.callback();
     const store = (server as unknown as { store: Parameters<typeof handleMultipartUploads>[0] }).store;
-    http = await listen(createServer((req, res) => handleMultipartUploads(store, req, res) || void s3rver(req, res)), options.port ?? 0, host);
+    http = await listen(createServer((req, res) => handleMultipartUploads(store, req, res) || handleListParts(store, req, res) || void s3rver(req, res)), options.port ?? 0, host);
   } catch (error) {
     if (temporary) rmSync(directory, { recursive: true, force: true });
     throw error;

@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
 import {
@@ -9,6 +19,7 @@ import {
   type DatasetDetail,
   type DatasetList,
   type DownloadLink,
+  type ResumeUploadResponse,
   type StartUploadResponse,
   type ValidationReport,
 } from '@flotilla/contracts';
@@ -52,6 +63,18 @@ export class DatasetsController {
   @ApiOkResponse({ description: 'The dataset with its files and latest validation job' })
   get(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<DatasetDetail> {
     return this.datasets.get(id, user);
+  }
+
+  @Get('datasets/:id/upload')
+  @ApiOkResponse({
+    description:
+      "A pending upload's files as the store holds them (ListParts for multipart files, HEAD for the others: each part done or not, with its ETag) and fresh targets for exactly what is missing, also when the first URLs expired: the upload's expiry is pushed forward by the URL lifetime",
+  })
+  @ApiNotFoundResponse({ description: "No such dataset in the caller's team" })
+  @ApiConflictResponse({ description: 'The dataset is no longer pending upload (completed, validated or being removed)' })
+  @ApiUnprocessableEntityResponse({ description: 'The upload expired and was cleared by the sweep (its objects are gone): start a new upload' })
+  resume(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<ResumeUploadResponse> {
+    return this.datasets.resume(id, user);
   }
 
   @Get('datasets/:id/report')

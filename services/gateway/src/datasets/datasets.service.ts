@@ -15,6 +15,7 @@ import {
   type DownloadLink,
   type RpcActor,
   type StartUploadDto,
+  type ResumeUploadResponse,
   type StartUploadResponse,
   type ValidationReport,
   type ValidationStatus,
@@ -62,6 +63,11 @@ export class DatasetsService {
    */
   complete(input: CompleteUploadDto, user: AuthUser): Promise<CompleteUploadResult> {
     return this.rpc.call('upload', UploadRpc.Complete, input, { actor: actorOf(user), timeoutMs: this.env.UPLOAD_RPC_TIMEOUT_MS });
+  }
+
+  /** Like {@link start}, its time grows with the files: each is asked of S3 (ListParts or HEAD) and its missing parts signed. */
+  resume(datasetId: string, user: AuthUser): Promise<ResumeUploadResponse> {
+    return this.rpc.call('upload', UploadRpc.Resume, { datasetId: checkId(datasetId) }, { actor: actorOf(user), timeoutMs: this.env.UPLOAD_RPC_TIMEOUT_MS });
   }
 
   list(user: AuthUser, cursor: string | undefined, limit: number | undefined, scope: 'team' | 'all' = 'team'): Promise<DatasetList> {

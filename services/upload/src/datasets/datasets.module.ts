@@ -7,6 +7,7 @@ import { DatasetsRpc } from './datasets.rpc.js';
 import { UploadCompleteService } from './upload-complete.service.js';
 import { StorageSweep } from './storage-sweep.js';
 import { UploadSessions } from './upload-sessions.js';
+import { UploadResumeService } from './upload-resume.service.js';
 import { UploadStartService } from './upload-start.service.js';
 import { ValidationEventsConsumer } from './validation-events.consumer.js';
 import { ValidationVerdicts } from './validation-verdicts.js';
@@ -17,6 +18,7 @@ import { ValidationVerdicts } from './validation-verdicts.js';
     UploadSessions,
     DatasetRecords,
     UploadStartService,
+    UploadResumeService,
     UploadCompleteService,
     DatasetReadsService,
     DatasetRemovalService,

@@ -4,6 +4,7 @@ import { isAdminCaller, RpcServer, validatePayload, type RpcRequestMeta } from '
 import { DatasetReadsService } from './dataset-reads.service.js';
 import { DatasetRemovalService } from './dataset-removal.service.js';
 import { UploadCompleteService } from './upload-complete.service.js';
+import { UploadResumeService } from './upload-resume.service.js';
 import { UploadStartService } from './upload-start.service.js';
 import { DatasetRefDto, FileRefDto, ListDatasetsDto, PurgeDatasetsDto } from './dto/dataset-refs.dto.js';
 
@@ -19,11 +20,13 @@ export class DatasetsRpc implements OnModuleInit {
     private readonly reads: DatasetReadsService,
     private readonly removals: DatasetRemovalService,
     private readonly server: RpcServer,
+    private readonly resumes: UploadResumeService,
   ) {}
 
   onModuleInit(): void {
     this.server.handle(UploadRpc.Start, async (payload, meta) => this.starts.start(await validatePayload(StartUploadDto, payload), actor(meta)));
     this.server.handle(UploadRpc.Complete, async (payload, meta) => this.completions.complete(await validatePayload(CompleteUploadDto, payload), actor(meta)));
+    this.server.handle(UploadRpc.Resume, async (payload, meta) => this.resumes.resume((await validatePayload(DatasetRefDto, payload)).datasetId, actor(meta)));
     this.server.handle(UploadRpc.List, async (payload, meta) => this.reads.list(actor(meta), await validatePayload(ListDatasetsDto, payload)));
     this.server.handle(UploadRpc.Get, async (payload, meta) => this.reads.get((await validatePayload(DatasetRefDto, payload)).datasetId, actor(meta)));
     this.server.handle(UploadRpc.Download, async (payload, meta) => {
