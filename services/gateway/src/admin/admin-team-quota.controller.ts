@@ -5,6 +5,7 @@ import {
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
@@ -22,6 +23,7 @@ import { IdentityService } from '../identity/identity.service.js';
 @ApiForbiddenResponse({ description: 'The caller is not an administrator' })
 @ApiNotFoundResponse({ description: 'No such team' })
 @ApiBadRequestResponse({ description: 'The team id is not a UUID, or a limit is not a non-negative integer' })
+@ApiParam({ name: 'id', type: String, format: 'uuid', description: 'The team' })
 @Roles('admin')
 @Controller('admin/teams')
 export class AdminTeamQuotaController {
