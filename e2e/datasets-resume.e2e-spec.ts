@@ -133,7 +133,7 @@ describe('datasets: an upload that resumes', () => {
     const start = await startUpload(platform.api, token, 'expired', 'xray', [big, small]);
     const firstUrl = start.files.find((f) => f.filename === 'big.png')!.multipart!.parts[1]!.uploadUrl;
     // The embedded S3 checks a presigned URL's expiry: once it passed, the first URLs are refused.
-    const expiresAt = Date.parse((start.files[0] as { expiresAt: string }).expiresAt);
+    const expiresAt = Date.parse((start.files[0] as unknown as { expiresAt: string }).expiresAt);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 1500));
     const refusedPut = await put(firstUrl, big.content.subarray(5 * MiB, 10 * MiB));
     expect({ status: refusedPut.status, body: await refusedPut.text() }).toEqual({ status: 403, body: expect.stringContaining('Request has expired') });
