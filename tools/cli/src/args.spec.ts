@@ -15,7 +15,21 @@ function usageError(argv: string[], env: Record<string, string> = {}): string {
   throw new Error(`parsed: ${argv.join(' ')}`);
 }
 
+const ID = '0b5f4a4e-4c1e-4d7e-9d0a-1c2b3a4d5e6f';
+
 describe('parseCommand', () => {
+  it('asks for the password when only the email is given, and warns of --password', () => {
+    expect(parseCommand(['upload', 'd', '--profile', 'xray', '--email', 'a@b.c'])).toMatchObject({ credentials: { email: 'a@b.c', promptPassword: true } });
+    expect(parseCommand(['upload', 'd', '--profile', 'xray', '--email', 'a@b.c'])).not.toHaveProperty('warnings');
+    expect(parseCommand(['upload', 'd', '--profile', 'xray', '--email', 'a@b.c'], { FLOTILLA_PASSWORD: 'pw' })).toMatchObject({ credentials: { email: 'a@b.c', password: 'pw' } });
+  });
+
+  it('reads --resume, status and wait with --timeout', () => {
+    expect(parseCommand(['upload', 'd', '--profile', 'xray', '--resume', ID], { FLOTILLA_TOKEN: 't' })).toMatchObject({ command: 'upload', resume: ID });
+    expect(parseCommand(['status', ID], { FLOTILLA_TOKEN: 't' })).toEqual({ command: 'status', datasetId: ID, api: `${DEFAULT_API}/`, credentials: { token: 't' }, json: false });
+    expect(parseCommand(['wait', ID, '--timeout', '30', '--json'], { FLOTILLA_TOKEN: 't' })).toMatchObject({ command: 'wait', datasetId: ID, timeoutSeconds: 30, json: true });
+  });
+
   it('reads a full upload command', () => {
     expect(
       parseCommand([
@@ -34,6 +48,7 @@ describe('parseCommand', () => {
       concurrency: 8,
       wait: false,
       json: true,
+      warnings: [expect.stringMatching(/^--password is deprecated/)],
     });
   });
 
@@ -90,7 +105,13 @@ describe('parseCommand', () => {
     expect(usageError(['upload', 'd', '--profile', 'xray', '--concurrency', '2.5', ...login])).toMatch(/--concurrency must be/);
     expect(usageError(['upload', 'd', '--profile', 'xray', '--name', 'x'.repeat(201), ...login])).toMatch(/longer than 200/);
     expect(usageError(['upload', 'd', '--profile', 'xray'])).toMatch(/No credentials/);
-    expect(usageError(['upload', 'd', '--profile', 'xray', '--email', 'a@b.c'])).toMatch(/Missing the password/);
+    expect(usageError(['upload', 'd', '--profile', 'xray', '--resume', 'nope', ...login])).toMatch(/--resume "nope" is not a dataset id/);
+    expect(usageError(['upload', 'd', '--profile', 'xray', '--timeout', '5', ...login])).toMatch(/--timeout applies to "wait" only/);
+    expect(usageError(['status', 'nope', ...login])).toMatch(/takes a dataset id/);
+    expect(usageError(['status', ID, '--timeout', '5', ...login])).toMatch(/--timeout applies to "wait" only/);
+    expect(usageError(['wait', ID, '--timeout', '0', ...login])).toMatch(/--timeout must be/);
+    expect(usageError(['wait', ID, '--profile', 'xray', ...login])).toMatch(/--profile applies to "upload" only/);
+    expect(usageError(['fetch', ID, ...login])).toMatch(/Unknown command "fetch"/);
     expect(usageError(['upload', 'd', '--profile', 'xray'], { FLOTILLA_PASSWORD: 'pw' })).toMatch(/Missing the email/);
   });
 });

@@ -8,9 +8,14 @@ export const DEFAULT_CONCURRENCY = 4;
 export const MAX_CONCURRENCY = 32;
 
 export const USAGE = `Usage: flotilla upload <folder> --profile xray|teams-json [options]
+       flotilla status <datasetId> [--api <url>] [--email <email>] [--json]
+       flotilla wait <datasetId> [--timeout <seconds>] [--api <url>] [--email <email>] [--json]
 
-Uploads the files of <folder> (not its subfolders, not dotfiles) as a dataset,
-then waits for the validation verdict.
+upload: uploads the files of <folder> (not its subfolders, not dotfiles) as a
+dataset, then waits for the validation verdict. An interrupted upload goes on
+where it stopped when run again on the same folder (its state is kept under
+$XDG_STATE_HOME/flotilla, by default ~/.local/state/flotilla), or with --resume.
+status: prints a dataset's validation status. wait: waits for its verdict.
 
 Options:
   --profile <profile>      validation profile: xray or teams-json (required)
@@ -19,7 +24,10 @@ Options:
   --edition <edition>      teams-json only: original or international
   --api <url>              API origin (default: $FLOTILLA_API or ${DEFAULT_API})
   --email <email>          sign in as this user (default: $FLOTILLA_EMAIL)
-  --password <password>    password (default: $FLOTILLA_PASSWORD)
+  --password <password>    deprecated (visible to other users of the machine): the
+                           password is asked on the terminal, or read from $FLOTILLA_PASSWORD
+  --resume <datasetId>     go on with this pending upload instead of starting a new one
+  --timeout <seconds>      wait only: give up after this long (exit 5)
   --concurrency <n>        files or parts uploaded at once, 1-${MAX_CONCURRENCY} (default: ${DEFAULT_CONCURRENCY})
   --no-wait                return once the upload is complete and validation is queued
   --json                   print the final status as JSON on stdout (progress goes to stderr)
@@ -29,12 +37,18 @@ Options:
 An access token in $FLOTILLA_TOKEN is used instead of signing in when no
 --email is given.
 
-Exit codes: 0 passed (or queued, with --no-wait), 1 failed or error,
-2 bad arguments or folder, 3 HTTP or network error.
+Exit codes: 0 passed (or queued, with --no-wait; status: shown), 1 failed,
+2 bad arguments or folder, 3 HTTP or network error, 4 validation error
+(the dataset could not be judged), 5 wait timed out, 130 interrupted.
 `;
 
 /** Who the command acts as: an access token, or an email and password to sign in with. */
 export type Credentials = { token: string } | { email: string; password: string };
+/** An email whose password is to be asked on the terminal (none given in the environment). */
+export interface PasswordPrompt {
+  email: string;
+  promptPassword: true;
+}
 
 export interface UploadCommand {
   command: 'upload';
@@ -44,13 +58,30 @@ export interface UploadCommand {
   description?: string;
   edition?: TeamsEdition;
   api: string;
-  credentials: Credentials;
+  credentials: Credentials | PasswordPrompt;
   concurrency: number;
   wait: boolean;
   json: boolean;
+  /** A pending dataset to go on with. */
+  resume?: string;
+  /** What the command line does that it should not (a password in the arguments). */
+  warnings?: string[];
 }
 
-export type Command = UploadCommand | { command: 'help' } | { command: 'version' };
+/** `flotilla status <id>` and `flotilla wait <id> [--timeout]`. */
+export interface DatasetCommand {
+  command: 'status' | 'wait';
+  datasetId: string;
+  api: string;
+  credentials: Credentials | PasswordPrompt;
+  json: boolean;
+  timeoutSeconds?: number;
+  warnings?: string[];
+}
+
+export type Command = UploadCommand | DatasetCommand | { command: 'help' } | { command: 'version' };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const OPTIONS = {
   profile: { type: 'string' },
@@ -63,6 +94,8 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   'no-wait': { type: 'boolean' },
   json: { type: 'boolean' },
+  resume: { type: 'string' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -89,7 +122,11 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
 
   const [command, folder, ...extra] = positionals;
   if (command === undefined) throw new UsageError('Missing the command: flotilla upload <folder> --profile xray|teams-json');
-  if (command !== 'upload') throw new UsageError(`Unknown command "${command}"; the command is "upload".`);
+  if (command === 'status' || command === 'wait') return parseDatasetCommand(command, folder, extra, values, env);
+  if (command !== 'upload') throw new UsageError(`Unknown command "${command}"; the commands are "upload", "status" and "wait".`);
+  if (values.timeout !== undefined) throw new UsageError('--timeout applies to "wait" only.');
+  const resume = values.resume;
+  if (resume !== undefined && !UUID.test(resume)) throw new UsageError(`--resume "${resume}" is not a dataset id.`);
   if (folder === undefined || folder === '') throw new UsageError('Missing the folder to upload: flotilla upload <folder> --profile xray|teams-json');
   if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}": upload takes one folder.`);
 
@@ -127,7 +164,43 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     concurrency,
     wait: !values['no-wait'],
     json: values.json ?? false,
+    ...(resume !== undefined ? { resume } : {}),
+    ...passwordWarning(values.password),
   };
+}
+
+function parseDatasetCommand(
+  command: 'status' | 'wait',
+  datasetId: string | undefined,
+  extra: string[],
+  values: { api?: string; email?: string; password?: string; json?: boolean; timeout?: string; [name: string]: unknown },
+  env: Readonly<Record<string, string | undefined>>,
+): DatasetCommand {
+  if (datasetId === undefined || !UUID.test(datasetId)) throw new UsageError(`"${command}" takes a dataset id: flotilla ${command} <datasetId>`);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}": ${command} takes one dataset id.`);
+  const uploadOnly = ['profile', 'name', 'description', 'edition', 'concurrency', 'no-wait', 'resume'].find((name) => values[name] !== undefined);
+  if (uploadOnly) throw new UsageError(`--${uploadOnly} applies to "upload" only.`);
+  let timeoutSeconds: number | undefined;
+  if (values.timeout !== undefined) {
+    if (command !== 'wait') throw new UsageError('--timeout applies to "wait" only.');
+    timeoutSeconds = /^\d+$/.test(values.timeout) ? Number(values.timeout) : NaN;
+    if (!(timeoutSeconds >= 1)) throw new UsageError(`--timeout must be a whole number of seconds, at least 1, not "${values.timeout}".`);
+  }
+  return {
+    command,
+    datasetId,
+    api: parseApi(values.api ?? nonEmpty(env.FLOTILLA_API) ?? DEFAULT_API),
+    credentials: parseCredentials(values.email, values.password, env),
+    json: values.json ?? false,
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...passwordWarning(values.password),
+  };
+}
+
+/** `--password` still works, but puts the password where other users of the machine see it (ps, shell history). */
+function passwordWarning(password: string | undefined): { warnings?: string[] } {
+  if (password === undefined) return {};
+  return { warnings: ['--password is deprecated: the password shows in the process list and shell history. Leave it out to be asked for it, or set FLOTILLA_PASSWORD.'] };
 }
 
 function parseApi(value: string): string {
@@ -149,17 +222,17 @@ function parseConcurrency(value: string | undefined): number {
   return n;
 }
 
-function parseCredentials(email: string | undefined, password: string | undefined, env: Readonly<Record<string, string | undefined>>): Credentials {
+function parseCredentials(email: string | undefined, password: string | undefined, env: Readonly<Record<string, string | undefined>>): Credentials | PasswordPrompt {
   const token = nonEmpty(env.FLOTILLA_TOKEN);
   // An explicit --email (or --password) means "sign in", even when a token is in the environment.
   if (email === undefined && password === undefined && token !== undefined) return { token };
   const user = email ?? nonEmpty(env.FLOTILLA_EMAIL);
   const secret = password ?? nonEmpty(env.FLOTILLA_PASSWORD);
   if (user === undefined && secret === undefined) {
-    throw new UsageError('No credentials: pass --email and --password, or set FLOTILLA_EMAIL and FLOTILLA_PASSWORD, or FLOTILLA_TOKEN.');
+    throw new UsageError('No credentials: pass --email (the password is then asked), or set FLOTILLA_EMAIL and FLOTILLA_PASSWORD, or FLOTILLA_TOKEN.');
   }
   if (user === undefined) throw new UsageError('Missing the email: pass --email or set FLOTILLA_EMAIL.');
-  if (secret === undefined) throw new UsageError('Missing the password: pass --password or set FLOTILLA_PASSWORD.');
+  if (secret === undefined) return { email: user, promptPassword: true };
   return { email: user, password: secret };
 }
 

@@ -15,6 +15,7 @@ describe('flotilla (run)', () => {
   afterEach(async () => {
     await api?.close();
     if (folder) await removeFolder(folder);
+    if (folder) await removeFolder(`${folder}-state`);
     api = undefined;
     folder = undefined;
   });
@@ -26,7 +27,8 @@ describe('flotilla (run)', () => {
     stdout.isTTY = options.tty ?? false;
     const stderr = new Capture();
     const argv = args.map((a) => a.replace('$FOLDER', folder!).replace('$API', api!.url));
-    const env = { FLOTILLA_API: api.url, FLOTILLA_EMAIL: 'ada@example.com', FLOTILLA_PASSWORD: 'correct horse battery' };
+    // The state of an interrupted upload goes beside the folder, not into the user's own state directory.
+    const env = { FLOTILLA_API: api.url, FLOTILLA_EMAIL: 'ada@example.com', FLOTILLA_PASSWORD: 'correct horse battery', XDG_STATE_HOME: `${folder}-state` };
     const code = await run(argv, { stdout, stderr, env, ...(options.signal ? { signal: options.signal } : {}) });
     return { code, stdout: stdout.text, stderr: stderr.text };
   }
@@ -61,9 +63,9 @@ describe('flotilla (run)', () => {
     );
   });
 
-  it('exits 1 on error, with the reason', async () => {
+  it('exits 4 on error (the dataset could not be judged, unlike failed), with the reason', async () => {
     const { code, stdout } = await flotilla(['upload', '$FOLDER', '--profile', 'xray'], { verdict: 'error' });
-    expect(code).toBe(1);
+    expect(code).toBe(4);
     expect(stdout).toMatch(/ERROR: Dataset "flotilla-cli-\w+" \(.*\) could not be validated\nReason: The validator could not read the objects\.\n$/);
   });
 
@@ -93,7 +95,10 @@ describe('flotilla (run)', () => {
   it('exits 3 on a wrong password', async () => {
     const { code, stderr } = await flotilla(['upload', '$FOLDER', '--profile', 'xray', '--password', 'wrong']);
     expect(code).toBe(3);
-    expect(stderr).toBe('flotilla: POST /api/v1/auth/login answered 401: Unauthorized — Wrong email or password.\n');
+    expect(stderr).toBe(
+      'flotilla: warning: --password is deprecated: the password shows in the process list and shell history. Leave it out to be asked for it, or set FLOTILLA_PASSWORD.\n' +
+        'flotilla: POST /api/v1/auth/login answered 401: Unauthorized — Wrong email or password.\n',
+    );
   });
 
   it('exits 3 when the API cannot be reached', async () => {

@@ -2,12 +2,16 @@
 export const ExitCode = {
   /** The dataset passed (or, with --no-wait, was submitted). */
   Passed: 0,
-  /** The verdict is `failed` or `error`. */
+  /** The verdict is `failed`: the dataset has errors. */
   Failed: 1,
   /** Bad arguments, or a folder that cannot be uploaded as it is. */
   Usage: 2,
   /** The API or the storage answered with an error, or could not be reached. */
   Http: 3,
+  /** The verdict is `error`: the validation itself could not finish (the dataset was not judged). */
+  ValidationError: 4,
+  /** `flotilla wait --timeout` ran out before a verdict. */
+  TimedOut: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -84,7 +88,7 @@ export class NetworkError extends CliError {
 
 /** An upload to a storage URL failed for good, after its retries (exit 3). */
 export class TransferError extends CliError {
-  override readonly name = 'TransferError';
+  override readonly name: string = 'TransferError';
   readonly exitCode = ExitCode.Http;
 
   constructor(
@@ -93,6 +97,11 @@ export class TransferError extends CliError {
   ) {
     super(message);
   }
+}
+
+/** The storage refused a PUT because its presigned URL expired: the upload asks for new URLs (exit 3 if it cannot). */
+export class UrlExpiredError extends TransferError {
+  override readonly name = 'UrlExpiredError';
 }
 
 /** The API answered successfully but with something this command cannot use (exit 3). */

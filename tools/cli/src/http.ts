@@ -1,6 +1,7 @@
 import type {
   CompleteUploadRequest,
   CompleteUploadResponse,
+  ResumeUploadResponse,
   StartUploadRequest,
   StartUploadResponse,
   ValidationStatus,
@@ -93,6 +94,14 @@ export class ApiClient {
     if (!body || typeof body.datasetId !== 'string' || !Array.isArray(body.files)) {
       throw new ProtocolError('POST /upload/start answered without a datasetId and files.');
     }
+    return body;
+  }
+
+  /** `GET /datasets/{id}/upload`: what the store already holds of a pending upload, and fresh URLs for the rest. */
+  async resumeUpload(datasetId: string): Promise<ResumeUploadResponse> {
+    const path = `/datasets/${encodeURIComponent(datasetId)}/upload`;
+    const { body } = await this.request<ResumeUploadResponse>('GET', path);
+    if (!body || !Array.isArray(body.files) || !Array.isArray(body.targets)) throw new ProtocolError(`GET ${API_PATH}${path} answered without files and targets.`);
     return body;
   }
 

@@ -16,6 +16,10 @@ export interface Reporter {
   uploadProgress?(progress: UploadProgress): void;
   fileUploaded?(filename: string, progress: UploadProgress): void;
   retry?(notice: RetryNotice): void;
+  /** An interrupted upload of this dataset goes on: only what the store does not hold is sent. */
+  resumed?(datasetId: string): void;
+  /** Upload URLs expired: new ones were asked for what is still missing. */
+  resigned?(): void;
   /** The upload is complete and validation is queued. */
   completed?(response: CompleteUploadResponse): void;
   /** A validation status that differs from the one before. */
@@ -58,6 +62,14 @@ export class LineReporter implements Reporter {
 
   hashed(files: LocalFile[]): void {
     this.line(`Hashed ${files.length} file${files.length === 1 ? '' : 's'} (SHA-256)`);
+  }
+
+  resumed(datasetId: string): void {
+    this.line(`Resuming the upload of dataset ${datasetId}`);
+  }
+
+  resigned(): void {
+    this.line('Upload URLs expired; signed again for what is missing');
   }
 
   uploadStarted(info: { datasetId: string; filesTotal: number; bytesTotal: number; multipartFiles: number }): void {
@@ -163,6 +175,14 @@ export class BarReporter implements Reporter {
 
   hashed(files: LocalFile[]): void {
     this.hashBar?.update(this.hashBar.getTotal(), { parts: [`${files.length} file${files.length === 1 ? '' : 's'}`] });
+  }
+
+  resumed(datasetId: string): void {
+    this.bars.log(`Resuming the upload of dataset ${datasetId}\n`);
+  }
+
+  resigned(): void {
+    this.bars.log('Upload URLs expired; signed again for what is missing\n');
   }
 
   uploadStarted(info: { datasetId: string; filesTotal: number; bytesTotal: number; multipartFiles: number }): void {

@@ -2,11 +2,14 @@ import { basename, resolve } from 'node:path';
 import type { DatasetProfile, StartUploadRequest, TeamsEdition, ValidationStatus } from '@flotilla/contracts';
 import type { Credentials } from './args.js';
 import { DEFAULT_API, DEFAULT_CONCURRENCY } from './args.js';
-import { ProtocolError } from './errors.js';
+import { ApiError, ProtocolError } from './errors.js';
 import { ApiClient } from './http.js';
 import type { Reporter } from './reporter.js';
-import { hashFiles, listFolder } from './scan.js';
-import { uploadFiles, type RetryNotice, type UploadProgress } from './uploader.js';
+import { withApiRetries, type ApiRetryOptions } from './retry.js';
+import { hashFiles, listFolder, type LocalFile } from './scan.js';
+import { freshPosition, resumedPosition, sendUpload, type UploadPosition } from './send-upload.js';
+import { UploadStateFile, type UploadState } from './state.js';
+import type { RetryNotice, UploadProgress } from './uploader.js';
 import { waitForVerdict } from './waiter.js';
 
 export interface UploadDatasetOptions {
@@ -30,6 +33,16 @@ export interface UploadDatasetOptions {
   retryDelayMs?: number;
   /** Delay between status polls when the API sends no Retry-After (default 2 s). */
   pollDelayMs?: number;
+  /** Go on with this pending dataset instead of starting a new one (its files must be this folder's). */
+  resume?: string;
+  /**
+   * Where the upload's progress is saved as it goes (`stateDirectory()`): a later run on
+   * the same folder and API, with the same files, goes on where it was interrupted.
+   * Without it nothing is saved.
+   */
+  stateDirectory?: string;
+  /** Backoff of the API calls (sign-in, start, resume, complete) on network errors and 5xx. */
+  apiRetry?: ApiRetryOptions;
   signal?: AbortSignal;
 }
 
@@ -64,35 +77,74 @@ export async function uploadDataset(options: UploadDatasetOptions, reporter: Rep
       ...('token' in options.credentials ? { token: options.credentials.token } : {}),
       ...(signal ? { signal } : {}),
     });
-    if ('email' in options.credentials) await client.login(options.credentials.email, options.credentials.password);
+    if ('email' in options.credentials) {
+      const { email, password } = options.credentials;
+      await withApiRetries('POST /auth/login', () => client.login(email, password), { ...(signal ? { signal } : {}), ...options.apiRetry });
+    }
 
-    const request: StartUploadRequest = {
-      datasetName: options.name ?? basename(resolve(options.folder)),
-      ...(options.description !== undefined ? { description: options.description } : {}),
-      profile: options.profile,
-      ...(options.edition !== undefined ? { options: { edition: options.edition } } : {}),
-      files: files.map((f) => ({ filename: f.filename, contentType: f.contentType, sizeBytes: f.sizeBytes, sha256: f.sha256 })),
+    const api = options.api ?? DEFAULT_API;
+    const stateFile = options.stateDirectory ? new UploadStateFile(options.stateDirectory, api, options.folder) : undefined;
+    const saved = stateFile?.load(files);
+    const retry: ApiRetryOptions = { ...(signal ? { signal } : {}), ...options.apiRetry };
+    let datasetId = options.resume ?? saved?.datasetId;
+    let position: UploadPosition | 'completed' | undefined;
+    if (datasetId !== undefined) position = await resumeFrom(client, datasetId, files, retry, options.resume === undefined);
+    if (position === undefined) {
+      const request: StartUploadRequest = {
+        datasetName: options.name ?? basename(resolve(options.folder)),
+        ...(options.description !== undefined ? { description: options.description } : {}),
+        profile: options.profile,
+        ...(options.edition !== undefined ? { options: { edition: options.edition } } : {}),
+        files: files.map((f) => ({ filename: f.filename, contentType: f.contentType, sizeBytes: f.sizeBytes, sha256: f.sha256 })),
+      };
+      const started = await withApiRetries('POST /upload/start', () => client.startUpload(request), retry);
+      datasetId = started.datasetId;
+      position = freshPosition(started.files);
+    } else reporter.resumed?.(datasetId!);
+    const id = datasetId!;
+    const state: UploadState = {
+      api,
+      folder: resolve(options.folder),
+      datasetId: id,
+      files: files.map((f) => ({ filename: f.filename, sizeBytes: f.sizeBytes, sha256: f.sha256 })),
+      parts: saved?.datasetId === id ? saved.parts : {},
     };
-    const started = await client.startUpload(request);
-    reporter.uploadStarted?.({
-      datasetId: started.datasetId,
-      filesTotal: files.length,
-      bytesTotal,
-      multipartFiles: started.files.filter((t) => 'multipart' in t).length,
-    });
+    stateFile?.save(state);
 
-    const multipart = await uploadFiles(files, started.files, {
-      concurrency,
-      ...(options.retries !== undefined ? { retries: options.retries } : {}),
-      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
-      ...(signal ? { signal } : {}),
-      onProgress: (p: UploadProgress) => reporter.uploadProgress?.(p),
-      onFileUploaded: (file, p: UploadProgress) => reporter.fileUploaded?.(file.filename, p),
-      onRetry: (n: RetryNotice) => reporter.retry?.(n),
-    });
+    let multipart: { fileId: string; parts: { partNumber: number; etag: string }[] }[] = [];
+    if (position !== 'completed') {
+      reporter.uploadStarted?.({
+        datasetId: id,
+        filesTotal: files.length,
+        bytesTotal,
+        multipartFiles: position.parts.size,
+      });
+      multipart = await sendUpload(client, id, files, position, {
+        concurrency,
+        ...(options.retries !== undefined ? { retries: options.retries } : {}),
+        ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+        ...(signal ? { signal } : {}),
+        retry,
+        onProgress: (p: UploadProgress) => reporter.uploadProgress?.(p),
+        onFileUploaded: (file, p: UploadProgress) => reporter.fileUploaded?.(file.filename, p),
+        onRetry: (n: RetryNotice) => reporter.retry?.(n),
+        onResigned: () => reporter.resigned?.(),
+        onPartUploaded: (fileId, partNumber, etag) => {
+          (state.parts[fileId] ??= {})[String(partNumber)] = etag;
+          stateFile?.save(state);
+        },
+      });
+    }
 
-    const completed = await client.completeUpload({ datasetId: started.datasetId, ...(multipart.length > 0 ? { files: multipart } : {}) });
+    // Completing twice answers the same job, so a lost answer is simply asked again.
+    const completed = await withApiRetries(
+      'POST /upload/complete',
+      () => client.completeUpload({ datasetId: id, ...(multipart.length > 0 ? { files: multipart } : {}) }),
+      retry,
+    );
+    stateFile?.remove();
     reporter.completed?.(completed);
+    const started = { datasetId: id };
 
     if (options.wait === false) {
       const poll = await client.validationStatus(started.datasetId);
@@ -107,5 +159,33 @@ export async function uploadDataset(options: UploadDatasetOptions, reporter: Rep
     });
   } finally {
     reporter.close?.();
+  }
+}
+
+/**
+ * Where a started upload stands, from the API: its position, `'completed'` when it was
+ * completed before (the completion's answer was lost), or undefined when a saved state
+ * names a dataset that cannot go on (gone, or swept after its URLs expired): then a new
+ * upload starts. An explicit `--resume` that cannot go on is an error.
+ */
+async function resumeFrom(
+  client: ApiClient,
+  datasetId: string,
+  files: readonly LocalFile[],
+  retry: ApiRetryOptions,
+  fromState: boolean,
+): Promise<UploadPosition | 'completed' | undefined> {
+  try {
+    const resumed = await withApiRetries('GET /datasets/{id}/upload', () => client.resumeUpload(datasetId), retry);
+    const names = new Set(files.map((f) => f.filename));
+    const foreign = resumed.files.filter((f) => !names.has(f.filename)).map((f) => f.filename);
+    if (foreign.length > 0 || resumed.files.length !== files.length) {
+      throw new ProtocolError(`Dataset ${datasetId} was started with other files than this folder's${foreign.length ? ` (${foreign.join(', ')})` : ''}.`);
+    }
+    return resumedPosition(resumed, files);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return 'completed';
+    if (fromState && error instanceof ApiError && (error.status === 404 || error.status === 422)) return undefined;
+    throw error;
   }
 }

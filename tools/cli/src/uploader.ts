@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { CompleteUploadRequest, FileTarget, MultipartTarget } from '@flotilla/contracts';
-import { ProtocolError, TransferError, networkReason } from './errors.js';
+import { ProtocolError, TransferError, UrlExpiredError, networkReason } from './errors.js';
 import { retryAfterMs } from './http.js';
 import { runPool, sleep } from './pool.js';
 import type { FolderFile } from './scan.js';
@@ -56,6 +56,12 @@ export interface UploadFilesOptions {
   onProgress?: (progress: UploadProgress) => void;
   onFileUploaded?: (file: FolderFile, progress: UploadProgress) => void;
   onRetry?: (notice: RetryNotice) => void;
+  /** Hears each PUT the store accepted (a part with its ETag), as it happens: what a resumed upload need not send again. */
+  onUnitUploaded?: (unit: UploadUnit, etag: string | undefined) => void;
+  /** The targets cover only what is still missing (a resumed upload): files and parts may be left out. */
+  partial?: boolean;
+  /** Bytes already in the store before these PUTs (a resumed upload), for the progress. */
+  bytesAlreadyDone?: number;
 }
 
 /** The parts of the multipart files, as `upload/complete` wants them. */
@@ -70,7 +76,7 @@ function isMultipart(target: FileTarget): target is MultipartTarget {
  * multipart files into parts of `partSizeBytes`. Throws a ProtocolError when the targets
  * do not cover exactly the files, or the parts do not cover a file.
  */
-export function planUploads(files: readonly FolderFile[], targets: readonly FileTarget[]): UploadPlan {
+export function planUploads(files: readonly FolderFile[], targets: readonly FileTarget[], partial = false): UploadPlan {
   const byName = new Map(files.map((file) => [file.filename, file]));
   const seen = new Set<string>();
   const units: UploadUnit[] = [];
@@ -84,7 +90,10 @@ export function planUploads(files: readonly FolderFile[], targets: readonly File
       const { partSizeBytes, parts } = target.multipart;
       const expected = Math.max(1, Math.ceil(file.sizeBytes / partSizeBytes));
       const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-      if (!(partSizeBytes > 0) || sorted.length !== expected || sorted.some((part, i) => part.partNumber !== i + 1)) {
+      const covered = partial
+        ? sorted.every((part, i) => Number.isInteger(part.partNumber) && part.partNumber >= 1 && part.partNumber <= expected && part.partNumber !== sorted[i - 1]?.partNumber)
+        : sorted.length === expected && sorted.every((part, i) => part.partNumber === i + 1);
+      if (!(partSizeBytes > 0) || !covered) {
         throw new ProtocolError(
           `upload/start returned ${parts.length} parts of ${partSizeBytes} bytes for "${file.filename}" (${file.sizeBytes} bytes); expected parts 1 to ${expected}.`,
         );
@@ -114,7 +123,7 @@ export function planUploads(files: readonly FolderFile[], targets: readonly File
     }
   }
   const missing = files.filter((file) => !seen.has(file.filename));
-  if (missing.length > 0) throw new ProtocolError(`upload/start returned no target for ${missing.map((f) => `"${f.filename}"`).join(', ')}.`);
+  if (missing.length > 0 && !partial) throw new ProtocolError(`upload/start returned no target for ${missing.map((f) => `"${f.filename}"`).join(', ')}.`);
   return { units, multipartFileIds };
 }
 
@@ -124,12 +133,17 @@ export function planUploads(files: readonly FolderFile[], targets: readonly File
  * ETags) of the multipart files for `upload/complete`.
  */
 export async function uploadFiles(files: readonly FolderFile[], targets: readonly FileTarget[], options: UploadFilesOptions = {}): Promise<CompletedFiles> {
-  const { units, multipartFileIds } = planUploads(files, targets);
+  const { units, multipartFileIds } = planUploads(files, targets, options.partial);
   const etags = new Map<string, { partNumber: number; etag: string }[]>(multipartFileIds.map((id) => [id, []]));
   const unitsLeft = new Map<string, number>();
   for (const unit of units) unitsLeft.set(unit.fileId, (unitsLeft.get(unit.fileId) ?? 0) + 1);
 
-  const progress: UploadProgress = { bytesDone: 0, bytesTotal: files.reduce((sum, f) => sum + f.sizeBytes, 0), filesDone: 0, filesTotal: files.length };
+  const progress: UploadProgress = {
+    bytesDone: options.bytesAlreadyDone ?? 0,
+    bytesTotal: files.reduce((sum, f) => sum + f.sizeBytes, 0),
+    filesDone: files.length - unitsLeft.size,
+    filesTotal: files.length,
+  };
   const onBytes = (delta: number): void => {
     progress.bytesDone += delta;
     options.onProgress?.({ ...progress });
@@ -146,6 +160,7 @@ export async function uploadFiles(files: readonly FolderFile[], targets: readonl
         throw error;
       });
       if (unit.partNumber !== undefined) etags.get(unit.fileId)!.push({ partNumber: unit.partNumber, etag: etag! });
+      options.onUnitUploaded?.(unit, etag);
       const left = unitsLeft.get(unit.fileId)! - 1;
       unitsLeft.set(unit.fileId, left);
       if (left === 0) {
@@ -205,6 +220,8 @@ async function putWithRetries(unit: UploadUnit, context: PutContext): Promise<st
     }
     // What this attempt sent does not count: it will be sent again, or not at all.
     if (sent > 0) context.onBytes(-sent);
+    // A URL signed for a while that has passed: new URLs, not another try, get it through.
+    if (failure.status === 403 && /expired/i.test(failure.reason)) throw new UrlExpiredError(`The upload URL of ${what} expired: ${failure.reason}`, failure.status);
     if (!failure.retryable || attempt > retries) {
       const tries = attempt === 1 ? '' : ` (after ${attempt} tries)`;
       throw new TransferError(`Uploading ${what} failed${tries}: ${failure.reason}`, failure.status);
