@@ -63,7 +63,7 @@ export class NotificationsController {
   }
 
   @Get(':id/deliveries')
-  @ApiQuery({ name: 'limit', required: false, description: '1 to 200, default 50' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 200, default 50', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
   @ApiOkResponse({ type: NotificationDeliveryListDto, description: "The channel's deliveries, newest first: pending (with attempts and the last error while retried), sent, or dead" })
   @ApiBadRequestResponse({ description: 'The id is not a UUID, or limit is not 1 to 200' })
   @ApiNotFoundResponse({ description: 'No such channel' })
