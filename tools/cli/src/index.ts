@@ -4,7 +4,17 @@
  */
 export { uploadDataset, type UploadDatasetOptions } from './upload-dataset.js';
 export { run, INTERRUPTED, type CliIo } from './cli.js';
-export { parseCommand, USAGE, DEFAULT_API, DEFAULT_CONCURRENCY, type Command, type Credentials, type UploadCommand } from './args.js';
+export {
+  parseCommand,
+  USAGE,
+  DEFAULT_API,
+  DEFAULT_CONCURRENCY,
+  type Command,
+  type Credentials,
+  type DatasetCommand,
+  type PasswordPrompt,
+  type UploadCommand,
+} from './args.js';
 export type { Reporter } from './reporter.js';
 export { LineReporter, BarReporter } from './reporter.js';
 export { listFolder, hashFiles, sha256File, type FolderFile, type FolderListing, type LocalFile } from './scan.js';
@@ -13,6 +23,11 @@ export { uploadFiles, planUploads, type UploadFilesOptions, type UploadProgress,
 export { waitForVerdict, isFinished, type WaitOptions } from './waiter.js';
 export { ApiClient, apiBase, retryAfterMs, type StatusPoll, type TokenPair } from './http.js';
 export { renderVerdict, renderIssues } from './render.js';
+export { withApiRetries, isTransient, type ApiRetryOptions } from './retry.js';
+export { stateDirectory, UploadStateFile, type UploadState } from './state.js';
+export { sendUpload, freshPosition, resumedPosition, type UploadPosition, type SendOptions } from './send-upload.js';
+export { runDatasetCommand, verdictExitCode } from './dataset-commands.js';
+export { completeCredentials, PromptInterrupted, type TerminalInput } from './password-prompt.js';
 export {
   ExitCode,
   CliError,
@@ -21,6 +36,7 @@ export {
   ApiError,
   NetworkError,
   TransferError,
+  UrlExpiredError,
   ProtocolError,
   exitCodeOf,
   type Problem,
