@@ -41,15 +41,16 @@ export function resumedPosition(resumed: ResumeUploadResponse, files: readonly L
     const size = files.find((f) => f.filename === state.filename)?.sizeBytes ?? 0;
     if (state.uploaded) {
       filesDone += 1;
-      if (!state.parts) bytesDone += size;
+      bytesDone += size;
     }
     if (!state.parts) continue;
     const held = new Map<number, string>();
-    const partSize = state.parts.length > 0 ? Math.ceil(size / state.parts.length) : size;
+    const target = resumed.targets.find((t) => t.fileId === state.fileId);
+    const partSize = target && 'multipart' in target ? target.multipart.partSizeBytes : 0;
     for (const p of state.parts) {
       if (!p.uploaded || !p.etag) continue;
       held.set(p.partNumber, p.etag);
-      bytesDone += Math.min(partSize, size - (p.partNumber - 1) * partSize);
+      if (!state.uploaded && partSize > 0) bytesDone += Math.max(0, Math.min(partSize, size - (p.partNumber - 1) * partSize));
     }
     parts.set(state.fileId, held);
   }

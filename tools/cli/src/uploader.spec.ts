@@ -50,6 +50,20 @@ describe('planUploads', () => {
     expect(() => planUploads([], [multipart('f1', 'x.dcm', 100, 1)])).toThrow(/which was not declared/);
     expect(() => planUploads([file('a.dcm', 1)], [multipart('f1', 'a.dcm', 100, 1, 1), multipart('f2', 'a.dcm', 100, 1, 1)])).toThrow(/two targets/);
   });
+
+  it('takes the missing parts and files only when resuming, still checking each part', () => {
+    const target = multipart('f1', 'a.dcm', 100, 3, 250);
+    const missing = { ...target, multipart: { ...(target as { multipart: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; sizeBytes: number; uploadUrl: string }[] } }).multipart } };
+    missing.multipart.parts = missing.multipart.parts.filter((p) => p.partNumber !== 2);
+    const plan = planUploads([file('a.dcm', 250), file('b.dcm', 5)], [missing], true);
+    expect(plan.units.map((u) => [u.partNumber, u.start, u.length])).toEqual([
+      [1, 0, 100],
+      [3, 200, 50],
+    ]);
+    expect(() => planUploads([file('a.dcm', 250)], [missing])).toThrow(/expected parts 1 to 3/);
+    const beyond = { ...missing, multipart: { ...missing.multipart, parts: [{ partNumber: 4, sizeBytes: 50, uploadUrl: 'http://s/4' }] } };
+    expect(() => planUploads([file('a.dcm', 250)], [beyond], true)).toThrow(/expected parts 1 to 3/);
+  });
 });
 
 describe('uploadFiles', () => {
