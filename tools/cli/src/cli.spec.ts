@@ -69,6 +69,14 @@ describe('flotilla (run)', () => {
     expect(stdout).toMatch(/ERROR: Dataset "flotilla-cli-\w+" \(.*\) could not be validated\nReason: The validator could not read the objects\.\n$/);
   });
 
+  it('status shows the status as it is (exit 0); wait waits for the verdict and exits with its code', async () => {
+    api = await FakeApi.start({ verdict: 'error' });
+    const status = await flotilla(['status', api.datasetId]);
+    expect({ code: status.code, stdout: status.stdout }).toEqual({ code: 0, stdout: 'running (40%)\n' });
+    const waited = await flotilla(['wait', api.datasetId, '--json']);
+    expect({ code: waited.code, status: (JSON.parse(waited.stdout) as { status: string }).status }).toEqual({ code: 4, status: 'error' });
+  });
+
   it('exits 2 on bad arguments and on a folder that cannot be uploaded', async () => {
     let result = await flotilla(['upload', '$FOLDER', '--profile', 'ct']);
     expect(result).toEqual({ code: 2, stdout: '', stderr: 'flotilla: Unknown profile "ct"; use xray or teams-json.\nRun "flotilla --help" for usage.\n' });
