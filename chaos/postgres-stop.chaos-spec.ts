@@ -135,9 +135,12 @@ describe('fault: Postgres stopped for 10 s', () => {
     hurriedJob = hurriedJobReady.jobId;
     try {
       await sleep(1500);
-      // Both heavy jobs start together, and Postgres stops while both run.
-      const [firstComplete] = await Promise.all([platform.api.request('POST', '/api/v1/upload/complete', { token, body: { datasetId: waiting[0] } }), hurriedJobReady.publish()]);
+      // Both heavy jobs start together, and Postgres stops while both run. The hurried job is
+      // published once the completion answered: completing moves the files to their final
+      // keys first, which can take longer than the hurried job itself.
+      const firstComplete = await platform.api.request('POST', '/api/v1/upload/complete', { token, body: { datasetId: waiting[0] } });
       expect(firstComplete.status).toBe(202);
+      await hurriedJobReady.publish();
       const validation = await ServiceDb.open(platform.namespace, 'validation');
       const hurriedDb = await ServiceDb.open(hurried.namespace, 'validation');
       const running = `SELECT count(*) AS n FROM jobs WHERE status = 'running' AND files_checked < files_total`;
