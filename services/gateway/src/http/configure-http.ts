@@ -1,6 +1,6 @@
-import { RequestMethod } from '@nestjs/common';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import httpProxy from '@fastify/http-proxy';
 import { ADMIN_CONSOLE_CSP } from '@flotilla/contracts';
 import type { FastifyInstance } from 'fastify';
@@ -12,20 +12,26 @@ import { installIpLimit } from '../rate-limit/ip-limit.hook.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.service.js';
 import { API_CSP_DIRECTIVES, DOCS_CSP_DIRECTIVES, isDocsUrl, precomputeSecurityHeaders } from './security-headers.js';
 import { refuseIllFormedInput } from './well-formed-input.js';
+import { createOpenApiDocument } from './openapi/document.js';
 
 export const API_PREFIX = 'api/v1';
 
-/**
- * The public edge: `/api/v1` prefix, security headers, CORS from config, the request
- * log and the OpenAPI document (`/api/openapi.json`, UI at `/api/docs`).
- */
-export async function configureGatewayHttp(app: NestFastifyApplication, fastify: FastifyInstance, env: GatewayEnv): Promise<void> {
+/** `/api/v1` before every route but the probes and the scrape (also used to write the OpenAPI snapshot). */
+export function setApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/{*path}', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
+}
+
+/**
+ * The public edge: `/api/v1` prefix, security headers, CORS from config, the request
+ * log and the OpenAPI document (`/api/openapi.json`, UI at `/api/docs`).
+ */
+export async function configureGatewayHttp(app: NestFastifyApplication, fastify: FastifyInstance, env: GatewayEnv): Promise<void> {
+  setApiPrefix(app);
   // Helmet's headers, worked out once: nothing in them depends on the request. API answers
   // are JSON and need nothing from a browser: their CSP allows nothing. Only the Swagger UI
   // (/api/docs) gets the inline styles and scripts it needs.
@@ -83,12 +89,6 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
     done();
   });
 
-  const config = new DocumentBuilder()
-    .setTitle('Flotilla API')
-    .setDescription('Datasets, polls and votes, stores and administration. Errors are application/problem+json.')
-    .setVersion(env.SERVICE_VERSION)
-    .addBearerAuth()
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });
 }

@@ -1,0 +1,74 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+
+/** The statuses an operation of the API can answer with a problem document. */
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 | 504;
+
+/** Name of the problem document's schema in `components.schemas`. */
+export const PROBLEM_SCHEMA = 'Problem';
+
+/**
+ * RFC 9457 problem document, as `toProblem` (libs/observability) writes every error: the
+ * gateway's own, Fastify's (bad JSON, body too large, wrong content type) and the services'
+ * RPC errors. `errors` names each invalid field of a 400 or 422.
+ */
+export const PROBLEM_SCHEMA_OBJECT = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string', maxLength: 2048, description: 'Always `about:blank`: the status says what kind of problem it is', example: 'about:blank' },
+    title: { type: 'string', maxLength: 100, description: "The status's reason phrase", example: 'Bad Request' },
+    status: { type: 'integer', minimum: 400, maximum: 599, example: 400 },
+    detail: { type: 'string', maxLength: 10_000, description: 'What went wrong, for a person', example: 'The request is invalid.' },
+    instance: { type: 'string', maxLength: 8192, description: 'The path of the request (without its query)', example: '/api/v1/datasets' },
+    errors: {
+      type: 'array',
+      description: 'Each invalid field (400), or each limit refused (422), by where it is',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: {
+          path: { type: 'string', maxLength: 1024, example: 'files[0].name' },
+          message: { type: 'string', maxLength: 2048, example: 'name must be shorter than or equal to 255 characters' },
+        },
+      },
+    },
+  },
+  example: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request is invalid.', instance: '/api/v1/datasets', errors: [{ path: 'limit', message: 'limit must not be greater than 200' }] },
+} as const;
+
+const RETRY_AFTER = {
+  description: 'Seconds to wait before trying again',
+  schema: { type: 'integer', minimum: 0, maximum: 86_400, example: 5 },
+};
+
+/** What each status means wherever it is answered; an operation adds its own cases in its description. */
+const MEANING: Record<ProblemStatus, string> = {
+  400: 'The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors`',
+  401: 'No bearer token, or one that is invalid, expired or revoked',
+  403: 'The caller lacks the role this operation needs',
+  404: "No such resource, or one of another team's",
+  409: 'The resource is not in a state that allows this (a conflict)',
+  413: 'The body is larger than the gateway accepts (BODY_LIMIT_BYTES)',
+  415: 'The body is not `application/json`',
+  422: 'Well-formed, but refused by a rule of the platform (a quota, a limit, an expired upload)',
+  429: 'Too many requests from this address or user in the window: retry after `Retry-After` seconds',
+  500: 'An unexpected error; nothing to retry by hand',
+  503: 'A service or server this request needs is not reachable: retry after `Retry-After` seconds',
+  504: 'A service or database did not answer in time',
+};
+
+/** The problem+json responses for `statuses`, with `Retry-After` where the gateway sends one (429, 503). */
+export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: MEANING[status],
+        ...(status === 429 || status === 503 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
+        content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${PROBLEM_SCHEMA}` } } },
+      }),
+    ),
+  );
+}
