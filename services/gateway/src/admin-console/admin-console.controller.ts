@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { AdminRpc, type AdminStats, type ServiceInstance } from '@flotilla/contracts';
 import { openEventStream } from '../http/event-stream.js';
+import { Endpoint } from '../http/openapi/endpoint.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
 import { DeadLetterBulkDto } from './dead-letters.dto.js';
@@ -16,7 +17,6 @@ const LIVE_MAX_MS = 60 * 60_000;
  * checked by the admin service (400 naming the bad one).
  */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Roles('admin')
 @Controller('admin')
 export class AdminConsoleController {
@@ -28,36 +28,42 @@ export class AdminConsoleController {
   ) {}
 
   @Get('stats')
+  @Endpoint({ id: 'getAdminStats', summary: 'Platform figures', description: 'Counts by status, queue depths, requests and error rate over the last hour.', access: 'admin', slow: true })
   @ApiOkResponse({ description: 'Counts by status, queue depths, requests and error rate over the last hour' })
   stats(@CurrentUser() user: AuthUser): Promise<AdminStats> {
     return this.admin.stats(user);
   }
 
   @Get('requests')
+  @Endpoint({ id: 'listRequests', summary: 'Request log', description: 'Requests, newest first, filtered by status, method, route, user and time; 400 naming a bad filter.', access: 'admin', slow: true })
   @ApiOkResponse({ description: 'Request log: ?status&method&route&userId&from&to&cursor&limit' })
   requests(@Query() query: Record<string, string>, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Requests, query, user);
   }
 
   @Get('audit')
+  @Endpoint({ id: 'listAudit', summary: 'Audit log', description: 'Audited actions, newest first, filtered by actor, action and time; 400 naming a bad filter.', access: 'admin', slow: true })
   @ApiOkResponse({ description: 'Audit log: ?actor&action&from&to&cursor&limit' })
   audit(@Query() query: Record<string, string>, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Audit, query, user);
   }
 
   @Get('datasets')
+  @Endpoint({ id: 'listAllDatasets', summary: "Every team's datasets", description: "Every team's datasets, a page at a time.", access: 'admin', slow: true })
   @ApiOkResponse({ description: "Every team's datasets: ?cursor&limit" })
   datasets(@Query() query: Record<string, string>, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Datasets, query, user);
   }
 
   @Get('validations')
+  @Endpoint({ id: 'listAllValidations', summary: 'Validation jobs', description: "Every team's validation jobs, by status, a page at a time.", access: 'admin', slow: true })
   @ApiOkResponse({ description: "Every team's validation jobs: ?status&cursor&limit" })
   validations(@Query() query: Record<string, string>, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Validations, query, user);
   }
 
   @Get('dead-letters')
+  @Endpoint({ id: 'listDeadLetters', summary: 'Dead letters', description: 'Dead-lettered messages and stream entries, latest failure first, filtered by source, status and text.', access: 'admin', slow: true })
   @ApiOkResponse({
     description:
       'Dead-lettered messages and stream entries, latest failure first, with their error, replay count and history: ?source&status=dead|replaying|replayed|discarded&q&cursor&limit; `total` counts all that match, `sources` lists every queue and stream collected',
@@ -68,6 +74,7 @@ export class AdminConsoleController {
 
   @Post('dead-letters/replay')
   @HttpCode(200)
+  @Endpoint({ id: 'replayDeadLetters', summary: 'Replay dead letters', description: 'Sends every dead letter matching the filter back to where it failed (or counts them with `dryRun`).', access: 'admin', slow: true, body: true })
   @ApiOkResponse({ description: '`{matched, replayed, dryRun}`: the dead letters selected, and those sent back (each claimed first, so sent once)' })
   replayMany(@Body() body: DeadLetterBulkDto, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.ReplayDeadLetters, body, user);
@@ -75,6 +82,7 @@ export class AdminConsoleController {
 
   @Post('dead-letters/discard')
   @HttpCode(200)
+  @Endpoint({ id: 'discardDeadLetters', summary: 'Discard dead letters', description: 'Marks every dead letter matching the filter discarded (or counts them with `dryRun`).', access: 'admin', slow: true, body: true })
   @ApiOkResponse({ description: '`{matched, discarded, dryRun}`: the dead letters selected, and those discarded' })
   discardMany(@Body() body: DeadLetterBulkDto, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.DiscardDeadLetters, body, user);
@@ -82,6 +90,7 @@ export class AdminConsoleController {
 
   @Post('dead-letters/:id/replay')
   @HttpCode(202)
+  @Endpoint({ id: 'replayDeadLetter', summary: 'Replay a dead letter', description: 'Claims it and sends it back to where it failed. 404 for no such dead letter; 409 when it is not dead; 503 when the send failed (it is dead again).', access: 'admin', slow: true, problems: [404, 409] })
   @ApiAcceptedResponse({ description: 'Claimed and sent back to where it failed: `replayed` (409 when it is not dead, 503 when the send failed and it is dead again)' })
   replay(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.ReplayDeadLetter, { id }, user);
@@ -89,6 +98,7 @@ export class AdminConsoleController {
 
   @Delete('dead-letters/:id')
   @HttpCode(204)
+  @Endpoint({ id: 'discardDeadLetter', summary: 'Discard a dead letter', description: 'Kept in the list, marked discarded. 404 for no such dead letter; 409 when it is not dead.', access: 'admin', slow: true, problems: [404, 409] })
   @ApiNoContentResponse({ description: 'Discarded (kept in the list, marked; 409 when it is not dead)' })
   async discard(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<void> {
     await this.admin.call(AdminRpc.DiscardDeadLetter, { id }, user);
@@ -96,18 +106,21 @@ export class AdminConsoleController {
 
   @Post('cleanup/run')
   @HttpCode(202)
+  @Endpoint({ id: 'runCleanup', summary: 'Run retention cleanup', description: 'Queues a retention cleanup now; its run shows in the log.', access: 'admin', slow: true })
   @ApiAcceptedResponse({ description: 'Retention cleanup queued; its run in the log' })
   cleanup(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.RunCleanup, {}, user);
   }
 
   @Get('cleanup/log')
+  @Endpoint({ id: 'listCleanupRuns', summary: 'Cleanup log', description: 'Retention cleanup runs, newest first.', access: 'admin', slow: true })
   @ApiOkResponse({ description: 'Cleanup runs, newest first' })
   cleanupLog(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.CleanupLog, {}, user);
   }
 
   @Get('services')
+  @Endpoint({ id: 'listServices', summary: 'Service instances', description: 'Every service instance seen: version, uptime, readiness, last heartbeat and transitions.', access: 'admin', slow: true })
   @ApiOkResponse({ description: 'Every service instance seen: version, uptime, ready, last heartbeat, up/down/stopped transitions' })
   services(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Services, {}, user);
@@ -119,8 +132,9 @@ export class AdminConsoleController {
    * also takes the access token as `?access_token=` (removed before anything logs the URL).
    */
   @Get('events')
+  @Endpoint({ id: 'streamAdminEvents', summary: 'Live console events', description: 'Server-sent events: `stats` every 2 s, `service` when an instance goes up or down. EventSource sends no headers, so the token may also come as `?access_token=`.', access: 'admin', slow: true })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'text/event-stream of `stats` and `service` events' })
+  @ApiOkResponse({ description: 'text/event-stream of `stats` and `service` events', content: { 'text/event-stream': { schema: { type: 'string', maxLength: 10_000_000 } } } })
   async events(@CurrentUser() user: AuthUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const stats = await this.admin.stats(user);
     const stream = openEventStream(request, reply, this.requestLog);

@@ -1,13 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Put } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../http/openapi/endpoint.js';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { QuotaRpc, SetTeamQuotaDto, type TeamQuotaView } from '@flotilla/contracts';
 import { RpcClient } from '@flotilla/messaging';
@@ -19,10 +12,6 @@ import { IdentityService } from '../identity/identity.service.js';
  * `upload/start`; the gateway checks that the team exists and asks it on the admin's behalf.
  */
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiForbiddenResponse({ description: 'The caller is not an administrator' })
-@ApiNotFoundResponse({ description: 'No such team' })
-@ApiBadRequestResponse({ description: 'The team id is not a UUID, or a limit is not a non-negative integer' })
 @ApiParam({ name: 'id', type: String, format: 'uuid', description: 'The team' })
 @Roles('admin')
 @Controller('admin/teams')
@@ -33,6 +22,7 @@ export class AdminTeamQuotaController {
   ) {}
 
   @Get(':id/quota')
+  @Endpoint({ id: 'getTeamQuota', summary: "A team's dataset quota", description: "Its limits in force, its overrides and its usage. 400 when the id is not a UUID; 404 for no such team.", access: 'admin', slow: true, problems: [404] })
   @ApiOkResponse({ description: "The team's limits in force (defaults where not overridden), its overrides and its usage" })
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() caller: AuthUser): Promise<TeamQuotaView> {
     await this.existing(id);
@@ -40,6 +30,15 @@ export class AdminTeamQuotaController {
   }
 
   @Put(':id/quota')
+  @Endpoint({
+    id: 'setTeamQuota',
+    summary: "Set a team's dataset quota",
+    description: 'Overrides limits (null falls back to the default). 400 when the id is not a UUID, no limit is named or a limit is not a non-negative integer; 404 for no such team.',
+    access: 'admin',
+    body: true,
+    slow: true,
+    problems: [404],
+  })
   @ApiOkResponse({ description: 'Set; the next `upload/start` of the team is checked against it. A null limit falls back to the default.' })
   async set(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: SetTeamQuotaDto, @CurrentUser() caller: AuthUser): Promise<TeamQuotaView> {
     await this.existing(id);

@@ -1,10 +1,11 @@
 import { Controller, Get, Headers, Logger, Param, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
 import { FINISHED_JOB_STATUSES, type ValidationStatus } from '@flotilla/contracts';
 import { openEventStream } from '../http/event-stream.js';
 import { servedByFastRoute } from '../http/fast-route.js';
+import { Endpoint } from '../http/openapi/endpoint.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { DatasetsService, type VersionedStatus } from './datasets.service.js';
 
@@ -13,7 +14,6 @@ const EVENTS_POLL_MS = 500;
 const EVENTS_MAX_MS = 30 * 60_000;
 
 @ApiTags('datasets')
-@ApiBearerAuth()
 @Controller('validation')
 export class ValidationController {
   private readonly logger = new Logger(ValidationController.name);
@@ -25,7 +25,23 @@ export class ValidationController {
 
   /** Served by StatusRoute, outside Nest's per-request chain; declared here for the router and the OpenAPI document. */
   @Get(':datasetId/status')
-  @ApiOkResponse({ description: 'The latest validation job; ETag, 304 on If-None-Match, Retry-After while not finished' })
+  @Endpoint({
+    id: 'getValidationStatus',
+    summary: 'Validation status',
+    description: 'The latest validation job of the dataset, cheap to poll: an ETag (304 on If-None-Match) and `Retry-After` while it is not finished. 404 for an unknown dataset or one never completed.',
+    access: 'user',
+    slow: true,
+    problems: [403, 404],
+  })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of the last answer', schema: { type: 'string', maxLength: 8192 } })
+  @ApiOkResponse({
+    description: 'The latest validation job',
+    headers: {
+      ETag: { description: 'Version of the status', schema: { type: 'string', maxLength: 200 } },
+      'Retry-After': { description: 'Seconds until polling again is useful (while the job is not finished)', schema: { type: 'integer', minimum: 0, maximum: 60 } },
+    },
+  })
+  @ApiResponse({ status: 304, description: 'Unchanged since the ETag in If-None-Match' })
   status(@Param('datasetId') _datasetId: string, @Headers('if-none-match') _ifNoneMatch: string | undefined): Promise<ValidationStatus> {
     return servedByFastRoute('StatusRoute');
   }
@@ -36,7 +52,15 @@ export class ValidationController {
    */
   @Get(':datasetId/events')
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'text/event-stream of `status` events, closed when the job finishes' })
+  @Endpoint({
+    id: 'streamValidationStatus',
+    summary: 'Validation status events',
+    description: 'Server-sent events: a `status` event now and on every change, closed once the job is finished. Errors before the first event are problem+json answers (404 for an unknown dataset).',
+    access: 'user',
+    slow: true,
+    problems: [403, 404],
+  })
+  @ApiOkResponse({ description: 'text/event-stream of `status` events, closed when the job finishes', content: { 'text/event-stream': { schema: { type: 'string', maxLength: 10_000_000 } } } })
   async events(
     @Param('datasetId') datasetId: string,
     @CurrentUser() user: AuthUser,

@@ -1,26 +1,37 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
-import type { Poll, PollList, PollResults } from '@flotilla/contracts';
+import { POLL_ID_PATTERN, type Poll, type PollList, type PollResults } from '@flotilla/contracts';
 import { CreatePollDto, PollDto, PollListDto, PollResultsDto, VoteAcceptedDto, VoteDto } from './dto/polls.dto.js';
 import { servedByFastRoute } from '../http/fast-route.js';
+import { Endpoint } from '../http/openapi/endpoint.js';
 import { PollsService } from './polls.service.js';
 
 @ApiTags('polls')
-@ApiBearerAuth()
+@ApiParam({ name: 'pollId', required: false, description: 'The poll id (its `id`)', schema: { type: 'string', maxLength: 64, pattern: POLL_ID_PATTERN.source } })
 @Controller('polls')
 export class PollsController {
   constructor(private readonly polls: PollsService) {}
 
   @Get()
-  @ApiOkResponse({ type: PollListDto })
+  @Endpoint({ id: 'listPolls', summary: 'List polls', description: 'Every poll, newest first.', access: 'user', slow: true })
+  @ApiOkResponse({ type: PollListDto, description: 'The polls' })
   list(@CurrentUser() user: AuthUser): Promise<PollList> {
     return this.polls.list(user);
   }
 
   @Post()
   @Roles('admin')
-  @ApiCreatedResponse({ type: PollDto })
+  @Endpoint({
+    id: 'createPoll',
+    summary: 'Create a poll',
+    description: 'Administrators only (403 for others). 409 when a poll with that id exists.',
+    access: 'user',
+    body: true,
+    slow: true,
+    problems: [403, 409],
+  })
+  @ApiCreatedResponse({ type: PollDto, description: 'The poll, open for votes' })
   create(@Body() body: CreatePollDto, @CurrentUser() user: AuthUser): Promise<Poll> {
     return this.polls.create(body, user);
   }
@@ -28,13 +39,23 @@ export class PollsController {
   /** Served by VoteRoute, outside Nest's per-request chain; declared here for the router and the OpenAPI document. */
   @Post(':pollId/votes')
   @HttpCode(202)
-  @ApiAcceptedResponse({ type: VoteAcceptedDto })
+  @Endpoint({
+    id: 'castVote',
+    summary: 'Vote',
+    description:
+      'Accepted into the vote stream and counted within seconds. 404 for an unknown poll, 422 for an option the poll does not have; 429 past the per-user or per-address limit; 503 while the vote stream cannot take it.',
+    access: 'user',
+    body: true,
+    problems: [404, 422],
+  })
+  @ApiAcceptedResponse({ type: VoteAcceptedDto, description: 'The vote, accepted (counted asynchronously)' })
   vote(@Param('pollId') _pollId: string, @Body() _body: VoteDto): Promise<VoteAcceptedDto> {
     return servedByFastRoute('VoteRoute');
   }
 
   @Get(':pollId/results')
-  @ApiOkResponse({ type: PollResultsDto })
+  @Endpoint({ id: 'getPollResults', summary: 'Poll results', description: 'Counts and shares per option. Administrators only (403 for others); 404 for an unknown poll.', access: 'user', slow: true, problems: [403, 404] })
+  @ApiOkResponse({ type: PollResultsDto, description: 'The counts so far' })
   results(@Param('pollId') pollId: string, @CurrentUser() user: AuthUser): Promise<PollResults> {
     return this.polls.results(pollId, user);
   }
