@@ -2,14 +2,28 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './paths.js';
 
-function sourceFiles(dir: string, out: string[] = []): string[] {
+function tsFiles(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
     if (entry === 'node_modules' || entry === 'dist') continue;
     const path = join(dir, entry);
-    if (statSync(path).isDirectory()) sourceFiles(path, out);
+    if (statSync(path).isDirectory()) tsFiles(path, out);
     else if (path.endsWith('.ts') && !path.endsWith('.spec.ts')) out.push(path);
   }
   return out;
+}
+
+/** The TypeScript sources of libs/*\/src and services/*\/src (tests left out). */
+export function sourceFiles(): string[] {
+  return ['libs', 'services'].flatMap((top) =>
+    readdirSync(join(ROOT, top)).flatMap((p) => {
+      const src = join(ROOT, top, p, 'src');
+      try {
+        return statSync(src).isDirectory() ? tsFiles(src) : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
 }
 
 /**
@@ -20,17 +34,7 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
  */
 export function recordedMetrics(): { names: Set<string>; prefixes: string[] } {
   const names = new Set<string>(['up']);
-  const files = ['libs', 'services'].flatMap((top) =>
-    readdirSync(join(ROOT, top)).flatMap((p) => {
-      const src = join(ROOT, top, p, 'src');
-      try {
-        return statSync(src).isDirectory() ? sourceFiles(src) : [];
-      } catch {
-        return [];
-      }
-    }),
-  );
-  for (const file of files) {
+  for (const file of sourceFiles()) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\.(counter|gauge|histogram)(?:<[^>]*>)?\(\{\s*name:\s*'([a-zA-Z_:][a-zA-Z0-9_:]*)'/g)) {
       const [, type, name] = m;
