@@ -22,6 +22,8 @@ source scripts/lib/infra.sh
 source scripts/lib/browser.sh
 # shellcheck source=scripts/lib/imaging-tools.sh
 source scripts/lib/imaging-tools.sh
+# shellcheck source=scripts/lib/promtool.sh
+source scripts/lib/promtool.sh
 
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
   _B=$'\e[1m' _R=$'\e[31m' _G=$'\e[32m' _Y=$'\e[33m' _0=$'\e[0m'
@@ -101,6 +103,8 @@ jest_step unit test:unit "$(count_files libs services -- '*/src/*.spec.ts')" '{l
 # (and CI) after every test has finished; Jest names the leak ("Force exiting Jest").
 # `npm run test:int` on its own keeps Jest's default and waits, to find such leaks.
 jest_step integration test:int "$(count_files libs services -- '*/test/*.int-spec.ts')" '{libs,services}/*/test/**/*.int-spec.ts' --forceExit
+# promtool (Debian's prometheus package): the deploy tests check and unit-test the alert rules with it.
+step promtool flotilla_promtool_ensure
 jest_step deploy test:deploy "$( [[ -d deploy/test ]] && count_files deploy/test -- '*.spec.ts' || echo 0)" 'deploy/test/**/*.spec.ts'
 step browser flotilla_browser_ensure
 jest_step e2e test:e2e "$( [[ -d e2e ]] && count_files e2e -- '*.e2e-spec.ts' || echo 0)" 'e2e/**/*.e2e-spec.ts' --forceExit
