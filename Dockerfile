@@ -10,7 +10,8 @@
 # whose files belong to root and are read-only for it; only /tmp needs to be writable.
 # `MIGRATE_ONLY=true` makes a service run its database migrations and exit.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node.js 24 LTS, the major of .node-version (which the scripts and CI pin exactly) and engines.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------
 # The workspace manifests alone, so that `npm ci` stays cached until a dependency changes.
@@ -19,7 +20,7 @@ WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
  && cp package.json package-lock.json /manifests/ \
- && cp --parents scripts/lib/deps.sh /manifests/ \
+ && cp --parents scripts/lib/deps.sh scripts/lib/node.sh .node-version /manifests/ \
  && find libs services tools -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
 
 # ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm start: the whole platform on this machine.
 #
-#   .env (if present) -> deps (Node >= 20.10, npm ci when needed)
+#   .env (if present) -> Node.js 24 (scripts/lib/node.sh) -> deps (npm ci when needed)
 #   -> Postgres, Redis, RabbitMQ up (started or installed where possible)
 #   -> build (tsc -b) -> node scripts/run-platform.mjs [service...]
 #
@@ -17,6 +17,10 @@ source scripts/lib/deps.sh
 source scripts/lib/infra.sh
 
 flotilla_load_dotenv
+# Node.js 24 first on PATH (fetched from the npm registry once where the machine's is older),
+# so npm, the build and every service run on it.
+flotilla_node_check
+echo "start: node $(node --version) ($(command -v node))"
 flotilla_deps_ensure
 if ! flotilla_infra_ensure; then
   echo "start: the servers above are needed first; then run npm start again." >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: the whole suite, in the order a failure is cheapest to find.
 #
-#   deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b, Vite) -> lint -> imaging tools -> unit -> integration
+#   Node.js 24 -> deps -> Postgres/Redis/RabbitMQ up -> build (tsc -b, Vite) -> lint -> imaging tools -> unit -> integration
 #   -> deploy (charts, manifests, compose, workflows) -> browser (Chromium for the console test) -> e2e
 #
 # Stops at the first failing step and names it. Integration and end-to-end tests run
@@ -91,6 +91,11 @@ summary() {
 
 start=$SECONDS
 flotilla_load_dotenv
+# `npm test` started this script under the machine's Node (maybe 20). Before npm ci, Node.js 24
+# goes first on PATH (scripts/lib/node.sh), so every npm run below (npm's shebang is
+# `/usr/bin/env node`), Jest and the services the tests spawn (process.execPath) run on 24.
+flotilla_node_check
+printf 'node %s (%s)\n' "$(node --version)" "$(command -v node)"
 step deps flotilla_deps_ensure
 step servers flotilla_infra_ensure
 step build node scripts/build.mjs

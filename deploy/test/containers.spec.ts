@@ -58,8 +58,8 @@ describe('Dockerfile', () => {
     envs = await serviceEnvs();
   });
 
-  it('builds once on node:20-bookworm-slim: npm ci, the build script, then prune to runtime dependencies', () => {
-    expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  it('builds once on node:24-bookworm-slim: npm ci, the build script, then prune to runtime dependencies', () => {
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     const build = stages.find((s) => s.name === 'build')!;
     const runs = build.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
     const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
