@@ -14,6 +14,16 @@ const projects = ['libs', 'services', 'tools'].flatMap((dir) =>
     : [],
 );
 const extra = process.argv.slice(2);
+// The API client's types come from the committed OpenAPI snapshot: regenerated before tsc,
+// so a change of the API that breaks a caller (the CLI, the console) breaks this build.
+const clientTypes = join(root, 'libs/api-client/generate.mjs');
+if (existsSync(clientTypes)) {
+  const generate = spawnSync(process.execPath, [clientTypes], { cwd: root, stdio: 'inherit' });
+  if (generate.status !== 0) {
+    console.error('build: the API client types could not be generated from libs/api-client/openapi.json (above).');
+    process.exit(generate.status ?? 1);
+  }
+}
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...projects, ...extra], { cwd: root, stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 

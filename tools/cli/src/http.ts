@@ -1,3 +1,4 @@
+import { createFlotillaClient, FlotillaApiError, retryAfterMs, type FlotillaClient, type Schemas } from '@flotilla/api-client';
 import type {
   CompleteUploadRequest,
   CompleteUploadResponse,
@@ -6,16 +7,13 @@ import type {
   StartUploadResponse,
   ValidationStatus,
 } from '@flotilla/contracts';
-import { ApiError, NetworkError, ProtocolError, networkReason, type Problem } from './errors.js';
+import { ApiError, NetworkError, ProtocolError, networkReason } from './errors.js';
 import { USER_AGENT } from './version.js';
 
-/** The answer of `POST /auth/login` and `POST /auth/refresh`. */
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
+export { retryAfterMs };
+
+/** The answer of `POST /auth/login` and `POST /auth/refresh`, as the API documents it. */
+export type TokenPair = Schemas['TokenPairDto'];
 
 /** One answer of `GET /validation/{datasetId}/status`. */
 export type StatusPoll =
@@ -31,66 +29,53 @@ export function apiBase(api: string): string {
 }
 
 /**
- * `Retry-After` in milliseconds: delay-seconds or an HTTP date; undefined when absent
- * or unreadable.
+ * The body as this command reads it (a type from the contracts). The document's type for
+ * the route must be assignable to it, so an answer the API changes under the CLI fails
+ * to compile; the checks after it guard against what a server actually sends.
  */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+function documented<T>(data: T | undefined): T | undefined {
+  return data;
 }
 
-/** Reads an error response: its problem+json body when it has one, else a short piece of its text. */
-export async function readProblem(response: Response): Promise<{ problem?: Problem; text?: string }> {
-  const text = await response.text().catch(() => '');
-  const type = response.headers.get('content-type') ?? '';
-  if (/json/i.test(type) && text) {
-    try {
-      const body = JSON.parse(text) as unknown;
-      if (body && typeof body === 'object' && !Array.isArray(body)) return { problem: body as Problem };
-    } catch {
-      // Not JSON after all: fall through to the text.
-    }
-  }
-  const short = text.replace(/\s+/g, ' ').trim().slice(0, 300);
-  return short ? { text: short } : {};
-}
-
-interface RequestOptions {
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Statuses other than 2xx that are answers, not errors (304). */
-  accept?: number[];
-  /** Leave out the Authorization header (sign-in and refresh). */
-  anonymous?: boolean;
-}
+/** What a typed call resolves to: the body the document gives the route, and the answer. */
+type Answer<T> = { data?: T; response: Response };
 
 /**
- * The Flotilla API over `fetch`: JSON in and out, problem+json errors as ApiError, and
- * one refresh of the access token when it expires during a long wait (when signed in
- * with a password; a token given from outside is used as it is).
+ * The Flotilla API through the typed client of `@flotilla/api-client`: routes, bodies and
+ * answers as the OpenAPI document has them, so a change of the API that breaks this
+ * command breaks its build. Errors become the CLI's own (ApiError, NetworkError,
+ * ProtocolError, with their exit codes), and the access token is refreshed once when it
+ * expires during a long wait (when signed in with a password; a token given from outside
+ * is used as it is).
  */
 export class ApiClient {
   readonly base: string;
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
   private readonly signal: AbortSignal | undefined;
+  private readonly api: FlotillaClient;
+  /** Sign-in and refresh: no Authorization header. */
+  private readonly anonymous: FlotillaClient;
 
   constructor(api: string, options: { token?: string; signal?: AbortSignal } = {}) {
     this.base = apiBase(api);
     this.accessToken = options.token;
     this.signal = options.signal;
+    // The document's paths carry /api/v1: the client's base is what comes before it.
+    const baseUrl = this.base.slice(0, -API_PATH.length);
+    const headers = { 'user-agent': USER_AGENT };
+    this.api = createFlotillaClient({ baseUrl, headers, token: () => this.accessToken });
+    this.anonymous = createFlotillaClient({ baseUrl, headers });
   }
 
   async login(email: string, password: string): Promise<void> {
-    const { body } = await this.request<TokenPair>('POST', '/auth/login', { body: { email, password }, anonymous: true });
-    this.useTokens(body, '/auth/login');
+    const { data } = await this.call('POST', '/auth/login', () => this.anonymous.POST('/api/v1/auth/login', { body: { email, password }, signal: this.signal }), true);
+    this.useTokens(data, '/auth/login');
   }
 
   async startUpload(request: StartUploadRequest): Promise<StartUploadResponse> {
-    const { body } = await this.request<StartUploadResponse>('POST', '/upload/start', { body: request });
+    const { data } = await this.call('POST', '/upload/start', () => this.api.POST('/api/v1/upload/start', { body: request, signal: this.signal }));
+    const body = documented<StartUploadResponse>(data);
     if (!body || typeof body.datasetId !== 'string' || !Array.isArray(body.files)) {
       throw new ProtocolError('POST /upload/start answered without a datasetId and files.');
     }
@@ -100,13 +85,15 @@ export class ApiClient {
   /** `GET /datasets/{id}/upload`: what the store already holds of a pending upload, and fresh URLs for the rest. */
   async resumeUpload(datasetId: string): Promise<ResumeUploadResponse> {
     const path = `/datasets/${encodeURIComponent(datasetId)}/upload`;
-    const { body } = await this.request<ResumeUploadResponse>('GET', path);
+    const { data } = await this.call('GET', path, () => this.api.GET('/api/v1/datasets/{id}/upload', { params: { path: { id: datasetId } }, signal: this.signal }));
+    const body = documented<ResumeUploadResponse>(data);
     if (!body || !Array.isArray(body.files) || !Array.isArray(body.targets)) throw new ProtocolError(`GET ${API_PATH}${path} answered without files and targets.`);
     return body;
   }
 
   async completeUpload(request: CompleteUploadRequest): Promise<CompleteUploadResponse> {
-    const { body } = await this.request<CompleteUploadResponse>('POST', '/upload/complete', { body: request });
+    const { data } = await this.call('POST', '/upload/complete', () => this.api.POST('/api/v1/upload/complete', { body: request, signal: this.signal }));
+    const body = documented<CompleteUploadResponse>(data);
     if (!body || typeof body.validationJobId !== 'string') throw new ProtocolError('POST /upload/complete answered without a validationJobId.');
     return body;
   }
@@ -114,70 +101,58 @@ export class ApiClient {
   /** The validation status, or `changed: false` when it still matches `etag` (304). */
   async validationStatus(datasetId: string, etag?: string): Promise<StatusPoll> {
     const path = `/validation/${encodeURIComponent(datasetId)}/status`;
-    const { status, headers, body } = await this.request<ValidationStatus>('GET', path, {
-      headers: etag ? { 'if-none-match': etag } : {},
-      accept: [304],
-    });
+    const { data, response } = await this.call('GET', path, () =>
+      this.api.GET('/api/v1/validation/{datasetId}/status', {
+        params: { path: { datasetId } },
+        headers: etag ? { 'if-none-match': etag } : {},
+        signal: this.signal,
+      }),
+    );
+    const { status, headers } = response;
     const retryAfter = retryAfterMs(headers.get('retry-after'));
     const wait = retryAfter === undefined ? {} : { retryAfterMs: retryAfter };
     if (status === 304) return { changed: false, ...wait };
+    const body = documented<ValidationStatus>(data);
     if (!body || typeof body.status !== 'string') throw new ProtocolError(`GET ${path} answered without a status.`);
     return { changed: true, status: body, ...(headers.get('etag') ? { etag: headers.get('etag')! } : {}), ...wait };
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<{ status: number; headers: Headers; body: T }> {
-    let response = await this.send(method, path, options);
-    if (response.status === 401 && !options.anonymous && this.refreshToken !== undefined) {
-      await response.body?.cancel();
-      await this.refresh();
-      response = await this.send(method, path, options);
-    }
-    if (!response.ok && !(options.accept ?? []).includes(response.status)) {
-      const { problem, text } = await readProblem(response);
-      throw new ApiError(method, `${API_PATH}${path}`, response.status, problem, text, retryAfterMs(response.headers.get('retry-after')));
-    }
-    const text = await response.text();
-    let body: T;
+  /**
+   * Runs one typed call, its errors as the CLI's. A 401 when a refresh token is at hand
+   * swaps it for new tokens and runs the call once more.
+   */
+  private async call<T>(method: string, path: string, send: () => Promise<Answer<T>>, anonymous = false): Promise<Answer<T>> {
     try {
-      body = (text === '' ? undefined : JSON.parse(text)) as T;
-    } catch {
-      throw new ProtocolError(`${method} ${API_PATH}${path} answered ${response.status} with a body that is not JSON.`);
+      return await this.once(method, path, send);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401) || anonymous || this.refreshToken === undefined) throw error;
+      await this.refresh();
+      return this.once(method, path, send);
     }
-    return { status: response.status, headers: response.headers, body };
+  }
+
+  private async once<T>(method: string, path: string, send: () => Promise<Answer<T>>): Promise<Answer<T>> {
+    try {
+      return await send();
+    } catch (error) {
+      if (error instanceof FlotillaApiError) throw new ApiError(error.method, error.path, error.status, error.problem, error.text, error.retryAfterMs);
+      if (this.signal?.aborted) throw this.signal.reason;
+      // openapi-fetch parses a 2xx body as JSON: a SyntaxError means the API sent something else.
+      if (error instanceof SyntaxError) throw new ProtocolError(`${method} ${API_PATH}${path} answered with a body that is not JSON.`);
+      throw new NetworkError(`${this.base}${path}`, networkReason(error));
+    }
   }
 
   private async refresh(): Promise<void> {
-    const refreshToken = this.refreshToken;
+    const refreshToken = this.refreshToken!;
     this.refreshToken = undefined; // one try: a refused refresh ends in the original 401
-    const { body } = await this.request<TokenPair>('POST', '/auth/refresh', { body: { refreshToken }, anonymous: true });
-    this.useTokens(body, '/auth/refresh');
+    const { data } = await this.call('POST', '/auth/refresh', () => this.anonymous.POST('/api/v1/auth/refresh', { body: { refreshToken }, signal: this.signal }), true);
+    this.useTokens(data, '/auth/refresh');
   }
 
   private useTokens(body: TokenPair | undefined, path: string): void {
     if (!body || typeof body.accessToken !== 'string') throw new ProtocolError(`POST ${API_PATH}${path} answered without an accessToken.`);
     this.accessToken = body.accessToken;
     this.refreshToken = typeof body.refreshToken === 'string' ? body.refreshToken : undefined;
-  }
-
-  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
-    const url = `${this.base}${path}`;
-    const headers: Record<string, string> = {
-      accept: 'application/json, application/problem+json',
-      'user-agent': USER_AGENT,
-      ...options.headers,
-    };
-    if (!options.anonymous && this.accessToken !== undefined) headers.authorization = `Bearer ${this.accessToken}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await fetch(url, {
-        method,
-        headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        ...(this.signal ? { signal: this.signal } : {}),
-      });
-    } catch (error) {
-      if (this.signal?.aborted) throw this.signal.reason;
-      throw new NetworkError(url, networkReason(error));
-    }
   }
 }
