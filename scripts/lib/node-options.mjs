@@ -17,13 +17,22 @@ export const SERVICE_NODE_FLAGS = Object.freeze({
 });
 
 /**
+ * Loads OpenTelemetry before the service (libs/observability/src/tracing/register.ts, which
+ * does nothing unless the standard OTEL_* variables ask for traces); the same flag as
+ * TRACING_IMPORT there, which the test harness's spawner uses.
+ */
+export const TRACING_IMPORT = '--import=@flotilla/observability/tracing';
+
+/**
  * NODE_OPTIONS for one service: the given options, plus each of the service's flags
- * the given options do not already set (a flag set by the user wins).
+ * the given options do not already set (a flag set by the user wins), plus the tracing
+ * preload (beside any other `--import`).
  * @param {string} name the service
  * @param {string} [given] NODE_OPTIONS from the environment
  */
 export function serviceNodeOptions(name, given = '') {
   const flags = SERVICE_NODE_FLAGS[name] ?? SERVICE_NODE_FLAGS.default;
   const missing = flags.filter((flag) => !given.includes(flag.split('=')[0]));
-  return [given, ...missing].filter(Boolean).join(' ');
+  const tracing = given.includes(TRACING_IMPORT) ? [] : [TRACING_IMPORT];
+  return [given, ...missing, ...tracing].filter(Boolean).join(' ');
 }

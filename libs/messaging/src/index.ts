@@ -10,3 +10,4 @@ export * from './streams/stream-consumer.js';
 export * from './outbox/outbox.js';
 export * from './heartbeat/index.js';
 export * from './broker/broker-users.js';
+export * from './trace-context.js';

@@ -7,3 +7,4 @@ export * from './problem.js';
 export * from './http-app.js';
 export * from './observability.module.js';
 export * from './public-route.js';
+export * from './tracing/index.js';

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import { redactUrlsIn } from '@flotilla/config';
 import { currentContext } from './context.js';
+import { activeTraceIds } from './tracing/propagation.js';
 
 /** Paths whose values never reach a log line. */
 const REDACT = [
@@ -22,8 +23,8 @@ const REDACT = [
 ];
 
 /**
- * JSON lines to stdout (or `destination`) with the service name and the current correlation
- * id. Secrets are cut by field name (`REDACT`) and, as a last safeguard on every line as
+ * JSON lines to stdout (or `destination`) with the service name, the current correlation
+ * id and, while a span is active, its `traceId` and `spanId`. Secrets are cut by field name (`REDACT`) and, as a last safeguard on every line as
  * written, the userinfo of any URL (`scheme://user:pass@`) wherever it appears — a driver's
  * error message or stack that quotes its connection string included.
  */
@@ -36,7 +37,9 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     hooks: { streamWrite: redactUrlsIn },
     mixin() {
       const ctx = currentContext();
-      return ctx ? { correlationId: ctx.correlationId, ...(ctx.userId ? { userId: ctx.userId } : {}) } : {};
+      // With tracing on, the line names the span it was written in (traceId, spanId).
+      const ids = activeTraceIds();
+      return ctx ? { correlationId: ctx.correlationId, ...(ctx.userId ? { userId: ctx.userId } : {}), ...ids } : { ...ids };
     },
   };
   return destination ? pino(options, destination) : pino(options);

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './namespace.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The same flag as TRACING_IMPORT in libs/observability (kept equal by its settings.spec.ts). */
+export const TRACING_IMPORT = '--import=@flotilla/observability/tracing';
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -43,7 +45,8 @@ export class ServiceProcess {
   async start(timeoutMs = 60_000): Promise<this> {
     const child = spawn(process.execPath, [`${ROOT}services/${this.name}/dist/main.js`], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env, HTTP_PORT: String(this.port) },
+      // Tracing preloaded as under `npm start` (TRACING_IMPORT of @flotilla/observability; a no-op without OTEL_* variables).
+      env: { PATH: process.env.PATH ?? '', ...this.env, NODE_OPTIONS: [this.env.NODE_OPTIONS, TRACING_IMPORT].filter(Boolean).join(' '), HTTP_PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -1,9 +1,13 @@
 import type { EventEnvelope } from '@flotilla/contracts';
 import type { SqlRunner } from './outbox-tables.js';
+import { OUTBOX_TRACE_KEY } from '../trace-context.js';
 
 export interface ClaimedRow {
   seq: string;
+  /** The envelope as published, without the trace context stored beside it. */
   envelope: EventEnvelope;
+  /** The trace context of the work that added the event (`traceparent`, `tracestate`), if it was traced. */
+  trace: Record<string, string> | null;
 }
 
 /**
@@ -19,8 +23,8 @@ export async function claimRows(db: SqlRunner, limit: number, leaseMs: number): 
        WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < clock_timestamp())
        ORDER BY seq LIMIT $1
        FOR UPDATE SKIP LOCKED)
-     RETURNING seq, envelope`,
-    [limit, leaseMs],
+     RETURNING seq, envelope - $3::text AS envelope, envelope -> $3::text AS trace`,
+    [limit, leaseMs, OUTBOX_TRACE_KEY],
   )) as [ClaimedRow[], number] | ClaimedRow[];
   // TypeORM answers an UPDATE ... RETURNING with [rows, count].
   const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as ClaimedRow[];

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { BaseEnv, ENV } from '@flotilla/config';
 import type { EventEnvelope } from '@flotilla/contracts';
-import { correlationId, MetricsService } from '@flotilla/observability';
+import { correlationId, MetricsService, withTraceContextOf } from '@flotilla/observability';
 import { randomUUID } from 'node:crypto';
 import type { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -16,6 +16,7 @@ import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from '../rabbit/rabbit-opt
 import { errorMessage } from '../rabbit/wire.js';
 import { claimRows, countPending, markPublished, releaseClaims } from './outbox-claims.js';
 import type { SqlRunner } from './outbox-tables.js';
+import { OUTBOX_TRACE_KEY, traceHeaders } from '../trace-context.js';
 
 export { markEventProcessed, OUTBOX_CLAIMS_DOWN_SQL, OUTBOX_CLAIMS_SQL, OUTBOX_TABLES_SQL, type SqlRunner } from './outbox-tables.js';
 
@@ -73,7 +74,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       correlationId: correlationId(),
       data,
     };
-    await runner.query(`INSERT INTO outbox (id, type, envelope) VALUES ($1, $2, $3)`, [envelope.id, type, JSON.stringify(envelope)]);
+    // The trace of the work adding the event rides along, so the relay's publish continues it.
+    const trace = traceHeaders();
+    const stored = Object.keys(trace).length > 0 ? { ...envelope, [OUTBOX_TRACE_KEY]: trace } : envelope;
+    await runner.query(`INSERT INTO outbox (id, type, envelope) VALUES ($1, $2, $3)`, [envelope.id, type, JSON.stringify(stored)]);
     return envelope;
   }
 
@@ -147,7 +151,8 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private async publishBatch(): Promise<number> {
     const rows = await claimRows(this.dataSource, RELAY_BATCH, this.leaseMs);
     if (rows.length === 0) return 0;
-    const results = await Promise.allSettled(rows.map((row) => this.publisher.publishEnvelope(row.envelope)));
+    // Each in the trace of the work that added it (a new trace when it was added untraced).
+    const results = await Promise.allSettled(rows.map((row) => withTraceContextOf(row.trace, () => this.publisher.publishTraced(row.envelope))));
     const sent = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.seq);
     const failed = rows.filter((_, i) => results[i].status === 'rejected').map((row) => row.seq);
     // Should this fail (Postgres gone), the claims run out and the rows are published again: a duplicate, never a loss.

@@ -21,6 +21,7 @@ import { assertBindingKey, topicMatches } from './routing-key.js';
 import { declareTopology, retryDelay, retryTier, topologyNames, type TopologyNames } from './topology.js';
 import { copiedProperties, republishHeaders, retryCount } from './republish.js';
 import { AmqpHeaders, decodeEnvelope, errorMessage } from './wire.js';
+import { receiveSpan, SpanKind } from '../trace-context.js';
 
 /**
  * Handles one event. Resolve only once its effects are committed: the message is
@@ -206,16 +207,20 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     const context = { correlationId: acceptCorrelationId(envelope.correlationId) };
-    await runWithContext(context, async () => {
-      try {
-        for (const handler of handlers) await handler(envelope);
-      } catch (error) {
-        await this.onFailure(channel, message, envelope, error);
-        return;
-      }
-      ackOn(channel, message);
-      this.handled.inc({ queue: this.queue, outcome: 'ok' });
-    });
+    // A CONSUMER span, child of the publisher's (headers `traceparent`/`tracestate`).
+    const attributes = { 'messaging.system': 'rabbitmq', 'messaging.destination.name': envelope.type, 'messaging.message.id': envelope.id };
+    await runWithContext(context, () =>
+      receiveSpan(`process ${envelope.type}`, SpanKind.CONSUMER, message.properties.headers, attributes, async () => {
+        try {
+          for (const handler of handlers) await handler(envelope);
+        } catch (error) {
+          await this.onFailure(channel, message, envelope, error);
+          return;
+        }
+        ackOn(channel, message);
+        this.handled.inc({ queue: this.queue, outcome: 'ok' });
+      }),
+    );
   }
 
   private async onFailure(channel: ConfirmChannel, message: ConsumeMessage, envelope: EventEnvelope, error: unknown): Promise<void> {

@@ -10,6 +10,7 @@ import { RabbitConnection } from './rabbit-connection.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { declareTopology, topologyNames } from './topology.js';
 import { AmqpHeaders, errorMessage } from './wire.js';
+import { sendSpan, SpanKind, traceHeaders } from '../trace-context.js';
 
 /** How one event is sent, beyond the defaults (persistent, no expiry). */
 export interface PublishOptions {
@@ -71,8 +72,18 @@ export class EventPublisher implements OnModuleInit {
       correlationId: correlationId(),
       data,
     };
-    await this.publishEnvelope(envelope, options);
+    await this.publishTraced(envelope, options);
     return envelope;
+  }
+
+  /**
+   * {@link publishEnvelope} in a PRODUCER span (a child of the active one, e.g. the outbox
+   * relay's continuation of the trace that added the event), whose trace context the
+   * message's headers carry.
+   */
+  publishTraced(envelope: EventEnvelope, options: PublishOptions = {}): Promise<void> {
+    const attributes = { 'messaging.system': 'rabbitmq', 'messaging.destination.name': envelope.type, 'messaging.message.id': envelope.id };
+    return sendSpan(`publish ${envelope.type}`, SpanKind.PRODUCER, attributes, () => this.publishEnvelope(envelope, options));
   }
 
   /**
@@ -97,7 +108,7 @@ export class EventPublisher implements OnModuleInit {
         type: envelope.type,
         appId: envelope.source,
         timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000) || Math.floor(Date.now() / 1000),
-        headers: { [AmqpHeaders.CorrelationId]: envelope.correlationId, ...this.signer.signEvent(envelope.id, envelope.type, content) },
+        headers: { [AmqpHeaders.CorrelationId]: envelope.correlationId, ...this.signer.signEvent(envelope.id, envelope.type, content), ...traceHeaders() },
         // Also removes the message from the wrapper's buffer if the connection dropped meanwhile.
         timeout: this.env.RPC_TIMEOUT_MS,
       });

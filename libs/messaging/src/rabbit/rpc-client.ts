@@ -10,6 +10,7 @@ import { RabbitConnection } from './rabbit-connection.js';
 import { InternalCaller } from './internal-caller.js';
 import { RABBIT_OPTIONS, type ResolvedRabbitOptions } from './rabbit-options.js';
 import { AmqpHeaders, decodeRpcReply, DIRECT_REPLY_TO, type RpcRequestMessage } from './wire.js';
+import { sendSpan, SpanKind, traceHeaders } from '../trace-context.js';
 
 export interface RpcCallOptions {
   /**
@@ -92,7 +93,9 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      return (await this.send(service, pattern, payload, options)) as T;
+      // A CLIENT span around the call; the request's headers carry it to the server.
+      const attributes = { 'rpc.system': 'flotilla-amqp', 'rpc.service': service, 'rpc.method': pattern };
+      return (await sendSpan(`rpc ${service} ${pattern}`, SpanKind.CLIENT, attributes, () => this.send(service, pattern, payload, options))) as T;
     } catch (error) {
       outcome = error instanceof RpcError ? error.code.toLowerCase() : 'error';
       throw error;
@@ -138,7 +141,7 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
           type: pattern,
           appId: this.options.service,
           timestamp: Math.floor(Date.now() / 1000),
-          headers: { [AmqpHeaders.CorrelationId]: correlationId(), [AmqpHeaders.Deadline]: deadline, [AmqpHeaders.CallerToken]: token },
+          headers: { [AmqpHeaders.CorrelationId]: correlationId(), [AmqpHeaders.Deadline]: deadline, [AmqpHeaders.CallerToken]: token, ...traceHeaders() },
         });
       } catch (error) {
         // The channel closed between the check above and the write.

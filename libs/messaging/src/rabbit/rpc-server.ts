@@ -19,6 +19,7 @@ import { CallerRefused, InternalCaller, type VerifiedCaller } from './internal-c
 import { ThrottledWarning } from './throttled-warning.js';
 import { PAST_DEADLINE, raceDeadline, requestDeadline } from './rpc-deadline.js';
 import { AmqpHeaders, decodeRpcRequest, errorMessage } from './wire.js';
+import { receiveSpan, SpanKind } from '../trace-context.js';
 
 /** What a handler learns about the call besides its payload. */
 export interface RpcRequestMeta {
@@ -155,7 +156,12 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     const expired = new AbortController();
     const reply = await raceDeadline(
-      runWithContext({ correlationId }, () => this.execute(message, correlationId, expired.signal)),
+      // A SERVER span, child of the caller's (headers `traceparent`/`tracestate`).
+      runWithContext({ correlationId }, () =>
+        receiveSpan(`rpc serve ${String(message.properties.type ?? 'unknown').slice(0, 200)}`, SpanKind.SERVER, message.properties.headers, { 'rpc.system': 'flotilla-amqp' }, () =>
+          this.execute(message, correlationId, expired.signal),
+        ),
+      ),
       deadline - receivedAt,
     );
     if (reply === PAST_DEADLINE) {

@@ -4,6 +4,7 @@ import { isDependencyUnavailable } from '../rabbit/dependency-errors.js';
 import { backoffMs, countedDeliveries, messageOf, type Delivery, type StreamBatchHandler } from './stream-consumer-options.js';
 import type { DeadLetters } from './stream-dead-letters.js';
 import type { PendingEntries } from './stream-pending.js';
+import { streamBatchSpan } from '../trace-context.js';
 
 /**
  * What handling a batch came to. `outage`: a dependency is unreachable; `held` are the
@@ -15,6 +16,8 @@ export type BatchResult = { outcome: 'ok' | 'partial' | 'failed' } | { outcome: 
 const SYSTEMIC_FAILURES = 3;
 
 export interface BatchSettings {
+  /** The stream, for the span each handled batch is (see {@link streamBatchSpan}). */
+  stream: string;
   handler: StreamBatchHandler;
   maxDeliveries: number;
   claimIdleMs: number;
@@ -147,7 +150,9 @@ export class BatchHandling {
   private async attempt(entries: Delivery[]): Promise<unknown> {
     const correlationId = acceptCorrelationId(entries.length === 1 ? entries[0]!.fields.correlationId : undefined);
     try {
-      await runWithContext({ correlationId }, () => this.settings.handler(entries.map(({ id, fields }) => ({ id, fields }))));
+      await runWithContext({ correlationId }, () =>
+        streamBatchSpan(this.settings.stream, entries, () => this.settings.handler(entries.map(({ id, fields }) => ({ id, fields })))),
+      );
       return undefined;
     } catch (error) {
       return error ?? new Error('handler failed without an error');

@@ -74,7 +74,7 @@ export class StreamConsumer {
       this.logger,
     );
     this.batches = new BatchHandling(
-      { handler: options.handler, maxDeliveries, claimIdleMs: this.claimIdleMs },
+      { stream: this.stream, handler: options.handler, maxDeliveries, claimIdleMs: this.claimIdleMs },
       this.pending,
       this.deadLetters,
       { stopping: () => this.stopping, pause: (ms) => this.pause(ms) },

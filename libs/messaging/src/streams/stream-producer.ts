@@ -3,15 +3,17 @@ import type { Redis } from 'ioredis';
 import { correlationId } from '@flotilla/observability';
 import { REDIS } from '../redis/redis.constants.js';
 import { recordToFields } from './stream-entry.js';
+import { traceHeaders } from '../trace-context.js';
 
 /**
  * Appends an entry to `stream` with the current `correlationId` (unless the fields carry
- * one) and resolves with its id. No MAXLEN: streams are trimmed by their consumers, and
+ * one) and trace context and resolves with its id. No MAXLEN: streams are trimmed by their consumers, and
  * only below what every group has acknowledged. Rejects at once when Redis is down
  * (see {@link isRedisUnavailable}).
  */
 export async function xadd(redis: Redis, stream: string, fields: Record<string, string>): Promise<string> {
-  const entry = { ...fields, correlationId: fields.correlationId ?? correlationId() };
+  // The trace context of the work that adds it (`traceparent`, `tracestate`), when traced.
+  const entry = { ...traceHeaders(), ...fields, correlationId: fields.correlationId ?? correlationId() };
   const id = await redis.xadd(stream, '*', ...recordToFields(entry));
   if (id === null) throw new Error(`XADD to ${stream} returned no id`);
   return id;

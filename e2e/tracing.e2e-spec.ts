@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { sampleDatasets } from '@flotilla/samples';
+import { waitFor } from '@flotilla/testing';
+import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { ADMIN, ApiClient, Platform, type ApiResponse } from './support/platform.js';
+import { uploadAndValidate } from './support/datasets.js';
+
+/** A client whose every request belongs to one trace, as a traced CLI's upload would: it sends `traceparent`. */
+class TracedApiClient extends ApiClient {
+  readonly traceId = randomBytes(16).toString('hex');
+  /** The client's own span, the parent of the gateway's first span of each request (not exported: the client has no SDK). */
+  readonly clientSpanId = randomBytes(8).toString('hex');
+
+  override request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
+    return super.request<T>(method, path, { ...options, headers: { ...options.headers, traceparent: `00-${this.traceId}-${this.clientSpanId}-01` } });
+  }
+}
+
+const SERVER = 2;
+const PRODUCER = 4;
+const CONSUMER = 5;
+
+describe('tracing: one dataset upload is one trace across gateway, upload, the outbox, validator and back', () => {
+  const receiver = new OtlpReceiver();
+  let platform: Platform;
+  let member: string;
+
+  beforeAll(async () => {
+    await receiver.start();
+    platform = new Platform(
+      {
+        // Only the standard variables: the receiver as endpoint, OTLP as JSON over HTTP, a short batch delay.
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
+      ['gateway', 'upload', 'validator'],
+    );
+    await platform.start();
+    const admin = await platform.api.login(ADMIN.email, ADMIN.password);
+    const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: 'traced' } });
+    const user = await platform.api.request('POST', '/api/v1/admin/users', {
+      token: admin,
+      body: { email: 't@tracing.test', password: 'member-password-123', teamId: team.body.id, role: 'member' },
+    });
+    expect(user.status).toBe(201);
+    member = await platform.api.login('t@tracing.test', 'member-password-123');
+  });
+
+  afterAll(async () => {
+    await platform.stop();
+    await receiver.stop();
+  });
+
+  it('links every span to a parent in the same trace, through the outbox relay and both event consumers', async () => {
+    const client = new TracedApiClient(platform.api.baseUrl);
+    const sample = sampleDatasets()[0]!;
+    const { verdict } = await uploadAndValidate(client, member, sample.name, sample.profile, sample.files, sample.options);
+    expect(verdict.status).toBe(sample.expectedStatus);
+
+    // Upload handles validation.completed last; its span ends after the handler, then the batch goes out.
+    const isCompletionHandled = (s: ReceivedSpan): boolean => s.service === 'upload' && s.kind === CONSUMER && s.name === 'process validation.completed';
+    await waitFor(async () => receiver.trace(client.traceId).some(isCompletionHandled), { timeoutMs: 30_000, intervalMs: 200, what: 'upload to export its handling of validation.completed' });
+    let count = -1;
+    await waitFor(
+      async () => {
+        const settled = receiver.trace(client.traceId).length === count;
+        count = receiver.trace(client.traceId).length;
+        return settled;
+      },
+      { timeoutMs: 15_000, intervalMs: 1000, what: 'the trace to stop growing' },
+    );
+
+    const spans = receiver.trace(client.traceId);
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const describe = (s: ReceivedSpan): string => `${s.service}: ${s.name}`;
+    // Each span's parent is in the trace, or is the client's own span (the root, not exported).
+    const orphans = spans.filter((s) => s.parentSpanId !== client.clientSpanId && !byId.has(s.parentSpanId)).map(describe);
+    expect(orphans).toEqual([]);
+    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'upload', 'validator']));
+
+    const parentOf = (s: ReceivedSpan): ReceivedSpan | undefined => byId.get(s.parentSpanId);
+    const one = (service: string, kind: number, name: string): ReceivedSpan => {
+      const found = spans.filter((s) => s.service === service && s.kind === kind && s.name === name);
+      expect({ service, name, found: found.length }).toEqual({ service, name, found: 1 });
+      return found[0]!;
+    };
+    // The outbox relay publishes dataset.uploaded later, in its own loop, yet inside the trace
+    // of the request that completed the upload: its span descends from upload's RPC handler.
+    const relayed = one('upload', PRODUCER, 'publish dataset.uploaded');
+    const ancestry = (s: ReceivedSpan | undefined): ReceivedSpan[] => (s ? [s, ...ancestry(parentOf(s))] : []);
+    expect(ancestry(relayed).map(describe)).toContain('upload: rpc serve upload.complete');
+    // The validator's handling is the relay's publish's descendant, and upload's handling of the verdict the validator's.
+    const validating = one('validator', CONSUMER, 'process dataset.uploaded');
+    expect(ancestry(validating)).toContain(relayed);
+    const verdictPublished = one('validator', PRODUCER, 'publish validation.completed');
+    expect(ancestry(verdictPublished)).toContain(validating);
+    const back = spans.find(isCompletionHandled)!;
+    expect(ancestry(back)).toContain(verdictPublished);
+    // The gateway's HTTP server spans are the roots below the client's span.
+    expect(spans.filter((s) => s.parentSpanId === client.clientSpanId).every((s) => s.service === 'gateway' && s.kind === SERVER)).toBe(true);
+  });
+});
