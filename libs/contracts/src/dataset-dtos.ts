@@ -51,7 +51,7 @@ export class StartFileDto implements StartFile {
   @Min(0)
   sizeBytes: number;
 
-  @ApiPropertyOptional({ description: 'SHA-256 of the content (hex); the validator checks it', example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
+  @ApiPropertyOptional({ description: 'SHA-256 of the content (hex); the validator checks it', maxLength: 64, example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
   @IsOptional()
   @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hexadecimal characters' })
   sha256?: string;

@@ -13,6 +13,7 @@ import { RateLimiter } from '../rate-limit/rate-limiter.service.js';
 import { API_CSP_DIRECTIVES, DOCS_CSP_DIRECTIVES, isDocsUrl, precomputeSecurityHeaders } from './security-headers.js';
 import { refuseIllFormedInput } from './well-formed-input.js';
 import { createOpenApiDocument } from './openapi/document.js';
+import { installRateLimitHeaders } from './openapi/rate-limit-headers.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -71,6 +72,7 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
   });
 
   installIpLimit(fastify, app.get(RateLimiter), env, [`POST /${API_PREFIX}/polls/:pollId/votes`, `GET /${API_PREFIX}/validation/:datasetId/status`]);
+  installRateLimitHeaders(fastify);
 
   // The web console is served by the admin service; the browser sees one origin.
   await fastify.register(httpProxy, { upstream: env.ADMIN_URL, prefix: '/admin', rewritePrefix: '/admin', http: { requestOptions: { timeout: 10_000 } } });

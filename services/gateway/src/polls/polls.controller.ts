@@ -1,5 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+
+/** The poll id in a path: the pattern every poll id has (a 404 for anything else). */
+const POLL_ID_PARAM = { name: 'pollId', description: 'The poll id', schema: { type: 'string' as const, maxLength: 63, pattern: POLL_ID_PATTERN.source } };
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { POLL_ID_PATTERN, type Poll, type PollList, type PollResults } from '@flotilla/contracts';
 import { CreatePollDto, PollDto, PollListDto, PollResultsDto, VoteAcceptedDto, VoteDto } from './dto/polls.dto.js';
@@ -8,7 +11,6 @@ import { Endpoint } from '../http/openapi/endpoint.js';
 import { PollsService } from './polls.service.js';
 
 @ApiTags('polls')
-@ApiParam({ name: 'pollId', required: false, description: 'The poll id (its `id`)', schema: { type: 'string', maxLength: 64, pattern: POLL_ID_PATTERN.source } })
 @Controller('polls')
 export class PollsController {
   constructor(private readonly polls: PollsService) {}
@@ -38,6 +40,7 @@ export class PollsController {
 
   /** Served by VoteRoute, outside Nest's per-request chain; declared here for the router and the OpenAPI document. */
   @Post(':pollId/votes')
+  @ApiParam(POLL_ID_PARAM)
   @HttpCode(202)
   @Endpoint({
     id: 'castVote',
@@ -54,6 +57,7 @@ export class PollsController {
   }
 
   @Get(':pollId/results')
+  @ApiParam(POLL_ID_PARAM)
   @Endpoint({ id: 'getPollResults', summary: 'Poll results', description: 'Counts and shares per option. Administrators only (403 for others); 404 for an unknown poll.', access: 'user', slow: true, problems: [403, 404] })
   @ApiOkResponse({ type: PollResultsDto, description: 'The counts so far' })
   results(@Param('pollId') pollId: string, @CurrentUser() user: AuthUser): Promise<PollResults> {

@@ -57,28 +57,29 @@ export class UpdateUserDto {
 }
 
 export class TeamDto {
-  @ApiProperty() id: string;
-  @ApiProperty() name: string;
-  @ApiProperty() createdAt: string;
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ maxLength: 64, example: 'team-alpha' }) name: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
 export class UserDto {
-  @ApiProperty() id: string;
-  @ApiProperty() email: string;
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ maxLength: 254, example: 'alice@example.com' }) email: string;
   @ApiProperty({ enum: ['admin', 'member'] }) role: 'admin' | 'member';
-  @ApiProperty({ nullable: true }) teamId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) teamId: string | null;
   @ApiProperty({ description: 'Disabled users cannot log in; their tokens are refused' }) disabled: boolean;
-  @ApiProperty() createdAt: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
+/** A page holds at most `limit` items (PageQueryDto: at most 200); `nextCursor` is what `cursor` takes (at most 300). */
 export class TeamPageDto {
-  @ApiProperty({ type: [TeamDto] }) items: TeamDto[];
-  @ApiProperty({ nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: [TeamDto], maxItems: 200 }) items: TeamDto[];
+  @ApiProperty({ type: String, nullable: true, maxLength: 300 }) nextCursor: string | null;
 }
 
 export class UserPageDto {
-  @ApiProperty({ type: [UserDto] }) items: UserDto[];
-  @ApiProperty({ nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: [UserDto], maxItems: 200 }) items: UserDto[];
+  @ApiProperty({ type: String, nullable: true, maxLength: 300 }) nextCursor: string | null;
 }
 
 export { PageQueryDto } from '@flotilla/contracts';

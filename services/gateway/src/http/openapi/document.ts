@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ADMIN_SCHEME, USER_SCHEME } from './endpoint.js';
 import { PROBLEM_SCHEMA, PROBLEM_SCHEMA_OBJECT } from './problems.js';
+import { applyValidationLimits } from './validation-limits.js';
+import { refineDocument } from './refine.js';
 
 /**
  * The contract's version: that of `/api/v1`, not of the running build, so the document a
@@ -28,9 +30,9 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion(API_CONTRACT_VERSION)
     .setLicense('UNLICENSED (proprietary; not for redistribution)', 'https://docs.npmjs.com/cli/v10/configuring-npm/package-json#license')
     .addServer('/', 'The gateway that serves this document (local, staging or production alike)')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from `POST /api/v1/auth/login`' }, USER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token (JWT) from `POST /api/v1/auth/login`, verified as RFC8725 advises: HS256 only, issuer, audience, `iat` and `exp` required, revocation checked' }, USER_SCHEME)
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "An administrator's access token (role `admin`); any other token gets 403" },
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "An administrator's access token (role `admin`; any other token gets 403), a JWT verified as RFC8725 advises: HS256 only, issuer, audience, `iat` and `exp` required, revocation checked" },
       ADMIN_SCHEME,
     );
   for (const [name, description] of TAGS) builder.addTag(name, description);
@@ -39,5 +41,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   // not for API clients: they stay out of the contract.
   document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => path.startsWith('/api/')));
   document.components = { ...document.components, schemas: { ...document.components?.schemas, [PROBLEM_SCHEMA]: PROBLEM_SCHEMA_OBJECT as never } };
+  applyValidationLimits(app, document);
+  refineDocument(document);
   return document;
 }

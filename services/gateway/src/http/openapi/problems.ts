@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 
 /** The statuses an operation of the API can answer with a problem document. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 | 504;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 500 | 503 | 504;
 
 /** Name of the problem document's schema in `components.schemas`. */
 export const PROBLEM_SCHEMA = 'Problem';
@@ -40,7 +40,7 @@ export const PROBLEM_SCHEMA_OBJECT = {
 
 const RETRY_AFTER = {
   description: 'Seconds to wait before trying again',
-  schema: { type: 'integer', minimum: 0, maximum: 86_400, example: 5 },
+  schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 86_400, example: 5 },
 };
 
 /** What each status means wherever it is answered; an operation adds its own cases in its description. */
@@ -51,6 +51,7 @@ const MEANING: Record<ProblemStatus, string> = {
   404: "No such resource, or one of another team's",
   409: 'The resource is not in a state that allows this (a conflict)',
   413: 'The body is larger than the gateway accepts (BODY_LIMIT_BYTES)',
+  414: 'A path parameter is longer than the router takes (100 characters)',
   415: 'The body is not `application/json`',
   422: 'Well-formed, but refused by a rule of the platform (a quota, a limit, an expired upload)',
   429: 'Too many requests from this address or user in the window: retry after `Retry-After` seconds',
@@ -59,16 +60,23 @@ const MEANING: Record<ProblemStatus, string> = {
   504: 'A service or database did not answer in time',
 };
 
-/** The problem+json responses for `statuses`, with `Retry-After` where the gateway sends one (429, 503). */
+/** `RateLimit` (IETF httpapi draft) on every 429: nothing left, back after `t` seconds (rate-limit-headers.ts). */
+const RATE_LIMIT = {
+  description: 'The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>`',
+  schema: { type: 'string', maxLength: 100, pattern: '^"[a-z-]+";r=0;t=\\d+$', example: '"gateway";r=0;t=30' },
+};
+
+/** The response object of a problem `status`, with `Retry-After` where the gateway sends one (429, 503). */
+export function problemResponse(status: ProblemStatus) {
+  const headers = status === 429 ? { 'Retry-After': RETRY_AFTER, RateLimit: RATE_LIMIT } : status === 503 ? { 'Retry-After': RETRY_AFTER } : undefined;
+  return {
+    description: MEANING[status],
+    ...(headers ? { headers } : {}),
+    content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${PROBLEM_SCHEMA}` } } },
+  };
+}
+
+/** The problem+json responses for `statuses`. */
 export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: MEANING[status],
-        ...(status === 429 || status === 503 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
-        content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${PROBLEM_SCHEMA}` } } },
-      }),
-    ),
-  );
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) } as ApiResponseOptions)));
 }

@@ -4,7 +4,7 @@ import { CreatePollRules, POLL_ID_PATTERN } from '@flotilla/contracts';
 
 /** The shared poll rules (contracts), described for the OpenAPI document. */
 export class CreatePollDto extends CreatePollRules {
-  @ApiProperty({ description: 'Poll id, used in URLs', example: 'tabs-vs-spaces', pattern: POLL_ID_PATTERN.source })
+  @ApiProperty({ description: 'Poll id, used in URLs', example: 'tabs-vs-spaces', pattern: POLL_ID_PATTERN.source, maxLength: 63 })
   declare id: string;
 
   @ApiProperty({ example: 'Tabs or spaces?', minLength: 1, maxLength: 500 })
@@ -21,11 +21,12 @@ export class VoteDto {
   option: string;
 }
 
+/** What a poll was created with (CreatePollRules bounds every field). */
 export class PollDto {
-  @ApiProperty() id: string;
-  @ApiProperty() question: string;
-  @ApiProperty({ type: [String] }) options: string[];
-  @ApiProperty() createdAt: string;
+  @ApiProperty({ pattern: POLL_ID_PATTERN.source, maxLength: 63, example: 'tabs-vs-spaces' }) id: string;
+  @ApiProperty({ maxLength: 500, example: 'Tabs or spaces?' }) question: string;
+  @ApiProperty({ type: [String], maxItems: 20, items: { type: 'string', maxLength: 100 }, example: ['tabs', 'spaces'] }) options: string[];
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
 export class PollListDto {
@@ -33,20 +34,20 @@ export class PollListDto {
 }
 
 export class VoteAcceptedDto {
-  @ApiProperty() voteId: string;
-  @ApiProperty() pollId: string;
-  @ApiProperty() option: string;
+  @ApiProperty({ format: 'uuid' }) voteId: string;
+  @ApiProperty({ pattern: POLL_ID_PATTERN.source, maxLength: 63, example: 'tabs-vs-spaces' }) pollId: string;
+  @ApiProperty({ maxLength: 100, example: 'tabs' }) option: string;
 }
 
 export class OptionResultDto {
-  @ApiProperty() option: string;
-  @ApiProperty() count: number;
-  @ApiProperty({ description: 'Share of the total, one decimal' }) percentage: number;
+  @ApiProperty({ maxLength: 100, example: 'tabs' }) option: string;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 42 }) count: number;
+  @ApiProperty({ description: 'Share of the total, one decimal', minimum: 0, maximum: 100, example: 61.8 }) percentage: number;
 }
 
 export class PollResultsDto {
-  @ApiProperty() pollId: string;
-  @ApiProperty() total: number;
-  @ApiProperty({ type: [OptionResultDto] }) options: OptionResultDto[];
-  @ApiProperty() updatedAt: string;
+  @ApiProperty({ pattern: POLL_ID_PATTERN.source, maxLength: 63, example: 'tabs-vs-spaces' }) pollId: string;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 68 }) total: number;
+  @ApiProperty({ type: [OptionResultDto], maxItems: 20 }) options: OptionResultDto[];
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
