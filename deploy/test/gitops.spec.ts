@@ -54,8 +54,10 @@ describe('Argo CD (deploy/argocd)', () => {
     expect(root.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
     expect(root.spec.syncPolicy.retry.backoff).toBeDefined();
     const project = objects.find((o) => o.kind === 'AppProject' && o.metadata.name === root.spec.project)!;
-    expect(project.spec.roles).toHaveLength(1);
-    expect(project.spec.roles[0].groups).toEqual(['flotilla-admins']);
+    // Administrators, and CD's deployer, which may only look at and sync the root app (deploy/test/cd-argocd.spec.ts).
+    expect(project.spec.roles.map((r: { name: string }) => r.name).sort()).toEqual(['admin', 'deployer']);
+    expect(project.spec.roles.find((r: { name: string }) => r.name === 'admin').groups).toEqual(['flotilla-admins']);
+    expect(project.spec.roles.find((r: { name: string }) => r.name === 'deployer').groups).toBeUndefined();
     // The environments' project cannot create Argo CD objects: only the root can.
     const envProject = objects.find((o) => o.kind === 'AppProject' && o.metadata.name === 'flotilla')!;
     expect(envProject.spec.namespaceResourceWhitelist.some((r: { group: string }) => r.group === 'argoproj.io')).toBe(false);

@@ -104,7 +104,7 @@ describe('GitHub Actions workflows', () => {
     it('builds and pushes every image to GHCR', () => {
       const images = cd.jobs.images;
       expect(images.strategy?.matrix.target).toEqual(TARGETS);
-      expect(uses(images)).toContain('docker/login-action@v3');
+      expect(uses(images).some((u) => u.startsWith('docker/login-action@'))).toBe(true);
       const build = images.steps.find((s) => s.uses?.startsWith('docker/build-push-action@'))!;
       expect(build.with).toMatchObject({ push: true, target: '${{ matrix.target }}' });
       expect(cd.permissions?.packages).toBe('write');
