@@ -54,9 +54,10 @@ RUN mkdir -p /out \
 # ---------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 # A young generation capped at 2 MB per semi-space (8 MB for the gateway), as under `npm start`
-# (scripts/lib/node-options.mjs).
+# (scripts/lib/node-options.mjs), and tracing preloaded: it does nothing unless the standard
+# OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, …) ask for traces (docs/TRACING.md).
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2"
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2 --import=@flotilla/observability/tracing"
 WORKDIR /app
 COPY --from=build --chown=root:root /out/ ./
 USER node
@@ -68,7 +69,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 FROM runtime AS gateway
 # A larger young generation than the other services: votes allocate much that dies young.
 ENV HEALTHCHECK_PORT=8080 \
-    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=8"
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=8 --import=@flotilla/observability/tracing"
 EXPOSE 8080
 CMD ["node", "services/gateway/dist/main.js"]
 
@@ -80,7 +81,7 @@ CMD ["node", "services/upload/dist/main.js"]
 FROM runtime AS validator
 # A heap limit, so garbage from checking a large document is collected in time (scripts/lib/node-options.mjs).
 ENV HEALTHCHECK_PORT=8083 \
-    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2 --max-old-space-size=512"
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2 --max-old-space-size=512 --import=@flotilla/observability/tracing"
 EXPOSE 8083
 CMD ["node", "services/validator/dist/main.js"]
 

@@ -136,7 +136,8 @@ describe('docker-compose.full.yml', () => {
     for (const env of envs) {
       const set = Object.keys(envOf(env.service));
       expect({ service: env.service, missing: env.required.filter((k) => !set.includes(k)) }).toEqual({ service: env.service, missing: [] });
-      expect({ service: env.service, unknown: set.filter((k) => !(k in env.defaults)) }).toEqual({ service: env.service, unknown: [] });
+      // OTEL_* are OpenTelemetry's own variables, read by its SDK (docs/TRACING.md), not by the service's settings.
+      expect({ service: env.service, unknown: set.filter((k) => !(k in env.defaults) && !k.startsWith('OTEL_')) }).toEqual({ service: env.service, unknown: [] });
       expect(envOf(env.service).HTTP_PORT).toBe(String(env.defaults.HTTP_PORT));
     }
   });
@@ -157,6 +158,18 @@ describe('docker-compose.full.yml', () => {
     expect(envOf('gateway').ADMIN_URL).toBe('http://admin:8086');
     expect(compose.services.gateway.ports).toEqual(['127.0.0.1:8080:8080']);
     expect(envOf('provisioner').CLUSTER_DRIVER).toBe('simulated');
+  });
+
+  it('sends every service\'s traces to an OpenTelemetry Collector, which hands them to Jaeger', () => {
+    const collector = compose.services['otel-collector'];
+    expect(collector.image).toMatch(/^otel\/opentelemetry-collector(-contrib)?:\d/);
+    const mounted = (collector.volumes as string[]).find((v) => v.endsWith(':ro'))!.split(':')[0]!;
+    const config = readYaml<{ exporters: Record<string, { endpoint: string }>; service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } } }>(join(ROOT, mounted));
+    expect(config.service.pipelines.traces.receivers).toEqual(['otlp']);
+    expect(config.service.pipelines.traces.exporters.map((e) => config.exporters[e]!.endpoint)).toEqual(['jaeger:4317']);
+    expect(compose.services.jaeger.image).toMatch(/^jaegertracing\/all-in-one:\d/);
+    expect(compose.services.jaeger.ports).toEqual(['127.0.0.1:16686:16686']);
+    for (const { name } of SERVICES) expect(envOf(name).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
   });
 
   it('takes every secret from the environment: required, or a development value marked as such', () => {

@@ -152,9 +152,24 @@ describe('the umbrella chart deploy/helm/flotilla, with the pinned Helm', () => 
         const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === container.envFrom[0].configMapRef.name)!;
         const set = [...Object.keys(configMap.data ?? {}), ...container.env.map((e: { name: string }) => e.name)];
         expect({ service: env.service, missing: env.required.filter((k) => !set.includes(k)) }).toEqual({ service: env.service, missing: [] });
-        expect({ service: env.service, unknown: set.filter((k) => !(k in env.defaults)) }).toEqual({ service: env.service, unknown: [] });
+        // OTEL_* are OpenTelemetry's own variables, read by its SDK (docs/TRACING.md), not by the service's settings.
+        expect({ service: env.service, unknown: set.filter((k) => !(k in env.defaults) && !k.startsWith('OTEL_')) }).toEqual({ service: env.service, unknown: [] });
         expect(configMap.data!.HTTP_PORT).toBe(String(env.defaults.HTTP_PORT));
         for (const e of container.env) if (e.valueFrom) expect(e.valueFrom.secretKeyRef.name).toBe('flotilla-secrets');
+      }
+    });
+
+    it('exports traces only when given a collector: OTEL_EXPORTER_OTLP_ENDPOINT, the service name and egress to its port', () => {
+      const endpoint = 'http://otel-collector.observability:4318';
+      const objects = helmTemplate(CHART, join(CHART, 'values-prod.yaml'), 'flotilla-prod', ['--set', `global.tracing.otlpEndpoint=${endpoint}`]);
+      for (const { name } of SERVICES) {
+        const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `flotilla-${name}`)!;
+        expect(cm.data).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: name });
+        const egress = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `flotilla-${name}`)!.spec.egress;
+        expect(egress).toContainEqual({ ports: [{ port: 4318, protocol: 'TCP' }] });
+      }
+      for (const file of VALUES_FILES) {
+        for (const cm of byKind(rendered.get(file)!, 'ConfigMap')) expect(Object.keys(cm.data ?? {}).filter((k) => k.startsWith('OTEL_'))).toEqual([]);
       }
     });
 

@@ -13,6 +13,10 @@ A service's configuration: its ConfigMap, ServiceAccount and environment (see _s
 {{- $_ := set $data "S3_BUCKET" (toString $s3.bucket) -}}
 {{- $_ := set $data "S3_FORCE_PATH_STYLE" (toString $s3.forcePathStyle) -}}
 {{- end -}}
+{{- with .Values.global.tracing.otlpEndpoint -}}
+{{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" (toString .) -}}
+{{- $_ := set $data "OTEL_SERVICE_NAME" $.Chart.Name -}}
+{{- end -}}
 {{- $_ := set $data "HTTP_PORT" (toString .Values.port) -}}
 {{- $_ := set $data "SERVICE_VERSION" (include "flotilla.tag" .) -}}
 {{- range $k, $v := .Values.config }}{{ $_ := set $data $k (tpl (toString $v) $) }}{{ end -}}

@@ -107,6 +107,13 @@ spec:
     {{- if .Values.networkPolicy.toNotifications }}
     {{- include "flotilla.egressRule" $np.notifications | nindent 4 }}
     {{- end }}
+    {{- with .Values.global.tracing.otlpEndpoint }}
+    {{- /* The collector: the endpoint's port, or its scheme's default. */}}
+    {{- $url := urlParse . }}
+    {{- $hostPort := splitList ":" $url.host }}
+    {{- $port := gt (len $hostPort) 1 | ternary (last $hostPort) (eq $url.scheme "https" | ternary "443" "80") }}
+    {{- include "flotilla.egressRule" (dict "ports" (list (atoi $port)) "to" $.Values.global.tracing.to) | nindent 4 }}
+    {{- end }}
     {{- range .Values.networkPolicy.toServices }}
     - to:
         - podSelector:
