@@ -109,6 +109,9 @@ export class BenchPlatform {
       // The flags `npm start` gives the service, unless --node-options sets the same.
       NODE_OPTIONS: serviceNodeOptions(name, [this.nodeOptions, profiling ? `--import=${join(ROOT, 'bench/lib/cpu-profile-preload.mjs')}` : ''].filter(Boolean).join(' ')),
       ...(profiling ? { BENCH_CPU_PROFILE_DIR: join(this.profileDir, name) } : {}),
+      // The standard OpenTelemetry variables of the harness's own environment, so a run can
+      // measure the services with tracing on (docs/TRACING.md); none set, tracing stays off.
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('OTEL_'))),
       ...this.extraEnv,
     });
   }

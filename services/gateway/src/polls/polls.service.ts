@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { Naming } from '@flotilla/config';
 import { POLL_ID_PATTERN, Streams, VotesRpc, type CreatePollRequest, type Poll, type PollList, type PollResults, type RpcActor } from '@flotilla/contracts';
-import { RpcClient } from '@flotilla/messaging';
+import { RpcClient, traceHeaders } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import type { AuthUser } from '@flotilla/auth';
 import { AcceptanceClock } from './acceptance-clock.js';
@@ -70,6 +70,8 @@ export class PollsService {
       'userAgent', origin.userAgent.slice(0, 512),
       'requestId', requestId,
       'at', this.clock.next(),
+      // The request's trace context (`traceparent`), when tracing is on: vote-consumer's batch links to it.
+      ...Object.entries(traceHeaders()).flat(),
     ];
   }
 
