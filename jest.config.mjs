@@ -39,6 +39,8 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'],
+      // Every answer of the gateway's /api/v1 a test fetches is checked against the OpenAPI document.
+      setupFilesAfterEnv: ['<rootDir>/e2e/support/contract/setup.ts'],
     },
   ],
 };

@@ -9,6 +9,9 @@ type Json = Record<string, unknown>;
  */
 export const MAX_PATH_PARAM_LENGTH = 100;
 
+/** Methods whose requests Fastify reads a body of. */
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
 /** Path parameters that are row ids (UUIDs); any other value is refused (400) or matches nothing (404). */
 const UUID_PARAMS = /^(id|datasetId|fileId)$/;
 const NOT_UUID_PATHS = /\/(polls|dead-letters)\//;
@@ -16,7 +19,7 @@ const NOT_UUID_PATHS = /\/(polls|dead-letters)\//;
 /** What the decorators cannot say once for every operation. */
 export function refineDocument(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
-    for (const operation of Object.values(item as Record<string, Json>)) {
+    for (const [method, operation] of Object.entries(item as Record<string, Json>)) {
       const parameters = (operation.parameters ?? []) as Json[];
       const inPath = parameters.filter((p) => p.in === 'path');
       for (const parameter of inPath) {
@@ -27,6 +30,13 @@ export function refineDocument(document: OpenAPIObject): void {
       }
       const responses = operation.responses as Json;
       if (inPath.length > 0 && !responses['414']) responses['414'] = problemResponse(414);
+      // Fastify parses a body sent with any of these methods, whether the route reads one or not.
+      if (BODY_METHODS.has(method)) for (const status of [400, 413, 415] as const) responses[status] ??= problemResponse(status);
+      for (const [status, response] of Object.entries(responses)) {
+        const r = response as Json;
+        // An answer whose shape the decorators do not state yet is still a JSON object.
+        if (/^2/.test(status) && status !== '204' && !r.content) r.content = { 'application/json': { schema: { type: 'object', description: 'Described by the operation' } } };
+      }
       operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
     }
   }
