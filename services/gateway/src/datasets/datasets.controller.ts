@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
 import {
@@ -16,8 +16,20 @@ import {
 import { PageQueryDto } from '../admin/dto/admin.dto.js';
 import { DatasetsService } from './datasets.service.js';
 import { Endpoint } from '../http/openapi/endpoint.js';
+import {
+  CompleteUploadResponseDto,
+  DatasetDetailDto,
+  DatasetListDto,
+  DownloadLinkDto,
+  MultipartTargetDto,
+  ResumeUploadResponseDto,
+  SinglePutTargetDto,
+  StartUploadResponseDto,
+  ValidationReportDto,
+} from './dto/dataset-responses.dto.js';
 
 @ApiTags('datasets')
+@ApiExtraModels(SinglePutTargetDto, MultipartTargetDto)
 @Controller()
 export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
@@ -34,6 +46,7 @@ export class DatasetsController {
     problems: [403, 422],
   })
   @ApiCreatedResponse({
+    type: StartUploadResponseDto,
     description:
       'The dataset id and one presigned upload target per file (multipart above the threshold). Send every header of a target: when the file\'s sha256 was declared they include x-amz-checksum-sha256, and S3 refuses other bytes (docs/DATASETS-INTEGRITY.md)',
   })
@@ -53,8 +66,9 @@ export class DatasetsController {
     slow: true,
     problems: [403, 404, 409, 422],
   })
-  @ApiOkResponse({ description: 'The upload had been completed before: the same validation job' })
+  @ApiOkResponse({ type: CompleteUploadResponseDto, description: 'The upload had been completed before: the same validation job' })
   @ApiAcceptedResponse({
+    type: CompleteUploadResponseDto,
     description:
       'Validation queued, the files fixed: moved to keys no upload URL names, their ETags recorded, so a later PUT to an old URL changes nothing served or reported. 200 with the same job when the upload had been completed before; 422 listing missing, mis-sized or changed-during-completion objects, or when the upload expired and was cleared',
   })
@@ -66,14 +80,14 @@ export class DatasetsController {
 
   @Get('datasets')
   @Endpoint({ id: 'listDatasets', summary: 'List datasets', description: "The caller's team's datasets, newest first, a page at a time (`cursor`, `limit`).", access: 'user', slow: true, problems: [403] })
-  @ApiOkResponse({ description: "The caller's team's datasets, newest first" })
+  @ApiOkResponse({ type: DatasetListDto, description: "The caller's team's datasets, newest first" })
   list(@Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<DatasetList> {
     return this.datasets.list(user, query.cursor, query.limit);
   }
 
   @Get('datasets/:id')
   @Endpoint({ id: 'getDataset', summary: 'Get a dataset', description: "The dataset with its files and latest validation job; 404 when it is not one of the caller's team's.", access: 'user', slow: true, problems: [403, 404] })
-  @ApiOkResponse({ description: 'The dataset with its files and latest validation job' })
+  @ApiOkResponse({ type: DatasetDetailDto, description: 'The dataset with its files and latest validation job' })
   get(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<DatasetDetail> {
     return this.datasets.get(id, user);
   }
@@ -89,6 +103,7 @@ export class DatasetsController {
     problems: [403, 404, 409, 422],
   })
   @ApiOkResponse({
+    type: ResumeUploadResponseDto,
     description:
       "A pending upload's files as the store holds them (ListParts for multipart files, HEAD for the others: each part done or not, with its ETag) and fresh targets for exactly what is missing, also when the first URLs expired: the upload's expiry is pushed forward by the URL lifetime",
   })
@@ -105,7 +120,7 @@ export class DatasetsController {
     slow: true,
     problems: [403, 404],
   })
-  @ApiOkResponse({ description: "The latest validation's verdict and its issues, a page at a time (capped per code and in total, each capped code summed in one issue)" })
+  @ApiOkResponse({ type: ValidationReportDto, description: "The latest validation's verdict and its issues, a page at a time (capped per code and in total, each capped code summed in one issue)" })
   report(@Param('id') id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<ValidationReport> {
     return this.datasets.report(id, user, query.cursor, query.limit);
   }
@@ -119,7 +134,7 @@ export class DatasetsController {
     slow: true,
     problems: [403, 404, 409],
   })
-  @ApiOkResponse({ description: 'A short-lived presigned GET URL of the object that was validated; 409 when the kept object is no longer the one whose ETag was recorded at completion' })
+  @ApiOkResponse({ type: DownloadLinkDto, description: 'A short-lived presigned GET URL of the object that was validated; 409 when the kept object is no longer the one whose ETag was recorded at completion' })
   download(@Param('id') id: string, @Param('fileId') fileId: string, @CurrentUser() user: AuthUser): Promise<DownloadLink> {
     return this.datasets.download(id, fileId, user);
   }

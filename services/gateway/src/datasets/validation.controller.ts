@@ -6,6 +6,7 @@ import { FINISHED_JOB_STATUSES, type ValidationStatus } from '@flotilla/contract
 import { openEventStream } from '../http/event-stream.js';
 import { servedByFastRoute } from '../http/fast-route.js';
 import { Endpoint } from '../http/openapi/endpoint.js';
+import { ValidationStatusDto } from './dto/dataset-responses.dto.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { DatasetsService, type VersionedStatus } from './datasets.service.js';
 
@@ -35,6 +36,7 @@ export class ValidationController {
   })
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of the last answer', schema: { type: 'string', maxLength: 8192 } })
   @ApiOkResponse({
+    type: ValidationStatusDto,
     description: 'The latest validation job',
     headers: {
       ETag: { description: 'Version of the status', schema: { type: 'string', maxLength: 200 } },
