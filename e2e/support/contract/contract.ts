@@ -36,11 +36,22 @@ const DOCUMENT_ID = 'openapi.json';
 /** What `toProblem` writes for a route that does not exist (no operation to check it against). */
 const PROBLEM_REF = `${DOCUMENT_ID}#/components/schemas/Problem`;
 
-/** `#/components/...` references, made absolute so ajv finds them in the added document. */
-function absoluteRefs(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(absoluteRefs);
+/**
+ * The document as ajv reads it: `#/components/...` references made absolute (so ajv finds
+ * them in the added document), and OpenAPI 3.0's `nullable` beside `allOf`/`$ref` (a
+ * nullable reference, which ajv's `nullable` does not reach into) as `anyOf` with null.
+ */
+function forAjv(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(forAjv);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${DOCUMENT_ID}${v}` : absoluteRefs(v)]));
+  const converted = Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${DOCUMENT_ID}${v}` : forAjv(v)]),
+  ) as Json;
+  if (converted.nullable === true && (converted.allOf || converted.$ref)) {
+    const { nullable: _, type: __, ...schema } = converted;
+    return { anyOf: [{ type: 'null' }, schema] };
+  }
+  return converted;
 }
 
 const pointer = (...parts: string[]): string => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
@@ -54,7 +65,7 @@ export class Contract {
   constructor(file = SNAPSHOT) {
     this.document = JSON.parse(readFileSync(file, 'utf8')) as Contract['document'];
     addFormats(this.ajv);
-    this.ajv.addSchema({ $id: DOCUMENT_ID, ...(absoluteRefs(this.document) as Json) });
+    this.ajv.addSchema({ $id: DOCUMENT_ID, ...(forAjv(this.document) as Json) });
     for (const [template, item] of Object.entries(this.document.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         const params = (template.match(/\{[^}]+\}/g) ?? []).length;
