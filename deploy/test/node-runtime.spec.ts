@@ -43,6 +43,9 @@ describe('Node.js runtime', () => {
     expect(min).toBeDefined();
     expect(major(min)).toBe(major(pinned));
     expect(atLeast(pinned, min)).toBe(true);
+    // npm records engines in the lock too; a stale copy would tell npm ci another story.
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } }> };
+    expect(lock.packages[''].engines?.node).toBe(engines);
 
     const [, image] = /^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(read('Dockerfile')) ?? [];
     expect(Number(image)).toBe(major(pinned));
