@@ -11,6 +11,8 @@ export interface RecordedPut {
 
 /** Called with each PUT before it is forwarded, and with the store's status before the client hears it. */
 export interface ProxyHooks {
+  /** Called with every request (any method) before it is forwarded: a test may hold it back. */
+  beforeRequest?: (method: string, url: string) => Promise<void> | void;
   beforePut?: (put: RecordedPut) => Promise<void> | void;
   afterPut?: (put: RecordedPut) => Promise<void> | void;
 }
@@ -66,6 +68,7 @@ export class S3CountingProxy {
   private async handle(req: IncomingMessage): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+    await this.hooks.beforeRequest?.(req.method ?? 'GET', req.url ?? '/');
     const put: RecordedPut | undefined = req.method === 'PUT' ? { url: `${this.endpoint}${req.url ?? '/'}`, headers } : undefined;
     if (put) {
       this.puts.push(put);

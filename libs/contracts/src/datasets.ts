@@ -244,6 +244,8 @@ export const DatasetEvents = {
 
 export const ValidationEvents = {
   Started: 'validation.started',
+  /** A running job's progress: transient (no outbox, expires unread), for the gateways' event streams only. */
+  Progress: 'validation.progress',
   Completed: 'validation.completed',
 } as const;
 
@@ -268,6 +270,14 @@ export interface ValidationStartedData {
   jobId: string;
   teamId: string;
   startedAt: string;
+}
+
+/** `validation.progress`: counts as written to the job's row. Lost or late ones change nothing: readers re-read the job. */
+export interface ValidationProgressData {
+  datasetId: string;
+  jobId: string;
+  filesChecked: number;
+  bytesChecked: number;
 }
 
 export interface ValidationCompletedData {

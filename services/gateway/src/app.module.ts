@@ -17,6 +17,7 @@ import { AuthService } from './auth/auth.service.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
 import { DatasetsService } from './datasets/datasets.service.js';
 import { ValidationController } from './datasets/validation.controller.js';
+import { ValidationUpdates } from './datasets/validation-updates.js';
 import { StatusRoute } from './datasets/status.route.js';
 import { StoresController } from './stores/stores.controller.js';
 import { StoresService } from './stores/stores.service.js';
@@ -76,6 +77,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
     PollsService,
     VoteRoute,
     DatasetsService,
+    ValidationUpdates,
     StatusRoute,
     StoresService,
     AdminConsoleService,

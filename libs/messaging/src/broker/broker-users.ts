@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Naming } from '@flotilla/config';
 import type { RpcService } from '@flotilla/contracts';
+import { broadcastQueuePrefix } from '../rabbit/broadcast-listener.js';
 import { consumerDeadLetterQueues, PLATFORM_SERVICES, topologyNames, topologyResources } from '../rabbit/topology.js';
 
 /** What a service does on the broker, beyond what {@link topologyResources} names for it. */
@@ -12,6 +13,8 @@ export interface BrokerUse {
   calls: readonly RpcService[];
   /** Admin only: reads (and declares) every service's dead-letter queue and consumes heartbeats. */
   operator?: boolean;
+  /** Each instance declares and reads a queue of its own, `<service>.broadcast.<uuid>` (see BroadcastListener). */
+  broadcasts?: boolean;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface BrokerUse {
  * (`node scripts/rabbitmq-definitions.mjs`).
  */
 export const BROKER_USE: readonly BrokerUse[] = [
-  { service: 'gateway', calls: ['upload', 'validator', 'votes', 'provisioner', 'admin'] },
+  { service: 'gateway', calls: ['upload', 'validator', 'votes', 'provisioner', 'admin'], broadcasts: true },
   { service: 'upload', serve: 'upload', calls: [] },
   { service: 'validator', serve: 'validator', calls: [] },
   { service: 'vote-consumer', serve: 'votes', calls: [] },
@@ -65,10 +68,12 @@ export function brokerPermissions(naming: Naming, use: BrokerUse): BrokerPermiss
   const names = topologyNames(naming, use.service, use.serve);
   const queues = ownQueues(naming, use);
   const exchanges = [names.eventsExchange, names.deadLetterExchange];
+  // A broadcast queue's name ends in a uuid the instance picks at start.
+  const patterns = use.broadcasts ? [`${escapeRegExp(broadcastQueuePrefix(naming, use.service))}[0-9a-f-]{36}`] : [];
   return {
-    configure: anyOf([...queues, ...exchanges]),
-    write: anyOf([...queues, ...exchanges, DEFAULT_EXCHANGE]),
-    read: anyOf([...queues, ...exchanges, REPLY_TO]),
+    configure: anyOf([...queues, ...exchanges], patterns),
+    write: anyOf([...queues, ...exchanges, DEFAULT_EXCHANGE], patterns),
+    read: anyOf([...queues, ...exchanges, REPLY_TO], patterns),
   };
 }
 
@@ -121,6 +126,11 @@ export function rabbitmqDefinitions(options: DefinitionsOptions): Record<string,
   return { users, vhosts: [{ name: vhost }], permissions };
 }
 
-function anyOf(names: readonly string[]): string {
-  return `^(${[...new Set(names)].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
+/** A regular expression matching exactly `names`, or any of the (already regular) `patterns`. */
+function anyOf(names: readonly string[], patterns: readonly string[] = []): string {
+  return `^(${[...[...new Set(names)].map(escapeRegExp), ...patterns].join('|')})$`;
+}
+
+function escapeRegExp(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -19,6 +19,7 @@ export { RpcServer, type RpcHandler, type RpcRequestMeta } from './rpc-server.js
 export { RpcClient, type RpcCallOptions } from './rpc-client.js';
 export { validatePayload } from './validate-payload.js';
 export { EventPublisher } from './event-publisher.js';
+export { BroadcastListener, broadcastQueuePrefix, type BroadcastHandler } from './broadcast-listener.js';
 export { EventConsumer, NonRetryableEventError, type EventHandler } from './event-consumer.js';
 export { AmqpHeaders } from './wire.js';
 export {

@@ -9,9 +9,14 @@ import { Endpoint } from '../http/openapi/endpoint.js';
 import { ValidationStatusDto } from './dto/dataset-responses.dto.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { DatasetsService, type VersionedStatus } from './datasets.service.js';
+import { ValidationUpdates } from './validation-updates.js';
 
-/** How often the event stream looks for a change, and how long it lives at most. */
-const EVENTS_POLL_MS = 500;
+/**
+ * A stream re-reads the status when a `validation.*` event says its job changed, and
+ * otherwise only this often: an event lost while the broker was away costs at most this
+ * delay, and the idle stream's keep-alive comment goes out as often. It lives 30 min at most.
+ */
+const EVENTS_REREAD_MS = 15_000;
 const EVENTS_MAX_MS = 30 * 60_000;
 
 @ApiTags('datasets')
@@ -22,6 +27,7 @@ export class ValidationController {
   constructor(
     private readonly datasets: DatasetsService,
     private readonly requestLog: RequestLogService,
+    private readonly updates: ValidationUpdates,
   ) {}
 
   /** Served by StatusRoute, outside Nest's per-request chain; declared here for the router and the OpenAPI document. */
@@ -51,6 +57,8 @@ export class ValidationController {
   /**
    * Server-sent events: a `status` event now and on every change, closed once the job
    * is finished. Errors before the first event are ordinary problem+json responses.
+   * Changes are pushed: the status is read again when a `validation.*` event about the
+   * dataset reaches this gateway (see {@link ValidationUpdates}), not on a timer.
    */
   @Get(':datasetId/events')
   @ApiProduces('text/event-stream')
@@ -69,26 +77,32 @@ export class ValidationController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    let current = await this.datasets.status(datasetId, user);
-    const stream = openEventStream(request, reply, this.requestLog);
-    const send = (v: VersionedStatus): void => stream.send('status', v.status, v.version);
-    send(current);
-    const deadline = Date.now() + EVENTS_MAX_MS;
+    // Watching before the first read: a change between that read and the first wait is not missed.
+    const watch = this.updates.watch(datasetId);
     try {
-      while (!stream.closed && !FINISHED_JOB_STATUSES.includes(current.status.status) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
-        if (stream.closed) break;
-        const next = await this.datasets.status(datasetId, user);
-        if (next.version !== current.version) send(next);
-        else stream.keepAlive();
-        current = next;
+      let current = await this.datasets.status(datasetId, user);
+      const stream = openEventStream(request, reply, this.requestLog);
+      const send = (v: VersionedStatus): void => stream.send('status', v.status, v.version);
+      send(current);
+      const deadline = Date.now() + EVENTS_MAX_MS;
+      try {
+        while (!stream.closed && !FINISHED_JOB_STATUSES.includes(current.status.status) && Date.now() < deadline) {
+          const changed = await watch.next(Math.min(EVENTS_REREAD_MS, Math.max(0, deadline - Date.now())), stream.signal);
+          if (stream.closed) break;
+          const next = await this.datasets.status(datasetId, user);
+          if (next.version !== current.version) send(next);
+          else if (!changed) stream.keepAlive();
+          current = next;
+        }
+      } catch (error) {
+        // The dataset was deleted, or a service went away: say so, then close.
+        const detail = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`validation events of ${datasetId} ended: ${detail}`);
+        if (!stream.closed) stream.send('error', { detail });
       }
-    } catch (error) {
-      // The dataset was deleted, or a service went away: say so, then close.
-      const detail = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`validation events of ${datasetId} ended: ${detail}`);
-      if (!stream.closed) stream.send('error', { detail });
+      stream.end();
+    } finally {
+      watch.close();
     }
-    stream.end();
   }
 }

@@ -30,6 +30,8 @@ export interface EventStream {
   keepAlive(): void;
   /** True once the client went away. */
   readonly closed: boolean;
+  /** Aborted when the stream ends (the client went away, its token ended, the gateway stops): for waits. */
+  readonly signal: AbortSignal;
   end(): void;
 }
 
@@ -54,9 +56,11 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   });
   requestLog.record(request, reply);
   let closed = false;
+  const ended = new AbortController();
   let stopWatching = (): void => undefined;
   const end = (): void => {
     closed = true;
+    ended.abort();
     open.delete(end);
     stopWatching();
     if (!raw.writableEnded) raw.end();
@@ -77,6 +81,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
     get closed() {
       return closed;
     },
+    signal: ended.signal,
     end,
   };
 }

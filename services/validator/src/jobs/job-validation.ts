@@ -48,7 +48,13 @@ export interface JobValidationSettings {
 export async function validateJob(
   job: JobRow,
   signal: AbortSignal,
-  deps: { storage: ObjectStorage; jobs: JobStore; settings: JobValidationSettings },
+  deps: {
+    storage: ObjectStorage;
+    jobs: JobStore;
+    settings: JobValidationSettings;
+    /** Told of each progress write once it is committed (for `validation.progress`). */
+    onProgress?: (filesChecked: number, bytesChecked: number) => void;
+  },
 ): Promise<JobOutcome> {
   const { storage, jobs, settings } = deps;
   const profile = profileFor(job.profile);
@@ -67,10 +73,12 @@ export async function validateJob(
     if (progressError) throw progressError;
     if (pending || performance.now() - lastReport < settings.progressIntervalMs) return;
     lastReport = performance.now();
+    const counts = [filesChecked, bytesChecked] as const;
     pending = jobs
-      .progress(job.id, filesChecked, bytesChecked)
+      .progress(job.id, ...counts)
       .then((held) => {
         if (!held) throw new JobCancelled();
+        deps.onProgress?.(...counts);
       })
       .catch((e: unknown) => {
         progressError = e;

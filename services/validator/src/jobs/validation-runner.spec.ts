@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { DatasetUploadedData, ValidationIssue } from '@flotilla/contracts';
+import type { DatasetUploadedData, ValidationIssue, ValidationProgressData } from '@flotilla/contracts';
+import type { EventPublisher } from '@flotilla/messaging';
 import type { MetricsService } from '@flotilla/observability';
 import { dicom, png } from '@flotilla/samples';
 import type { ObjectStorage } from '@flotilla/storage';
@@ -146,10 +147,18 @@ function xrayJob(): { job: JobRow; objects: Map<string, Buffer> } {
 
 const metrics = { histogram: () => ({ observe: () => undefined }) } as unknown as MetricsService;
 
-function runner(jobs: FakeJobs, storage: FakeStorage, settings: Partial<ValidatorEnv>): ValidationRunner {
+/** What the runner published, as the broker would have taken it. */
+class FakePublisher {
+  readonly published: { type: string; data: ValidationProgressData; options: unknown }[] = [];
+  publish = async (type: string, data: ValidationProgressData, options: unknown): Promise<void> => {
+    this.published.push({ type, data, options });
+  };
+}
+
+function runner(jobs: FakeJobs, storage: FakeStorage, settings: Partial<ValidatorEnv>, publisher = new FakePublisher()): ValidationRunner {
   const env = Object.assign(new ValidatorEnv(), settings);
   const store = { ...jobs, progress: (_id: string, files: number, bytes: number) => jobs.progressWrite(files, bytes) } as unknown as JobStore;
-  return new ValidationRunner(store, storage as unknown as ObjectStorage, env, metrics);
+  return new ValidationRunner(store, storage as unknown as ObjectStorage, env, metrics, publisher as unknown as EventPublisher);
 }
 
 const event = (job: JobRow): DatasetUploadedData => ({
@@ -205,7 +214,12 @@ describe('ValidationRunner', () => {
     const { job, objects } = xrayJob();
     const jobs = new FakeJobs(job);
     const storage = new FakeStorage(objects, () => 15, 8); // about 120 ms per file
-    await runner(jobs, storage, { VALIDATION_PROGRESS_INTERVAL_MS: 50, VALIDATION_FILE_CONCURRENCY: 2 }).run(event(job));
+    const publisher = new FakePublisher();
+    await runner(jobs, storage, { VALIDATION_PROGRESS_INTERVAL_MS: 50, VALIDATION_FILE_CONCURRENCY: 2 }, publisher).run(event(job));
+    // Each committed write is announced, transient, with the counts it wrote.
+    expect(publisher.published.map((p) => p.data)).toEqual(jobs.progress.map((p) => ({ datasetId: job.dataset_id, jobId: job.id, ...p })));
+    expect(new Set(publisher.published.map((p) => p.type))).toEqual(new Set(['validation.progress']));
+    expect(publisher.published[0]?.options).toMatchObject({ persistent: false });
     const chunksRead = objects.size * 8;
     expect(jobs.progress.length).toBeGreaterThan(2);
     expect(jobs.progress.length).toBeLessThan(chunksRead / 2);

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Histogram } from 'prom-client';
 import { ENV } from '@flotilla/config';
-import type { DatasetUploadedData } from '@flotilla/contracts';
-import { isDependencyUnavailable, NonRetryableEventError, RETRY_TIERS, retryDelay } from '@flotilla/messaging';
+import { ValidationEvents, type DatasetUploadedData, type ValidationProgressData } from '@flotilla/contracts';
+import { EventPublisher, isDependencyUnavailable, NonRetryableEventError, RETRY_TIERS, retryDelay } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { ObjectStorage } from '@flotilla/storage';
 import type { ValidatorEnv } from '../validator.env.js';
@@ -32,6 +32,7 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
     private readonly storage: ObjectStorage,
     @Inject(ENV) private readonly env: ValidatorEnv,
     metrics: MetricsService,
+    private readonly events: EventPublisher,
   ) {
     this.duration = metrics.histogram({
       name: 'validation_duration_seconds',
@@ -105,7 +106,8 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
       clearTimeout(timer);
     };
     try {
-      const outcome = await validateJob(job, abort.signal, { storage: this.storage, jobs: this.jobs, settings: this.settings });
+      const onProgress = (filesChecked: number, bytesChecked: number): void => this.announceProgress(job, filesChecked, bytesChecked);
+      const outcome = await validateJob(job, abort.signal, { storage: this.storage, jobs: this.jobs, settings: this.settings, onProgress });
       if (await this.jobs.finish(job, outcome)) {
         this.duration.observe({ status: outcome.status }, (performance.now() - started) / 1000);
         this.logger.log(`dataset ${job.dataset_id} job ${job.id}: ${outcome.status} (${outcome.summary.errors} error(s), ${outcome.summary.warnings} warning(s))`);
@@ -122,6 +124,19 @@ export class ValidationRunner implements OnApplicationBootstrap, BeforeApplicati
       this.running.delete(job.dataset_id);
       settle();
     }
+  }
+
+  /**
+   * `validation.progress` for the gateways' event streams: published directly, not through the
+   * outbox (a lost one costs nothing, the next one or the verdict says more), transient, and
+   * expiring unread after one progress interval's worth of seconds.
+   */
+  private announceProgress(job: JobRow, filesChecked: number, bytesChecked: number): void {
+    const data: ValidationProgressData = { datasetId: job.dataset_id, jobId: job.id, filesChecked, bytesChecked };
+    const expirationMs = Math.max(5_000, 2 * this.env.VALIDATION_PROGRESS_INTERVAL_MS);
+    this.events.publish(ValidationEvents.Progress, data, { persistent: false, expirationMs }).catch((error: unknown) => {
+      this.logger.debug(`progress of job ${job.id} not announced: ${String(error)}`);
+    });
   }
 
   /**
