@@ -12,7 +12,7 @@ export interface FlotillaClientOptions {
   /** The bearer token, or a function asked at every request (for a session whose token is refreshed). */
   token?: string | (() => string | undefined);
   /** The fetch to use (tests, proxies); the global one by default. */
-  fetch?: typeof fetch;
+  fetch?: (request: Request) => Promise<Response>;
   /** Headers sent with every request (a User-Agent, say). */
   headers?: Record<string, string>;
   /**

@@ -1,4 +1,4 @@
-import { createFlotillaClient, FlotillaApiError, retryAfterMs, type FlotillaClient, type Schemas } from '@flotilla/api-client';
+import { createFlotillaClient, FlotillaApiError, retryAfterMs, type FlotillaClient, type ReadAs, type Schemas } from '@flotilla/api-client';
 import type {
   CompleteUploadRequest,
   CompleteUploadResponse,
@@ -30,11 +30,11 @@ export function apiBase(api: string): string {
 
 /**
  * The body as this command reads it (a type from the contracts). The document's type for
- * the route must be assignable to it, so an answer the API changes under the CLI fails
- * to compile; the checks after it guard against what a server actually sends.
+ * the route must be assignable to it (ReadAs), so an answer the API changes under the CLI
+ * fails to compile; the checks after it guard against what a server actually sends.
  */
-function documented<T>(data: T | undefined): T | undefined {
-  return data;
+function documented<T>(data: ReadAs<T>): T | undefined {
+  return data as T | undefined;
 }
 
 /** What a typed call resolves to: the body the document gives the route, and the answer. */

@@ -948,6 +948,7 @@ export interface components {
     schemas: {
         LoginDto: {
             /**
+             * Format: email
              * @description Account email
              * @example admin@flotilla.local
              */
@@ -959,11 +960,26 @@ export interface components {
             password: string;
         };
         TokenPairDto: {
+            /**
+             * @description A JWT, sent as `Authorization: Bearer <token>`
+             * @example eyJhbGciOiJIUzI1NiJ9.e30.signature
+             */
             accessToken: string;
+            /**
+             * @description Opaque; works once, at `POST /auth/refresh`
+             * @example q0Zf7m2uR9...
+             */
             refreshToken: string;
-            /** @example Bearer */
-            tokenType: string;
-            /** @description Seconds until the access token expires */
+            /**
+             * @example Bearer
+             * @enum {string}
+             */
+            tokenType: "Bearer";
+            /**
+             * Format: int32
+             * @description Seconds until the access token expires
+             * @example 900
+             */
             expiresIn: number;
         };
         RefreshDto: {
@@ -971,11 +987,15 @@ export interface components {
             refreshToken: string;
         };
         MeTeamDto: {
+            /** Format: uuid */
             id: string;
+            /** @example team-alpha */
             name: string;
         };
         MeDto: {
+            /** Format: uuid */
             id: string;
+            /** @example alice@example.com */
             email: string;
             /** @enum {string} */
             role: "admin" | "member";
@@ -989,37 +1009,50 @@ export interface components {
             name: string;
         };
         TeamDto: {
+            /** Format: uuid */
             id: string;
+            /** @example team-alpha */
             name: string;
+            /** Format: date-time */
             createdAt: string;
         };
         TeamPageDto: {
             items: components["schemas"]["TeamDto"][];
-            nextCursor: Record<string, never> | null;
+            nextCursor: string | null;
         };
         CreateUserDto: {
-            /** @example alice@example.com */
+            /**
+             * Format: email
+             * @example alice@example.com
+             */
             email: string;
             /** @description At least 12 characters */
             password: string;
-            /** @description Team of the user; required for members */
+            /**
+             * Format: uuid
+             * @description Team of the user; required for members
+             */
             teamId?: string | null;
             /** @enum {string} */
             role: "admin" | "member";
         };
         UserDto: {
+            /** Format: uuid */
             id: string;
+            /** @example alice@example.com */
             email: string;
             /** @enum {string} */
             role: "admin" | "member";
-            teamId: Record<string, never> | null;
+            /** Format: uuid */
+            teamId: string | null;
             /** @description Disabled users cannot log in; their tokens are refused */
             disabled: boolean;
+            /** Format: date-time */
             createdAt: string;
         };
         UserPageDto: {
             items: components["schemas"]["UserDto"][];
-            nextCursor: Record<string, never> | null;
+            nextCursor: string | null;
         };
         UpdateUserDto: {
             /**
@@ -1048,9 +1081,18 @@ export interface components {
             maxConcurrentUploads?: number | null;
         };
         PollDto: {
+            /** @example tabs-vs-spaces */
             id: string;
+            /** @example Tabs or spaces? */
             question: string;
+            /**
+             * @example [
+             *       "tabs",
+             *       "spaces"
+             *     ]
+             */
             options: string[];
+            /** Format: date-time */
             createdAt: string;
         };
         PollListDto: {
@@ -1080,21 +1122,89 @@ export interface components {
             option: string;
         };
         VoteAcceptedDto: {
+            /** Format: uuid */
             voteId: string;
+            /** @example tabs-vs-spaces */
             pollId: string;
+            /** @example tabs */
             option: string;
         };
         OptionResultDto: {
+            /** @example tabs */
             option: string;
+            /**
+             * Format: int64
+             * @example 42
+             */
             count: number;
-            /** @description Share of the total, one decimal */
+            /**
+             * @description Share of the total, one decimal
+             * @example 61.8
+             */
             percentage: number;
         };
         PollResultsDto: {
+            /** @example tabs-vs-spaces */
             pollId: string;
+            /**
+             * Format: int64
+             * @example 68
+             */
             total: number;
             options: components["schemas"]["OptionResultDto"][];
+            /** Format: date-time */
             updatedAt: string;
+        };
+        SinglePutTargetDto: {
+            /** Format: uuid */
+            fileId: string;
+            /** @example scan-001.png */
+            filename: string;
+            /** @enum {string} */
+            method: "PUT";
+            /** Format: uri */
+            uploadUrl: string;
+            /**
+             * @description Every header to send with the PUT (x-amz-checksum-sha256 when the sha256 was declared)
+             * @example {
+             *       "content-type": "image/png"
+             *     }
+             */
+            headers: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        UploadPartTargetDto: {
+            /** Format: int32 */
+            partNumber: number;
+            /**
+             * Format: int64
+             * @description Exactly the bytes this URL takes
+             */
+            sizeBytes: number;
+            /** Format: uri */
+            uploadUrl: string;
+        };
+        MultipartPlanDto: {
+            /** @description The store's multipart upload id */
+            uploadId: string;
+            /**
+             * Format: int64
+             * @description Every part is this long but the last, which holds the rest
+             */
+            partSizeBytes: number;
+            parts: components["schemas"]["UploadPartTargetDto"][];
+        };
+        MultipartTargetDto: {
+            /** Format: uuid */
+            fileId: string;
+            /** @example scan-001.dcm */
+            filename: string;
+            multipart: components["schemas"]["MultipartPlanDto"];
+            /** Format: date-time */
+            expiresAt: string;
         };
         UploadOptionsDto: {
             /**
@@ -1138,6 +1248,17 @@ export interface components {
             options?: components["schemas"]["UploadOptionsDto"];
             files: components["schemas"]["StartFileDto"][];
         };
+        StartUploadResponseDto: {
+            /** Format: uuid */
+            datasetId: string;
+            /**
+             * Format: int64
+             * @description Seconds the upload URLs stay valid
+             */
+            expiresIn: number;
+            /** @description One target per file: a single PUT, or a multipart plan above the threshold */
+            files: (components["schemas"]["SinglePutTargetDto"] | components["schemas"]["MultipartTargetDto"])[];
+        };
         CompletedPartDto: {
             partNumber: number;
             /**
@@ -1156,6 +1277,151 @@ export interface components {
             datasetId: string;
             /** @description Parts of each multipart file, in any order */
             files?: components["schemas"]["CompletedFileDto"][];
+        };
+        CompleteUploadResponseDto: {
+            /** Format: uuid */
+            datasetId: string;
+            /** Format: uuid */
+            validationJobId: string;
+            /** @enum {string} */
+            status: "queued";
+        };
+        DatasetSummaryDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example luna-batch-7 */
+            name: string;
+            /** @enum {string} */
+            profile: "xray" | "teams-json";
+            /** @enum {string} */
+            status: "pending" | "queued" | "running" | "passed" | "failed" | "error";
+            /** Format: int32 */
+            fileCount: number;
+            /** Format: int64 */
+            totalBytes: number;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        DatasetListDto: {
+            items: components["schemas"]["DatasetSummaryDto"][];
+            nextCursor: string | null;
+        };
+        SameContentDto: {
+            /** Format: uuid */
+            datasetId: string;
+            /** Format: uuid */
+            fileId: string;
+            filename: string;
+        };
+        DatasetFileViewDto: {
+            /** Format: uuid */
+            id: string;
+            filename: string;
+            /** Format: int64 */
+            sizeBytes: number;
+            /** @example image/png */
+            contentType: string;
+            sha256: string | null;
+            md5: string | null;
+            /** @enum {string} */
+            status: "pending" | "uploaded";
+            /** @description Other files of the team with the same SHA-256 */
+            sameContentAs: components["schemas"]["SameContentDto"][];
+        };
+        LatestJobDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "passed" | "failed" | "error";
+            /** Format: date-time */
+            queuedAt: string;
+        };
+        DatasetDetailDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example luna-batch-7 */
+            name: string;
+            /** @enum {string} */
+            profile: "xray" | "teams-json";
+            /** @enum {string} */
+            status: "pending" | "queued" | "running" | "passed" | "failed" | "error";
+            /** Format: int32 */
+            fileCount: number;
+            /** Format: int64 */
+            totalBytes: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            teamId: string;
+            description: string | null;
+            options: {
+                /** @enum {string} */
+                edition?: "original" | "international";
+            };
+            /** Format: date-time */
+            updatedAt: string;
+            files: components["schemas"]["DatasetFileViewDto"][];
+            latestJob: components["schemas"]["LatestJobDto"] | null;
+        };
+        ResumePartStateDto: {
+            /** Format: int32 */
+            partNumber: number;
+            uploaded: boolean;
+            /** @description The ETag the store gave the part */
+            etag?: string;
+        };
+        ResumeFileStateDto: {
+            /** Format: uuid */
+            fileId: string;
+            filename: string;
+            /** @description The whole file is there (every part, for a multipart file) */
+            uploaded: boolean;
+            parts?: components["schemas"]["ResumePartStateDto"][];
+        };
+        ResumeUploadResponseDto: {
+            /** Format: uuid */
+            datasetId: string;
+            /**
+             * Format: int64
+             * @description Seconds the new URLs stay valid; the upload's expiry was pushed to match
+             */
+            expiresIn: number;
+            files: components["schemas"]["ResumeFileStateDto"][];
+            /** @description A target per file still missing something; a multipart target lists only its missing parts */
+            targets: (components["schemas"]["SinglePutTargetDto"] | components["schemas"]["MultipartTargetDto"])[];
+        };
+        IssueSummaryDto: {
+            /** Format: int64 */
+            errors: number;
+            /** Format: int64 */
+            warnings: number;
+        };
+        ValidationIssueDto: {
+            /** @enum {string} */
+            severity: "error" | "warning";
+            /** @example PNG_BAD_SIGNATURE */
+            code: string;
+            file?: string;
+            /** @description Where in the file */
+            path?: string;
+            message: string;
+        };
+        ValidationReportDto: {
+            /** Format: uuid */
+            datasetId: string;
+            /** Format: uuid */
+            jobId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "passed" | "failed" | "error";
+            summary: components["schemas"]["IssueSummaryDto"];
+            items: components["schemas"]["ValidationIssueDto"][];
+            nextCursor: string | null;
+        };
+        DownloadLinkDto: {
+            /** Format: uri */
+            url: string;
+            /** Format: date-time */
+            expiresAt: string;
         };
         RolloutDto: {
             /** @enum {string} */
@@ -1236,7 +1502,10 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "webhook" | "email";
-            /** @description Webhooks */
+            /**
+             * Format: uri
+             * @description Webhooks
+             */
             url?: string;
             /** @description E-mail */
             to?: string[];
@@ -1261,6 +1530,7 @@ export interface components {
             /** @enum {string} */
             kind: "webhook" | "email";
             /**
+             * Format: uri
              * @description Webhooks: where deliveries are POSTed (http or https; redirects are not followed)
              * @example https://hooks.example.com/flotilla
              */
@@ -1299,6 +1569,10 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "sent" | "dead";
+            /**
+             * Format: int32
+             * @description At most NOTIFY_MAX_ATTEMPTS (1 to 20)
+             */
             attempts: number;
             lastError: string | null;
             /** Format: date-time */
@@ -1307,6 +1581,7 @@ export interface components {
             sentAt: string | null;
         };
         NotificationDeliveryListDto: {
+            /** @description At most `limit` (200) */
             items: components["schemas"]["NotificationDeliveryDto"][];
         };
         /**
@@ -1335,7 +1610,10 @@ export interface components {
              * @example Bad Request
              */
             title: string;
-            /** @example 400 */
+            /**
+             * Format: int32
+             * @example 400
+             */
             status: number;
             /**
              * @description What went wrong, for a person
@@ -1427,6 +1705,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1527,6 +1807,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1616,6 +1898,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1694,6 +1978,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1784,6 +2070,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1901,6 +2189,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1991,6 +2281,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2126,6 +2418,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2226,11 +2520,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2346,6 +2669,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not `application/json` */
             415: {
                 headers: {
@@ -2369,6 +2701,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2423,7 +2757,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -2461,11 +2797,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2524,7 +2871,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -2571,6 +2920,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not `application/json` */
             415: {
                 headers: {
@@ -2585,6 +2943,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2626,10 +2986,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description The poll id (its `id`) */
-                pollId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2666,6 +3023,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2707,10 +3066,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description The poll id (its `id`) */
-                pollId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -2787,6 +3143,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2829,7 +3187,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The poll id (its `id`) */
+                /** @description The poll id */
                 pollId: string;
             };
             cookie?: never;
@@ -2885,6 +3243,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not `application/json` */
             415: {
                 headers: {
@@ -2908,6 +3275,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2941,7 +3310,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The poll id (its `id`) */
+                /** @description The poll id */
                 pollId: string;
             };
             cookie?: never;
@@ -2993,11 +3362,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3053,7 +3433,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StartUploadResponseDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3114,6 +3496,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3169,14 +3553,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CompleteUploadResponseDto"];
+                };
             };
             /** @description Validation queued, the files fixed: moved to keys no upload URL names, their ETags recorded, so a later PUT to an old URL changes nothing served or reported. 200 with the same job when the upload had been completed before; 422 listing missing, mis-sized or changed-during-completion objects, or when the upload expired and was cleared */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CompleteUploadResponseDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3255,6 +3643,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3310,7 +3700,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetListDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3344,6 +3736,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3397,7 +3791,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetDetailDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3435,11 +3831,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3540,11 +3947,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3598,7 +4034,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ResumeUploadResponseDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3645,6 +4083,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Well-formed, but refused by a rule of the platform (a quota, a limit, an expired upload) */
             422: {
                 headers: {
@@ -3659,6 +4106,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3716,7 +4165,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationReportDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3754,11 +4205,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3813,7 +4275,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DownloadLinkDto"];
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -3860,11 +4324,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3925,7 +4400,9 @@ export interface operations {
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description Unchanged since the ETag in If-None-Match */
             304: {
@@ -3970,11 +4447,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4068,11 +4556,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4124,7 +4623,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4158,6 +4659,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4213,7 +4716,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4283,6 +4788,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4336,7 +4843,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4374,11 +4883,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4432,7 +4952,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4479,11 +5001,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4541,7 +5092,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4597,6 +5150,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not `application/json` */
             415: {
                 headers: {
@@ -4620,6 +5182,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4673,7 +5237,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4711,11 +5277,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4769,7 +5346,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4807,11 +5386,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4865,7 +5455,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -4903,11 +5495,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4965,7 +5568,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5021,6 +5626,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not `application/json` */
             415: {
                 headers: {
@@ -5044,6 +5658,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5101,7 +5717,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5157,6 +5775,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not `application/json` */
             415: {
                 headers: {
@@ -5180,6 +5807,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5231,7 +5860,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5265,6 +5896,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5316,7 +5949,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5350,6 +5985,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5401,7 +6038,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5435,6 +6074,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5486,7 +6127,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5520,6 +6163,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5571,7 +6216,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5605,6 +6252,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5656,7 +6305,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5690,6 +6341,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5745,7 +6398,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5797,6 +6452,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5852,7 +6509,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -5904,6 +6563,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5957,7 +6618,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -6004,11 +6667,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6109,11 +6801,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6165,7 +6886,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -6194,11 +6917,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6250,7 +6993,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -6284,6 +7029,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6335,7 +7082,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
             400: {
@@ -6369,6 +7118,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6456,6 +7207,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6543,6 +7296,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6652,6 +7407,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6743,11 +7500,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6841,11 +7627,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6942,11 +7757,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {

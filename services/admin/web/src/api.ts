@@ -1,8 +1,10 @@
 /**
- * The console's only way to the API: same-origin fetch with the session's bearer token,
- * one refresh and retry on a 401, and RFC 9457 problem+json answers turned into
- * {@link ApiError}s whose message is the problem's `detail`.
+ * The console's only way to the API: the typed client generated from the OpenAPI
+ * document, same-origin, with the session's bearer token, one refresh and retry on a
+ * 401, and RFC 9457 problem+json answers turned into {@link ApiError}s whose message is
+ * the problem's `detail`.
  */
+import { createFlotillaClient, FlotillaApiError, type ReadAs, type Schemas } from '@flotilla/api-client';
 import type { Me } from './types';
 
 const API = '/api/v1';
@@ -16,11 +18,7 @@ export interface Session {
   expiresAt?: number;
 }
 
-interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn?: number;
-}
+type TokenPair = Schemas['TokenPairDto'];
 
 /** An answer that was not 2xx, or no answer at all (`status` 0). */
 export class ApiError extends Error {
@@ -99,33 +97,66 @@ export function apiUrl(path: string, query: Query = {}): string {
   return `${API}${path}${search ? `?${search}` : ''}`;
 }
 
-async function errorFrom(res: Response): Promise<ApiError> {
-  let problem: { title?: string; detail?: string; errors?: { path: string; message: string }[] } = {};
-  try {
-    problem = (await res.json()) as typeof problem;
-  } catch {
-    // not JSON: the status line is all there is
-  }
-  const message = problem.detail || problem.title || `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
-  return new ApiError(res.status, message, problem.title, Array.isArray(problem.errors) ? problem.errors : []);
+/**
+ * The fetch under the typed client: a request that gets no answer becomes an ApiError
+ * (status 0), and a 401 to a request that carried the session's token refreshes the
+ * tokens once (or takes those another call refreshed meanwhile) and sends it again.
+ */
+async function sessionFetch(request: Request): Promise<Response> {
+  const again = request.clone();
+  const sent = request.headers.get('authorization');
+  const res = await reachable(request);
+  if (res.status !== 401 || !sent) return res;
+  const renewed = session !== null && `Bearer ${session.accessToken}` !== sent ? true : await refresh();
+  if (!renewed || !session) return res;
+  again.headers.set('authorization', `Bearer ${session.accessToken}`);
+  return reachable(again);
 }
 
-async function send(method: string, url: string, body: unknown, token: string | undefined, signal?: AbortSignal): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+async function reachable(request: Request): Promise<Response> {
   try {
-    return await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, credentials: 'same-origin' });
+    return await fetch(request);
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (request.signal.aborted) throw error;
     throw new ApiError(0, 'The server could not be reached. Check the connection and try again.');
   }
 }
 
-async function parse<T>(res: Response): Promise<T> {
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+/**
+ * The API as its OpenAPI document describes it (paths, parameters, bodies and answers
+ * typed by `@flotilla/api-client`), with the session's token. Use it through {@link call}.
+ */
+export const client = createFlotillaClient({ baseUrl: '', token: () => session?.accessToken, fetch: sessionFetch });
+/** Sign-in, refresh and sign-out: tokens given per request, never the session's. */
+const anonymous = createFlotillaClient({ baseUrl: '', fetch: reachable });
+
+/** The console's error for a refusal: its message is the problem's detail. */
+function consoleError(error: unknown): unknown {
+  if (!(error instanceof FlotillaApiError)) return error;
+  const { problem, status } = error;
+  const message = problem?.detail || problem?.title || `The server answered ${status}.`;
+  return new ApiError(status, message, problem?.title, error.fieldErrors);
+}
+
+/**
+ * The body of a typed call, its refusal as an ApiError. `T` is what the page reads: the
+ * document's type for the answer must be assignable to it (ReadAs), so an API change that
+ * breaks a page breaks the build. Undefined for a 204.
+ */
+export async function call<T>(pending: Promise<{ data?: ReadAs<T>; response: Response }>): Promise<T> {
+  try {
+    return (await pending).data as T;
+  } catch (error) {
+    throw consoleError(error);
+  }
+}
+
+/**
+ * A query for a route whose parameters the OpenAPI document does not list (the admin
+ * console's lists take theirs unchecked): sent as given, empty values left out.
+ */
+export function unlistedQuery(query: Query): { querySerializer: () => string } {
+  return { querySerializer: () => apiUrl('', query).replace(/^[^?]*\??/, '') };
 }
 
 let refreshing: Promise<boolean> | null = null;
@@ -136,56 +167,32 @@ function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     const current = session;
     if (!current) return false;
-    const res = await send('POST', apiUrl('/auth/refresh'), { refreshToken: current.refreshToken }, undefined).catch(() => null);
-    if (!res?.ok) {
+    try {
+      const { data } = await anonymous.POST('/api/v1/auth/refresh', { body: { refreshToken: current.refreshToken } });
+      setSession(sessionFrom(data!, current.email));
+      return true;
+    } catch (error) {
       // A network failure keeps the session (the next call tries again); a refusal ends it.
-      if (res) setSession(null);
+      if (error instanceof FlotillaApiError) setSession(null);
       return false;
     }
-    setSession(sessionFrom((await res.json()) as TokenPair, current.email));
-    return true;
   })().finally(() => {
     refreshing = null;
   });
   return refreshing;
 }
 
-/**
- * An authenticated call. A 401 refreshes the tokens once and retries; if that fails
- * the session ends (the console shows the login page) and the 401 is thrown.
- */
-export async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
-  const url = apiUrl(path, options.query);
-  const token = session?.accessToken;
-  let res = await send(method, url, options.body, token, options.signal);
-  if (res.status === 401 && token) {
-    // Another call may have refreshed the tokens meanwhile: then retry with those.
-    const renewed = session !== null && session.accessToken !== token ? true : await refresh();
-    if (renewed) res = await send(method, url, options.body, session?.accessToken, options.signal);
-  }
-  if (!res.ok) throw await errorFrom(res);
-  return parse<T>(res);
-}
-
-export const api = {
-  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal }),
-  post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, { body }),
-  delete: <T>(path: string) => request<T>('DELETE', path),
-};
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /**
  * Signs in with the form's credentials. The session starts only for an administrator:
  * a member's tokens are revoked at once and the sign-in is refused.
  */
 export async function login(email: string, password: string): Promise<Me> {
-  const res = await send('POST', apiUrl('/auth/login'), { email, password }, undefined);
-  if (!res.ok) throw await errorFrom(res);
-  const pair = (await res.json()) as TokenPair;
-  const meRes = await send('GET', apiUrl('/auth/me'), undefined, pair.accessToken);
-  if (!meRes.ok) throw await errorFrom(meRes);
-  const me = (await meRes.json()) as Me;
+  const pair = await call<TokenPair>(anonymous.POST('/api/v1/auth/login', { body: { email, password } }));
+  const me = await call<Me>(anonymous.GET('/api/v1/auth/me', { headers: bearer(pair.accessToken) }));
   if (me.role !== 'admin') {
-    await send('POST', apiUrl('/auth/logout'), { refreshToken: pair.refreshToken }, pair.accessToken).catch(() => undefined);
+    await anonymous.POST('/api/v1/auth/logout', { body: { refreshToken: pair.refreshToken }, headers: bearer(pair.accessToken) }).catch(() => undefined);
     throw new ApiError(403, 'This account is not an administrator. The console is for administrators only.');
   }
   setSession(sessionFrom(pair, me.email));
@@ -196,7 +203,7 @@ export async function login(email: string, password: string): Promise<Me> {
 export async function logout(): Promise<void> {
   const current = session;
   setSession(null);
-  if (current) await send('POST', apiUrl('/auth/logout'), { refreshToken: current.refreshToken }, current.accessToken).catch(() => undefined);
+  if (current) await anonymous.POST('/api/v1/auth/logout', { body: { refreshToken: current.refreshToken }, headers: bearer(current.accessToken) }).catch(() => undefined);
 }
 
 /** Accepts both `{items, nextCursor}` and a bare array. */

@@ -6,7 +6,7 @@
  * {@link api}, which refreshes an expired token, so the stream reopens with a valid one.
  */
 import { useSyncExternalStore } from 'react';
-import { api, apiUrl, getSession } from './api';
+import { apiUrl, call, client, getSession } from './api';
 import type { AdminStats, ServiceInstance } from './types';
 
 export type LiveState = 'idle' | 'connecting' | 'open' | 'reconnecting';
@@ -110,7 +110,7 @@ class LiveFeed {
 
   private async fetchStats(): Promise<void> {
     try {
-      this.receiveStats(await api.get<AdminStats>('/admin/stats'));
+      this.receiveStats(await call<AdminStats>(client.GET('/api/v1/admin/stats')));
     } catch {
       // Shown as "reconnecting"; a refused session ends through api.ts and stops the feed.
     }

@@ -4,9 +4,9 @@
  * NOTIFICATION_LIMITS, the gateway's CreateNotificationChannelDto), so most mistakes are
  * named next to their field without a round trip.
  */
-import type { NewNotificationChannel, NotificationEvent } from './types';
+import type { NewNotificationChannel, SubscribableEvent } from './types';
 
-export const NOTIFICATION_EVENTS: readonly { event: NotificationEvent; label: string }[] = [
+export const NOTIFICATION_EVENTS: readonly { event: SubscribableEvent; label: string }[] = [
   { event: 'store.down', label: 'A store goes down' },
   { event: 'store.up', label: 'A store is up again' },
   { event: 'store.rollback', label: 'A store rollout is rolled back' },
@@ -28,7 +28,7 @@ export interface ChannelDraft {
   secret: string;
   /** Addresses separated by commas, spaces or new lines. */
   recipients: string;
-  events: NotificationEvent[];
+  events: SubscribableEvent[];
 }
 
 export type DraftField = 'kind' | 'url' | 'secret' | 'recipients' | 'events';

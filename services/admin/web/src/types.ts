@@ -3,7 +3,7 @@
  * (types only: nothing of the contracts package ends up in the bundle); the admin list
  * items that have no contract of their own are described here.
  */
-import type { DatasetSummary, NotificationEvent, ValidationIssue, ValidationJobStatus } from '@flotilla/contracts';
+import type { DatasetSummary, NotificationEvents, ValidationIssue, ValidationJobStatus } from '@flotilla/contracts';
 
 export type {
   AdminStats,
@@ -60,7 +60,10 @@ export interface Me {
   team: { id: string; name: string } | null;
 }
 
+/** The events a channel can subscribe to (`test` is only sent by a channel's test). */
+export type SubscribableEvent = (typeof NotificationEvents)[number];
+
 /** `POST /admin/notifications` bodies: a webhook or an e-mail channel, never a mix. */
 export type NewNotificationChannel =
-  | { kind: 'webhook'; url: string; secret: string; events: NotificationEvent[] }
-  | { kind: 'email'; to: string[]; events: NotificationEvent[] };
+  | { kind: 'webhook'; url: string; secret: string; events: SubscribableEvent[] }
+  | { kind: 'email'; to: string[]; events: SubscribableEvent[] };

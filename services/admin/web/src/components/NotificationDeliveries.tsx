@@ -1,5 +1,5 @@
 /** A channel's deliveries, newest as the server orders them: status, attempts and the last error, followed while open. */
-import { api, pageOf } from '../api';
+import { call, client, pageOf } from '../api';
 import { formatNumber } from '../format';
 import { useResource } from '../hooks';
 import type { NotificationDelivery, Page } from '../types';
@@ -13,7 +13,7 @@ const REFRESH_MS = 3000;
 /** `version` changes when the page knows of a new delivery (a test was sent): load again at once. */
 export function NotificationDeliveries({ channelId, label, version }: { channelId: string; label: string; version: number }) {
   const deliveries = useResource(
-    async (signal) => pageOf(await api.get<Page<NotificationDelivery>>(`/admin/notifications/${encodeURIComponent(channelId)}/deliveries`, undefined, signal)).items,
+    async (signal) => pageOf(await call<Page<NotificationDelivery>>(client.GET('/api/v1/admin/notifications/{id}/deliveries', { params: { path: { id: channelId } }, signal }))).items,
     [channelId, version],
     REFRESH_MS,
   );

@@ -4,9 +4,9 @@
  * still refuses (problem+json) is shown above the form, and beside the fields it names.
  */
 import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, describeError } from '../api';
+import { ApiError, call, client, describeError } from '../api';
 import { EMPTY_DRAFT, NOTIFICATION_EVENTS, SECRET_MIN_LENGTH, fieldOf, validateDraft, type ChannelDraft, type DraftField, type FieldErrors } from '../notifications';
-import type { NotificationChannel, NotificationEvent } from '../types';
+import type { NotificationChannel, SubscribableEvent } from '../types';
 import { ErrorMessage } from './States';
 
 export function NotificationForm({ onCreated }: { onCreated: (channel: NotificationChannel) => void }) {
@@ -21,7 +21,7 @@ export function NotificationForm({ onCreated }: { onCreated: (channel: Notificat
     setDraft((d) => ({ ...d, [key]: value }));
     setErrors((current) => (current[key] ? { ...current, [key]: undefined } : current));
   };
-  const toggleEvent = (event: NotificationEvent, on: boolean) =>
+  const toggleEvent = (event: SubscribableEvent, on: boolean) =>
     set('events', on ? [...draft.events, event] : draft.events.filter((e) => e !== event));
 
   /** Focus the first field with an error, so keyboard and screen-reader users land on it. */
@@ -43,7 +43,7 @@ export function NotificationForm({ onCreated }: { onCreated: (channel: Notificat
     setErrors({});
     setBusy(true);
     try {
-      const created = await api.post<NotificationChannel>('/admin/notifications', checked.body);
+      const created = await call<NotificationChannel>(client.POST('/api/v1/admin/notifications', { body: checked.body }));
       setDraft(EMPTY_DRAFT);
       onCreated(created);
     } catch (e) {

@@ -1,6 +1,6 @@
 /** Security-relevant actions: logins, user and team changes, deletions, chaos, replays, cleanup. */
 import { useState } from 'react';
-import { api, pageOf } from '../api';
+import { call, client, pageOf, unlistedQuery } from '../api';
 import { Filters, type FilterValues } from '../components/Filters';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
@@ -33,10 +33,11 @@ export function Audit() {
   const list = usePaged<AuditEntry>(
     async (cursor, signal) =>
       pageOf(
-        await api.get<Page<AuditEntry>>(
-          '/admin/audit',
-          { ...filters, from: localToIso(filters.from ?? ''), to: localToIso(filters.to ?? ''), cursor, limit: 50 },
-          signal,
+        await call<Page<AuditEntry>>(
+          client.GET('/api/v1/admin/audit', {
+            ...unlistedQuery({ ...filters, from: localToIso(filters.from ?? ''), to: localToIso(filters.to ?? ''), cursor, limit: 50 }),
+            signal,
+          }),
         ),
       ),
     [JSON.stringify(filters)],

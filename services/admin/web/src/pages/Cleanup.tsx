@@ -1,6 +1,6 @@
 /** Retention cleanup: run it now (after a confirmation) and see every run, scheduled or manual. */
 import { useState } from 'react';
-import { api, describeError, pageOf } from '../api';
+import { call, client, describeError, pageOf } from '../api';
 import { ConfirmDialog } from '../components/Dialog';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading, Notice } from '../components/States';
@@ -16,7 +16,7 @@ export function Cleanup() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const log = useResource(async (signal) => pageOf(await api.get<Page<CleanupRun>>('/admin/cleanup/log', undefined, signal)).items, []);
+  const log = useResource(async (signal) => pageOf(await call<Page<CleanupRun>>(client.GET('/api/v1/admin/cleanup/log', { signal }))).items, []);
   const running = log.data?.some((r) => r.status === 'running') ?? false;
   // While a run is going, follow it.
   useInterval(log.reload, running ? 2000 : null);
@@ -25,7 +25,7 @@ export function Cleanup() {
     setBusy(true);
     setError(null);
     try {
-      const started = await api.post<CleanupRun | undefined>('/admin/cleanup/run');
+      const started = await call<CleanupRun | undefined>(client.POST('/api/v1/admin/cleanup/run'));
       if (started?.id) log.setData((runs) => [started, ...(runs ?? []).filter((r) => r.id !== started.id)]);
       setNotice(`Cleanup started${started?.retentionDays ? `: removing datasets older than ${started.retentionDays} days` : ''}.`);
       setAsking(false);

@@ -1,5 +1,5 @@
 /** One dataset: what it is, its files, and its latest validation with the issues found. */
-import { api } from '../api';
+import { call, client } from '../api';
 import { IssuesTable } from '../components/IssuesTable';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
@@ -11,7 +11,7 @@ import { href } from '../router';
 import type { DatasetDetail as Dataset, ValidationStatus } from '../types';
 
 export function DatasetDetail({ id }: { id: string }) {
-  const dataset = useResource((signal) => api.get<Dataset>(`/datasets/${encodeURIComponent(id)}`, undefined, signal), [id]);
+  const dataset = useResource((signal) => call<Dataset>(client.GET('/api/v1/datasets/{id}', { params: { path: { id } }, signal })), [id]);
   const d = dataset.data;
   return (
     <>
@@ -58,7 +58,7 @@ export function DatasetDetail({ id }: { id: string }) {
 }
 
 function Validation({ datasetId }: { datasetId: string }) {
-  const status = useResource((signal) => api.get<ValidationStatus>(`/validation/${encodeURIComponent(datasetId)}/status`, undefined, signal), [datasetId]);
+  const status = useResource((signal) => call<ValidationStatus>(client.GET('/api/v1/validation/{datasetId}/status', { params: { path: { datasetId } }, signal })), [datasetId]);
   const v = status.data;
   const running = v?.status === 'queued' || v?.status === 'running';
   // Follow a validation that is still going.

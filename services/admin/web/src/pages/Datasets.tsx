@@ -1,5 +1,5 @@
 /** Datasets of every team, newest first; a name opens the dataset. */
-import { api, pageOf } from '../api';
+import { call, client, pageOf, unlistedQuery } from '../api';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
 import { When } from '../components/When';
@@ -11,7 +11,7 @@ import { href } from '../router';
 import type { AdminDataset, Page } from '../types';
 
 export function Datasets() {
-  const list = usePaged<AdminDataset>(async (cursor, signal) => pageOf(await api.get<Page<AdminDataset>>('/admin/datasets', { cursor, limit: 50 }, signal)), []);
+  const list = usePaged<AdminDataset>(async (cursor, signal) => pageOf(await call<Page<AdminDataset>>(client.GET('/api/v1/admin/datasets', { ...unlistedQuery({ cursor, limit: 50 }), signal }))), []);
   return (
     <>
       <PageHeader title="Datasets" updatedAt={list.updatedAt} loading={list.loading} onRefresh={list.reload} />

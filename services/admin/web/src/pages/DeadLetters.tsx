@@ -5,7 +5,8 @@
  */
 import { useState } from 'react';
 import type { DeadLetterHistoryEntry, DeadLetterPage } from '@flotilla/contracts';
-import { api, describeError } from '../api';
+import type { Schemas } from '@flotilla/api-client';
+import { call, client, describeError, unlistedQuery } from '../api';
 import { Breakable } from '../components/Breakable';
 import { ConfirmDialog } from '../components/Dialog';
 import { Filters, type FilterValues } from '../components/Filters';
@@ -22,13 +23,24 @@ type Action = 'replay' | 'discard';
 const EMPTY: FilterValues = { status: '', source: '', q: '' };
 const PAST: Record<Action, string> = { replay: 'replayed', discard: 'discarded' };
 
+interface BulkResult {
+  matched: number;
+  replayed?: number;
+  discarded?: number;
+}
+
+/** `POST /admin/dead-letters/replay` or `…/discard`, which take the same selection. */
+function bulkCall(action: Action, body: Schemas['DeadLetterBulkDto']) {
+  return action === 'replay' ? client.POST('/api/v1/admin/dead-letters/replay', { body }) : client.POST('/api/v1/admin/dead-letters/discard', { body });
+}
+
 export function DeadLetters() {
   const [filters, setFilters] = useState<FilterValues>(EMPTY);
   const [total, setTotal] = useState<number | null>(null);
   const [sources, setSources] = useState<string[]>([]);
   const letters = usePaged<DeadLetter>(
     async (cursor, signal) => {
-      const page = await api.get<DeadLetterPage>('/admin/dead-letters', { ...filters, cursor, limit: 50 }, signal);
+      const page = await call<DeadLetterPage>(client.GET('/api/v1/admin/dead-letters', { ...unlistedQuery({ ...filters, cursor, limit: 50 }), signal }));
       setTotal(page.total);
       setSources(page.sources);
       return page;
@@ -44,8 +56,10 @@ export function DeadLetters() {
   const act = async (letter: DeadLetter, action: Action): Promise<boolean> => {
     setBusy(letter.id);
     try {
-      const path = `/admin/dead-letters/${encodeURIComponent(letter.id)}`;
-      const answer = action === 'replay' ? await api.post<DeadLetter | undefined>(`${path}/replay`) : await api.delete<DeadLetter | undefined>(path);
+      const params = { path: { id: letter.id } };
+      const answer = await call<DeadLetter | undefined>(
+        action === 'replay' ? client.POST('/api/v1/admin/dead-letters/{id}/replay', { params }) : client.DELETE('/api/v1/admin/dead-letters/{id}', { params }),
+      );
       const settled = answer?.id ? answer : { ...letter, status: PAST[action] as DeadLetter['status'], handledAt: new Date().toISOString() };
       letters.setItems((items) => items.map((l) => (l.id === letter.id ? settled : l)));
       setOutcome({ tone: 'success', text: `Dead letter ${shortId(letter.id)} ${PAST[action]}.` });
@@ -63,7 +77,7 @@ export function DeadLetters() {
   const dryRun = async (action: Action) => {
     setBusy('bulk');
     try {
-      const { matched } = await api.post<{ matched: number }>(`/admin/dead-letters/${action}`, { ...selection, dryRun: true });
+      const { matched } = await call<BulkResult>(bulkCall(action, { ...selection, dryRun: true }));
       if (matched === 0) setOutcome({ tone: 'success', text: `No dead letter matches: nothing to ${action}.` });
       else setBulk({ action, matched });
     } catch (e) {
@@ -75,7 +89,7 @@ export function DeadLetters() {
   const runBulk = async (action: Action) => {
     setBusy('bulk');
     try {
-      const result = await api.post<{ matched: number; replayed?: number; discarded?: number }>(`/admin/dead-letters/${action}`, selection);
+      const result = await call<BulkResult>(bulkCall(action, { ...selection, dryRun: false }));
       const done = result.replayed ?? result.discarded ?? 0;
       setOutcome({ tone: done === result.matched ? 'success' : 'error', text: `${formatNumber(done)} of ${formatNumber(result.matched)} dead letters ${PAST[action]}.` });
     } catch (e) {

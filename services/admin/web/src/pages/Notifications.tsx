@@ -4,7 +4,7 @@
  * deliveries, or delete it after a confirmation.
  */
 import { useState } from 'react';
-import { api, describeError, pageOf } from '../api';
+import { call, client, describeError, pageOf } from '../api';
 import { Breakable } from '../components/Breakable';
 import { ConfirmDialog } from '../components/Dialog';
 import { NotificationDeliveries } from '../components/NotificationDeliveries';
@@ -24,7 +24,7 @@ const REFRESH_MS = 10_000;
 const channelLabel = (c: NotificationChannel): string => (c.kind === 'webhook' ? (c.url ?? 'webhook') : (c.to ?? []).join(', ') || 'e-mail');
 
 export function Notifications() {
-  const channels = useResource(async (signal) => pageOf(await api.get<Page<NotificationChannel>>('/admin/notifications', undefined, signal)).items, [], REFRESH_MS);
+  const channels = useResource(async (signal) => pageOf(await call<Page<NotificationChannel>>(client.GET('/api/v1/admin/notifications', { signal }))).items, [], REFRESH_MS);
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   /** Bumped per channel when a test is sent, so its open deliveries load again at once. */
   const [versions, setVersions] = useState<Record<string, number>>({});
@@ -43,7 +43,7 @@ export function Notifications() {
   const sendTest = async (channel: NotificationChannel) => {
     setBusy(channel.id);
     try {
-      await api.post(`/admin/notifications/${encodeURIComponent(channel.id)}/test`);
+      await call(client.POST('/api/v1/admin/notifications/{id}/test', { params: { path: { id: channel.id } } }));
       setOutcome({ tone: 'success', text: `Test sent to ${channelLabel(channel)}; its delivery shows under Deliveries.` });
       setVersions((v) => ({ ...v, [channel.id]: (v[channel.id] ?? 0) + 1 }));
       setOpen((current) => new Set(current).add(channel.id));
@@ -59,7 +59,7 @@ export function Notifications() {
     setBusy(channel.id);
     setDeleteError(null);
     try {
-      await api.delete(`/admin/notifications/${encodeURIComponent(channel.id)}`);
+      await call(client.DELETE('/api/v1/admin/notifications/{id}', { params: { path: { id: channel.id } } }));
       channels.setData((items) => items?.filter((c) => c.id !== channel.id));
       setOutcome({ tone: 'success', text: `Channel ${channelLabel(channel)} deleted.` });
       setDeleting(null);

@@ -1,5 +1,5 @@
 /** Every poll's results as bars with percentages. */
-import { api, pageOf } from '../api';
+import { call, client, pageOf } from '../api';
 import { BarChart } from '../components/Charts';
 import { PageHeader } from '../components/PageHeader';
 import { Empty, ErrorMessage, Loading } from '../components/States';
@@ -8,7 +8,7 @@ import { useResource } from '../hooks';
 import type { Page, Poll, PollResults } from '../types';
 
 export function Polls() {
-  const polls = useResource(async (signal) => pageOf(await api.get<Page<Poll>>('/polls', undefined, signal)).items, [], 5000);
+  const polls = useResource(async (signal) => pageOf(await call<Page<Poll>>(client.GET('/api/v1/polls', { signal }))).items, [], 5000);
   return (
     <>
       <PageHeader title="Polls" updatedAt={polls.updatedAt} loading={polls.loading} onRefresh={polls.reload} />
@@ -23,7 +23,7 @@ export function Polls() {
 }
 
 function PollCard({ poll, refreshedAt }: { poll: Poll; refreshedAt: number | null }) {
-  const results = useResource((signal) => api.get<PollResults>(`/polls/${encodeURIComponent(poll.id)}/results`, undefined, signal), [poll.id, refreshedAt]);
+  const results = useResource((signal) => call<PollResults>(client.GET('/api/v1/polls/{pollId}/results', { params: { path: { pollId: poll.id } }, signal })), [poll.id, refreshedAt]);
   const r = results.data;
   return (
     <section className="card" aria-labelledby={`poll-${poll.id}`}>

@@ -1,6 +1,6 @@
 /** The request log: every API request the gateway answered, newest first, filtered and paged. */
 import { useState } from 'react';
-import { api, pageOf } from '../api';
+import { call, client, pageOf, unlistedQuery } from '../api';
 import { Filters, type FilterValues } from '../components/Filters';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
@@ -20,10 +20,11 @@ export function Requests() {
   const list = usePaged<RequestRecord>(
     async (cursor, signal) =>
       pageOf(
-        await api.get<Page<RequestRecord>>(
-          '/admin/requests',
-          { ...filters, from: localToIso(filters.from ?? ''), to: localToIso(filters.to ?? ''), cursor, limit: 50 },
-          signal,
+        await call<Page<RequestRecord>>(
+          client.GET('/api/v1/admin/requests', {
+            ...unlistedQuery({ ...filters, from: localToIso(filters.from ?? ''), to: localToIso(filters.to ?? ''), cursor, limit: 50 }),
+            signal,
+          }),
         ),
       ),
     [JSON.stringify(filters)],

@@ -1,6 +1,6 @@
 /** Every service instance from its heartbeats: up, down (silent) or stopped (shut down gracefully), version, uptime, readiness and health over the last hour. */
 import { useEffect } from 'react';
-import { api, pageOf } from '../api';
+import { call, client, pageOf } from '../api';
 import { HealthTimeline } from '../components/HealthTimeline';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
@@ -15,7 +15,7 @@ const key = (i: ServiceInstance) => `${i.service}/${i.instanceId}`;
 const byName = (a: ServiceInstance, b: ServiceInstance) => a.service.localeCompare(b.service) || a.instanceId.localeCompare(b.instanceId);
 
 export function Services() {
-  const services = useResource(async (signal) => pageOf(await api.get<Page<ServiceInstance>>('/admin/services', undefined, signal)).items, [], 5000);
+  const services = useResource(async (signal) => pageOf(await call<Page<ServiceInstance>>(client.GET('/api/v1/admin/services', { signal }))).items, [], 5000);
   const { setData } = services;
   // An instance going up, down or stopped arrives on the live stream before the next refresh.
   useEffect(

@@ -1,6 +1,6 @@
 /** One store: its state, health, pods and events, and a chaos button that kills pods to test recovery. */
 import { useState } from 'react';
-import { api, describeError, pageOf } from '../api';
+import { call, client, describeError, pageOf } from '../api';
 import { ConfirmDialog } from '../components/Dialog';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading, Notice } from '../components/States';
@@ -16,11 +16,11 @@ import type { Page, Store, StoreEvent, StoreHealth, StorePod } from '../types';
 const REFRESH_MS = 3000;
 
 export function StoreDetail({ id }: { id: string }) {
-  const path = `/stores/${encodeURIComponent(id)}`;
-  const store = useResource((signal) => api.get<Store>(path, undefined, signal), [id], REFRESH_MS);
-  const pods = useResource(async (signal) => pageOf(await api.get<Page<StorePod>>(`${path}/pods`, undefined, signal)).items, [id], REFRESH_MS);
-  const events = useResource(async (signal) => pageOf(await api.get<Page<StoreEvent>>(`${path}/events`, undefined, signal)).items, [id], REFRESH_MS);
-  const health = useResource((signal) => api.get<StoreHealth>(`${path}/health`, undefined, signal), [id], REFRESH_MS);
+  const params = { path: { id } };
+  const store = useResource((signal) => call<Store>(client.GET('/api/v1/stores/{id}', { params, signal })), [id], REFRESH_MS);
+  const pods = useResource(async (signal) => pageOf(await call<Page<StorePod>>(client.GET('/api/v1/stores/{id}/pods', { params, signal }))).items, [id], REFRESH_MS);
+  const events = useResource(async (signal) => pageOf(await call<Page<StoreEvent>>(client.GET('/api/v1/stores/{id}/events', { params, signal }))).items, [id], REFRESH_MS);
+  const health = useResource((signal) => call<StoreHealth>(client.GET('/api/v1/stores/{id}/health', { params, signal })), [id], REFRESH_MS);
   const [asking, setAsking] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const s = store.data;
@@ -120,7 +120,7 @@ function KillPodsDialog({ store, podCount, onDone, onCancel }: { store: Store; p
     setBusy(true);
     setError(null);
     try {
-      await api.post(`/admin/stores/${encodeURIComponent(store.id)}/chaos`, { killPods: n });
+      await call(client.POST('/api/v1/admin/stores/{id}/chaos', { params: { path: { id: store.id } }, body: { killPods: n } }));
       onDone(n);
     } catch (e) {
       setError(describeError(e));

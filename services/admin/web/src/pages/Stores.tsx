@@ -1,5 +1,5 @@
 /** Every team's stores with their status and health; a name opens the store. */
-import { api, pageOf } from '../api';
+import { call, client, pageOf } from '../api';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorMessage, Loading } from '../components/States';
 import { When } from '../components/When';
@@ -11,7 +11,7 @@ import { href } from '../router';
 import type { Page, Store } from '../types';
 
 export function Stores() {
-  const stores = useResource(async (signal) => pageOf(await api.get<Page<Store>>('/stores', undefined, signal)).items, [], 10_000);
+  const stores = useResource(async (signal) => pageOf(await call<Page<Store>>(client.GET('/api/v1/stores', { signal }))).items, [], 10_000);
   return (
     <>
       <PageHeader title="Stores" updatedAt={stores.updatedAt} loading={stores.loading} onRefresh={stores.reload} />

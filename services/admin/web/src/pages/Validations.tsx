@@ -1,6 +1,6 @@
 /** Validation jobs of every team, filtered by status, each with its issues on demand. */
 import { useState } from 'react';
-import { api, pageOf } from '../api';
+import { call, client, pageOf, unlistedQuery } from '../api';
 import { Filters, type FilterValues } from '../components/Filters';
 import { IssuesTable } from '../components/IssuesTable';
 import { PageHeader } from '../components/PageHeader';
@@ -20,7 +20,7 @@ export function Validations() {
   const [filters, setFilters] = useState<FilterValues>({ status: '' });
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const list = usePaged<AdminValidation>(
-    async (cursor, signal) => pageOf(await api.get<Page<AdminValidation>>('/admin/validations', { status: filters.status, cursor, limit: 50 }, signal)),
+    async (cursor, signal) => pageOf(await call<Page<AdminValidation>>(client.GET('/api/v1/admin/validations', { ...unlistedQuery({ status: filters.status, cursor, limit: 50 }), signal }))),
     [filters.status],
   );
   const toggle = (jobId: string) =>
@@ -86,7 +86,7 @@ function JobIssues({ job }: { job: AdminValidation }) {
 
 function FetchedIssues({ job }: { job: AdminValidation }) {
   const status = useResource(
-    (signal) => api.get<ValidationStatus>(`/validation/${encodeURIComponent(job.datasetId)}/status`, undefined, signal),
+    (signal) => call<ValidationStatus>(client.GET('/api/v1/validation/{datasetId}/status', { params: { path: { datasetId: job.datasetId } }, signal })),
     [job.datasetId],
   );
   if (status.error) return <ErrorMessage error={status.error} onRetry={status.reload} />;
