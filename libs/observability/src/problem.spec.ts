@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { RpcError } from '@flotilla/contracts';
-import { sendProblem, toProblem } from './problem.js';
+import { MAX_PROBLEM_ERRORS, sendProblem, toProblem } from './problem.js';
 
 describe('toProblem', () => {
   it('keeps the status and message of HTTP exceptions', () => {
@@ -18,6 +18,16 @@ describe('toProblem', () => {
     const problem = toProblem(new BadRequestException({ message: 'The request is invalid.', errors: [{ path: 'email', message: 'email must be an email' }] }), '/x');
     expect(problem.status).toBe(400);
     expect(problem.errors).toEqual([{ path: 'email', message: 'email must be an email' }]);
+  });
+
+  it('names at most MAX_PROBLEM_ERRORS invalid fields, saying how many there were: a small body of many bad items gets a small answer', () => {
+    const errors = Array.from({ length: 5000 }, (_, i) => ({ path: `files.${i}`, message: 'each value in nested property files must be either object or array' }));
+    const problem = toProblem(new BadRequestException({ message: 'The request is invalid.', errors }), '/x');
+    expect(problem.errors).toHaveLength(MAX_PROBLEM_ERRORS);
+    expect(problem.errors?.[0]).toEqual(errors[0]);
+    expect(problem.detail).toBe(`The request is invalid. (The first ${MAX_PROBLEM_ERRORS} of 5000 problems are listed.)`);
+    const rpc = toProblem(new RpcError('UNPROCESSABLE', 'Refused.', errors), '/x');
+    expect(rpc.errors).toHaveLength(MAX_PROBLEM_ERRORS);
   });
 
   it('maps RPC error codes to HTTP statuses', () => {

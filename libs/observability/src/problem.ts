@@ -37,6 +37,13 @@ interface FastifyLikeError {
  */
 export type DependencyErrorRule = (error: unknown) => boolean;
 
+/**
+ * Most invalid fields a problem names. A small body of many bad items (a list of 5000 numbers
+ * where objects are due) would otherwise get an answer many times its size; the detail says
+ * how many there were.
+ */
+export const MAX_PROBLEM_ERRORS = 100;
+
 /** Seconds a client is asked to wait (`Retry-After`) before retrying a 503 that says nothing more precise. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
@@ -89,6 +96,10 @@ export function toProblem(exception: unknown, instance: string, isUnavailable?: 
       status = e.statusCode;
       detail = e.message ?? detail;
     }
+  }
+  if (errors && errors.length > MAX_PROBLEM_ERRORS) {
+    detail = `${detail} (The first ${MAX_PROBLEM_ERRORS} of ${errors.length} problems are listed.)`;
+    errors = errors.slice(0, MAX_PROBLEM_ERRORS);
   }
   return {
     type: 'about:blank',
