@@ -4,7 +4,7 @@ import { sampleDatasets } from '@flotilla/samples';
 import { waitFor } from '@flotilla/testing';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 import { ADMIN, ApiClient, Platform, type ApiResponse } from './support/platform.js';
-import { uploadAndValidate } from './support/datasets.js';
+import { putFiles, type StartBody, type ValidationStatusBody } from './support/datasets.js';
 
 /** A client whose every request belongs to one trace, as a traced CLI's upload would: it sends `traceparent`. */
 class TracedApiClient extends ApiClient {
@@ -60,12 +60,35 @@ describe('tracing: one dataset upload is one trace across gateway, upload, the o
   it('links every span to a parent in the same trace, through the outbox relay and both event consumers', async () => {
     const client = new TracedApiClient(platform.api.baseUrl);
     const sample = sampleDatasets()[0]!;
-    const { verdict } = await uploadAndValidate(client, member, sample.name, sample.profile, sample.files, sample.options);
+    // Every call through the traced client (the presigned PUTs go to S3, which is not traced).
+    const start = await client.request<StartBody>('POST', '/api/v1/upload/start', {
+      token: member,
+      body: {
+        datasetName: sample.name,
+        profile: sample.profile,
+        ...(sample.options ? { options: sample.options } : {}),
+        files: sample.files.map((f) => ({ filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length })),
+      },
+    });
+    expect(start.status).toBe(201);
+    const parts = await putFiles(start.body, sample.files);
+    const complete = await client.request('POST', '/api/v1/upload/complete', { token: member, body: { datasetId: start.body.datasetId, ...(parts.length ? { files: parts } : {}) } });
+    expect(complete.status).toBe(202);
+    const verdict = await waitFor(
+      async () => {
+        const res = await client.request<ValidationStatusBody>('GET', `/api/v1/validation/${start.body.datasetId}/status`, { token: member });
+        return ['passed', 'failed', 'error'].includes(res.body.status) ? res.body : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 250, what: 'the verdict' },
+    );
     expect(verdict.status).toBe(sample.expectedStatus);
 
     // Upload handles validation.completed last; its span ends after the handler, then the batch goes out.
     const isCompletionHandled = (s: ReceivedSpan): boolean => s.service === 'upload' && s.kind === CONSUMER && s.name === 'process validation.completed';
-    await waitFor(async () => receiver.trace(client.traceId).some(isCompletionHandled), { timeoutMs: 30_000, intervalMs: 200, what: 'upload to export its handling of validation.completed' });
+    await waitFor(async () => receiver.trace(client.traceId).some(isCompletionHandled), { timeoutMs: 30_000, intervalMs: 200, what: 'upload to export its handling of validation.completed' }).catch((error: Error) => {
+      const seen = receiver.trace(client.traceId).map((s) => `${s.service}: ${s.name}`);
+      throw new Error(`${error.message}; the trace has ${seen.length} spans: ${[...new Set(seen)].join(', ')}`);
+    });
     let count = -1;
     await waitFor(
       async () => {

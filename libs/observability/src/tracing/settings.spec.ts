@@ -16,6 +16,10 @@ describe('tracingSettings', () => {
     expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'console' }, MAIN).enabled).toBe(true);
   });
 
+  it('stays off in a process that runs no script (node -e, as the image\'s health check does)', () => {
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, undefined).enabled).toBe(false);
+  });
+
   it('stays off when the SDK is disabled or the exporter is none, whatever else is set', () => {
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'TRUE' }, MAIN).enabled).toBe(false);
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }, MAIN).enabled).toBe(false);

@@ -23,7 +23,8 @@ type Env = Record<string, string | undefined>;
 
 const given = (value: string | undefined): boolean => value !== undefined && value.trim() !== '';
 
-export function tracingSettings(env: Env, mainPath = ''): TracingSettings {
+export function tracingSettings(env: Env, mainPath: string | undefined): TracingSettings {
+  mainPath ??= '';
   const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
     .split(',')
@@ -32,7 +33,8 @@ export function tracingSettings(env: Env, mainPath = ''): TracingSettings {
   const endpoint = given(env.OTEL_EXPORTER_OTLP_ENDPOINT) || given(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   const exporterNamed = exporters.length > 0 && !exporters.includes('none');
   const exporterRefused = exporters.includes('none');
-  const enabled = !disabled && !exporterRefused && (endpoint || exporterNamed);
+  // Only a process running a script: NODE_OPTIONS reaches `node -e` too (the image's health check).
+  const enabled = !disabled && !exporterRefused && (endpoint || exporterNamed) && mainPath !== '';
   const fromPath = /services[\\/]([a-z0-9-]+)[\\/]dist[\\/]main\.js$/.exec(mainPath)?.[1];
   return { enabled, serviceName: given(env.OTEL_SERVICE_NAME) ? env.OTEL_SERVICE_NAME!.trim() : (fromPath ?? 'flotilla') };
 }
