@@ -181,4 +181,32 @@ describe('datasets: an upload that resumes', () => {
     expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(JSON.stringify(refused.body)).not.toContain('X-Amz-Signature');
   }, 200_000);
+
+  it('resumes with the part size the upload started with, after the service restarted with another', async () => {
+    const start = await startUpload(platform.api, token, 'reconfigured', 'xray', [big]);
+    const multipart = start.files[0]!.multipart!;
+    expect(multipart.partSizeBytes).toBe(5 * MiB);
+    expect((await put(multipart.parts[0]!.uploadUrl, big.content.subarray(0, 5 * MiB))).status).toBe(200);
+    const upload = platform.service('upload');
+    await upload.stop();
+    upload.env.UPLOAD_PART_SIZE_BYTES = String(6 * MiB);
+    await upload.start();
+
+    const res = await resume(start.datasetId);
+    expect(res.status).toBe(200);
+    // Part 1 as sent still counts; the rest is signed on the 5 MiB grid the store already holds a part of.
+    expect(res.body.files[0]!.parts!.map((p) => [p.partNumber, p.uploaded])).toEqual([[1, true], [2, false], [3, false]]);
+    const target = res.body.targets[0]!.multipart!;
+    expect(target.partSizeBytes).toBe(5 * MiB);
+    expect(target.parts.map((p) => [p.partNumber, p.sizeBytes])).toEqual([[2, 5 * MiB], [3, 2 * MiB]]);
+    const parts = [{ partNumber: 1, etag: res.body.files[0]!.parts![0]!.etag! }];
+    for (const part of target.parts) {
+      const from = (part.partNumber - 1) * 5 * MiB;
+      const sent = await put(part.uploadUrl, big.content.subarray(from, from + part.sizeBytes));
+      expect(sent.status).toBe(200);
+      parts.push({ partNumber: part.partNumber, etag: sent.headers.get('etag')! });
+    }
+    const complete = await platform.api.request('POST', '/api/v1/upload/complete', { token, body: { datasetId: start.datasetId, files: [{ fileId: start.files[0]!.fileId, parts }] } });
+    expect(complete.status).toBe(202);
+  }, 120_000);
 });

@@ -34,7 +34,8 @@ export class ServiceProcess {
   constructor(
     readonly name: string,
     readonly port: number,
-    private readonly env: Record<string, string>,
+    /** Its variables; a test may change them before a {@link start} again (a new configuration after a restart). */
+    readonly env: Record<string, string>,
     label?: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;

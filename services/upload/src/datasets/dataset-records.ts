@@ -48,6 +48,8 @@ export interface FileRow {
   etag: string | null;
   parts: number | null;
   multipart_upload_id: string | null;
+  /** The part size a multipart file was signed with (null: recorded before it was kept; the configured size). */
+  part_size_bytes: string | null;
   status: 'pending' | 'uploaded';
 }
 
@@ -110,4 +112,9 @@ export function jobStatus(status: DatasetStatus): ValidationJobStatus {
 export function storageError(error: unknown): unknown {
   if (error instanceof StorageUnavailableError) return new RpcError('UNAVAILABLE', 'Object storage is not reachable; try again shortly.');
   return error;
+}
+
+/** The part size `file` was signed with: recorded at start, or (files recorded before it was) the configured one. */
+export function partSizeOf(file: Pick<FileRow, 'part_size_bytes'>, configured: number): number {
+  return file.part_size_bytes == null ? configured : Number(file.part_size_bytes);
 }

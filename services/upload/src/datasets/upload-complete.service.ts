@@ -16,7 +16,7 @@ import { Outbox } from '@flotilla/messaging';
 import { MetricsService } from '@flotilla/observability';
 import { ObjectStorage, StorageUnavailableError } from '@flotilla/storage';
 import type { UploadEnv } from '../upload.env.js';
-import { completed, DatasetRecords, storageError, type DatasetRow, type FileRow } from './dataset-records.js';
+import { completed, DatasetRecords, partSizeOf, storageError, type DatasetRow, type FileRow } from './dataset-records.js';
 import { rememberUploadKeys } from './removed-prefixes.js';
 import { settleObjects, type SettledObject } from './settle-objects.js';
 import { UploadSessions } from './upload-sessions.js';
@@ -134,7 +134,7 @@ export class UploadCompleteService {
 
   /** Completes one multipart upload; returns the problem, if any, in the client's terms. */
   private async completeMultipart(file: FileRow, parts: { partNumber: number; etag: string }[]): Promise<string | undefined> {
-    const expected = Math.ceil(Number(file.size_bytes) / this.env.UPLOAD_PART_SIZE_BYTES);
+    const expected = Math.ceil(Number(file.size_bytes) / partSizeOf(file, this.env.UPLOAD_PART_SIZE_BYTES));
     const numbers = new Set(parts.map((p) => p.partNumber));
     if (numbers.size !== parts.length) return 'lists a part number twice';
     if (numbers.size !== expected || [...numbers].some((n) => n > expected)) return `needs parts 1 to ${expected}, got ${[...numbers].sort((a, b) => a - b).join(', ')}`;

@@ -4,7 +4,7 @@ import { ENV } from '@flotilla/config';
 import { RpcError, type FileTarget, type ResumeFileState, type ResumeUploadResponse, type RpcActor } from '@flotilla/contracts';
 import { ObjectStorage, presignChecksummedPut } from '@flotilla/storage';
 import type { UploadEnv } from '../upload.env.js';
-import { DatasetRecords, storageError, type DatasetRow, type FileRow } from './dataset-records.js';
+import { DatasetRecords, partSizeOf, storageError, type DatasetRow, type FileRow } from './dataset-records.js';
 import { listStoredParts, unavailable } from './upload-resume-parts.js';
 import { UploadSessions } from './upload-sessions.js';
 
@@ -69,7 +69,7 @@ export class UploadResumeService {
     const stored = await listStoredParts(this.storage, file.object_key, uploadId);
     if (!stored) throw new RpcError('UNPROCESSABLE', `The multipart upload of ${file.filename} is gone from the store; start a new upload.`);
     const size = Number(file.size_bytes);
-    const partSize = this.env.UPLOAD_PART_SIZE_BYTES;
+    const partSize = partSizeOf(file, this.env.UPLOAD_PART_SIZE_BYTES);
     const count = Math.ceil(size / partSize);
     const parts = Array.from({ length: count }, (_, i) => {
       const partNumber = i + 1;

@@ -53,14 +53,14 @@ export class UploadStartService {
       const id = randomUUID();
       const multipart = file.sizeBytes > this.env.UPLOAD_MULTIPART_THRESHOLD_BYTES;
       const key = uploadKey(datasetId, id, file.filename);
-      return { ...file, id, position, uploadKey: key, key: multipart ? key : finalKey(datasetId, id, file.filename), uploadId: null as string | null };
+      return { ...file, id, position, uploadKey: key, key: multipart ? key : finalKey(datasetId, id, file.filename), uploadId: null as string | null, partSize: multipart ? this.env.UPLOAD_PART_SIZE_BYTES : null };
     });
     const targets: FileTarget[] = [];
     try {
       for (const file of files) {
         if (file.sizeBytes > this.env.UPLOAD_MULTIPART_THRESHOLD_BYTES) {
           file.uploadId = await this.storage.createMultipartUpload(file.key, file.contentType);
-          const partSize = this.env.UPLOAD_PART_SIZE_BYTES;
+          const partSize = file.partSize!;
           const count = Math.ceil(file.sizeBytes / partSize);
           const parts = await Promise.all(
             Array.from({ length: count }, async (_, i) => {
@@ -88,13 +88,13 @@ export class UploadStartService {
             files.length, files.reduce((sum, f) => sum + f.sizeBytes, 0), ttl],
         );
         await m.query(
-          `INSERT INTO dataset_files (id, dataset_id, position, filename, content_type, size_bytes, declared_sha256, object_key, upload_key, multipart_upload_id, status)
-           SELECT u.id, $1, u.position, u.filename, u.content_type, u.size_bytes, u.sha256, u.object_key, u.upload_key, u.upload_id, 'pending'
-           FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[])
-             AS u(id, position, filename, content_type, size_bytes, sha256, object_key, upload_key, upload_id)`,
+          `INSERT INTO dataset_files (id, dataset_id, position, filename, content_type, size_bytes, declared_sha256, object_key, upload_key, multipart_upload_id, part_size_bytes, status)
+           SELECT u.id, $1, u.position, u.filename, u.content_type, u.size_bytes, u.sha256, u.object_key, u.upload_key, u.upload_id, u.part_size, 'pending'
+           FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
+             AS u(id, position, filename, content_type, size_bytes, sha256, object_key, upload_key, upload_id, part_size)`,
           [datasetId, files.map((f) => f.id), files.map((f) => f.position), files.map((f) => f.filename), files.map((f) => f.contentType),
             files.map((f) => f.sizeBytes), files.map((f) => f.sha256?.toLowerCase() ?? null), files.map((f) => f.key), files.map((f) => f.uploadKey),
-            files.map((f) => f.uploadId)],
+            files.map((f) => f.uploadId), files.map((f) => f.partSize)],
         );
       });
     } catch (error) {
