@@ -5,6 +5,7 @@ import { RecordingPlatform } from '../security/support/recording-platform.js';
 import { teamResources, teamWithMember, type Member, type TeamResources } from '../security/support/fixtures.js';
 import { encodeUnsafe, fetchOpenApi, fillPath, hostileString, operationsOf, SchemaArbitraries, type Operation, type Parameter } from './support/openapi.js';
 import { brief, contractViolation, send, type RawRequest } from './support/http.js';
+import { Contract } from '../support/contract/contract.js';
 
 /**
  * Property-based requests to every operation of the OpenAPI document, as a member and
@@ -153,6 +154,10 @@ describe('fuzz: every operation of the OpenAPI document', () => {
     if (c.rawPath) path = fillPath(op.path, Object.fromEntries(Object.entries(c.pathValues).map(([k, v]) => [k, v.replace(/[?#\s]/g, '')])), true);
     return { method: op.method, url: `${path}${c.query}`, token: tokens[c.role], body: c.body, contentType: c.contentType };
   }
+
+  it('serves the committed OpenAPI snapshot (libs/api-client/openapi.json), the one every e2e answer is checked against', async () => {
+    expect(await fetchOpenApi(platform.gateway.url)).toEqual(new Contract().document);
+  });
 
   it('answers every request without a 5xx, with problem+json rejections and an X-Request-Id, and nothing crashes', async () => {
     const sent = new Map<string, number>();

@@ -23,9 +23,10 @@ export interface EndpointSpec {
 
 /**
  * Every request can meet these: an ill-formed query or path string (400, checked before any
- * route), the per-IP limit (429), a bug (500) and Postgres or Redis being down (503).
+ * route), the per-IP limit (429), a request line or headers too large for Node (431), a bug
+ * (500) and Postgres or Redis being down (503).
  */
-const EVERY_OPERATION: ProblemStatus[] = [400, 429, 500, 503];
+const EVERY_OPERATION: ProblemStatus[] = [400, 429, 431, 500, 503];
 
 /** The statuses `spec` can answer with a problem document, in order. */
 export function problemStatusesOf(spec: EndpointSpec): ProblemStatus[] {

@@ -1,8 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
+import { MAX_PROBLEM_ERRORS } from '@flotilla/observability';
 
 /** The statuses an operation of the API can answer with a problem document. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 500 | 503 | 504;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 431 | 500 | 503 | 504;
 
 /** Name of the problem document's schema in `components.schemas`. */
 export const PROBLEM_SCHEMA = 'Problem';
@@ -19,12 +20,13 @@ export const PROBLEM_SCHEMA_OBJECT = {
     type: { type: 'string', maxLength: 2048, description: 'Always `about:blank`: the status says what kind of problem it is', example: 'about:blank' },
     title: { type: 'string', maxLength: 100, description: "The status's reason phrase", example: 'Bad Request' },
     status: { type: 'integer', minimum: 400, maximum: 599, example: 400 },
-    detail: { type: 'string', maxLength: 10_000, description: 'What went wrong, for a person', example: 'The request is invalid.' },
-    instance: { type: 'string', maxLength: 8192, description: 'The path of the request (without its query)', example: '/api/v1/datasets' },
+    // The longest is the router's `Cannot GET <url>`: a URL fits in Node's 16 KiB of request line and headers.
+    detail: { type: 'string', maxLength: 32_768, description: 'What went wrong, for a person', example: 'The request is invalid.' },
+    instance: { type: 'string', maxLength: 16_384, description: 'The path of the request (without its query)', example: '/api/v1/datasets' },
     errors: {
       type: 'array',
-      description: 'Each invalid field (400), or each limit refused (422), by where it is',
-      maxItems: 1000,
+      description: 'Each invalid field (400), or each limit refused (422), by where it is: the first 100',
+      maxItems: MAX_PROBLEM_ERRORS,
       items: {
         type: 'object',
         required: ['path', 'message'],
@@ -54,6 +56,7 @@ const MEANING: Record<ProblemStatus, string> = {
   414: 'A path parameter is longer than the router takes (100 characters)',
   415: 'The body is not `application/json`',
   422: 'Well-formed, but refused by a rule of the platform (a quota, a limit, an expired upload)',
+  431: 'The request line or headers are too large (refused by Node before any route)',
   429: 'Too many requests from this address or user in the window: retry after `Retry-After` seconds',
   500: 'An unexpected error; nothing to retry by hand',
   503: 'A service or server this request needs is not reachable: retry after `Retry-After` seconds',
