@@ -7,7 +7,7 @@ import { openEventStream } from '../http/event-stream.js';
 import { Endpoint } from '../http/openapi/endpoint.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
-import { DeadLetterBulkDto } from './dead-letters.dto.js';
+import { DeadLetterBulkDto, DeadLetterDiscardResultDto, DeadLetterReplayResultDto } from './dead-letters.dto.js';
 
 const LIVE_INTERVAL_MS = 2000;
 const LIVE_MAX_MS = 60 * 60_000;
@@ -75,7 +75,7 @@ export class AdminConsoleController {
   @Post('dead-letters/replay')
   @HttpCode(200)
   @Endpoint({ id: 'replayDeadLetters', summary: 'Replay dead letters', description: 'Sends every dead letter matching the filter back to where it failed (or counts them with `dryRun`).', access: 'admin', slow: true, body: true })
-  @ApiOkResponse({ description: '`{matched, replayed, dryRun}`: the dead letters selected, and those sent back (each claimed first, so sent once)' })
+  @ApiOkResponse({ type: DeadLetterReplayResultDto, description: '`{matched, replayed, dryRun}`: the dead letters selected, and those sent back (each claimed first, so sent once)' })
   replayMany(@Body() body: DeadLetterBulkDto, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.ReplayDeadLetters, body, user);
   }
@@ -83,7 +83,7 @@ export class AdminConsoleController {
   @Post('dead-letters/discard')
   @HttpCode(200)
   @Endpoint({ id: 'discardDeadLetters', summary: 'Discard dead letters', description: 'Marks every dead letter matching the filter discarded (or counts them with `dryRun`).', access: 'admin', slow: true, body: true })
-  @ApiOkResponse({ description: '`{matched, discarded, dryRun}`: the dead letters selected, and those discarded' })
+  @ApiOkResponse({ type: DeadLetterDiscardResultDto, description: '`{matched, discarded, dryRun}`: the dead letters selected, and those discarded' })
   discardMany(@Body() body: DeadLetterBulkDto, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.DiscardDeadLetters, body, user);
   }

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
 
@@ -41,4 +41,20 @@ export class DeadLetterBulkDto {
   @IsOptional()
   @IsBoolean()
   dryRun?: boolean;
+}
+
+const COUNT = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+/** `POST /admin/dead-letters/replay`: what the selection matched and what was sent back. */
+export class DeadLetterReplayResultDto {
+  @ApiProperty(COUNT) matched!: number;
+  @ApiProperty(COUNT) replayed!: number;
+  @ApiProperty() dryRun!: boolean;
+}
+
+/** `POST /admin/dead-letters/discard`: what the selection matched and what was discarded. */
+export class DeadLetterDiscardResultDto {
+  @ApiProperty(COUNT) matched!: number;
+  @ApiProperty(COUNT) discarded!: number;
+  @ApiProperty() dryRun!: boolean;
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../http/openapi/endpoint.js';
+import { TeamQuotaDto } from './dto/admin.dto.js';
 import { CurrentUser, Roles, type AuthUser } from '@flotilla/auth';
 import { QuotaRpc, SetTeamQuotaDto, type TeamQuotaView } from '@flotilla/contracts';
 import { RpcClient } from '@flotilla/messaging';
@@ -23,7 +24,7 @@ export class AdminTeamQuotaController {
 
   @Get(':id/quota')
   @Endpoint({ id: 'getTeamQuota', summary: "A team's dataset quota", description: "Its limits in force, its overrides and its usage. 400 when the id is not a UUID; 404 for no such team.", access: 'admin', slow: true, problems: [404] })
-  @ApiOkResponse({ description: "The team's limits in force (defaults where not overridden), its overrides and its usage" })
+  @ApiOkResponse({ type: TeamQuotaDto, description: "The team's limits in force (defaults where not overridden), its overrides and its usage" })
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() caller: AuthUser): Promise<TeamQuotaView> {
     await this.existing(id);
     return this.rpc.call('upload', QuotaRpc.Get, { teamId: id }, { actor: actorOf(caller) });
@@ -39,7 +40,7 @@ export class AdminTeamQuotaController {
     slow: true,
     problems: [404],
   })
-  @ApiOkResponse({ description: 'Set; the next `upload/start` of the team is checked against it. A null limit falls back to the default.' })
+  @ApiOkResponse({ type: TeamQuotaDto, description: 'Set; the next `upload/start` of the team is checked against it. A null limit falls back to the default.' })
   async set(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: SetTeamQuotaDto, @CurrentUser() caller: AuthUser): Promise<TeamQuotaView> {
     await this.existing(id);
     return this.rpc.call('upload', QuotaRpc.Set, { ...body, teamId: id }, { actor: actorOf(caller) });

@@ -83,3 +83,32 @@ export class UserPageDto {
 }
 
 export { PageQueryDto } from '@flotilla/contracts';
+
+const BYTES = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+/** A team's dataset limits in force (its overrides, else the configured defaults). */
+export class TeamQuotaLimitsDto {
+  @ApiProperty(BYTES) maxStoredBytes: number;
+  @ApiProperty(BYTES) maxDatasetBytes: number;
+  @ApiProperty(BYTES) maxFilesPerDataset: number;
+  @ApiProperty(BYTES) maxConcurrentUploads: number;
+}
+
+export class TeamQuotaOverridesDto {
+  @ApiPropertyOptional(BYTES) maxStoredBytes?: number;
+  @ApiPropertyOptional(BYTES) maxDatasetBytes?: number;
+  @ApiPropertyOptional(BYTES) maxFilesPerDataset?: number;
+  @ApiPropertyOptional(BYTES) maxConcurrentUploads?: number;
+}
+
+export class TeamQuotaUsageDto {
+  @ApiProperty(BYTES) storedBytes: number;
+  @ApiProperty(BYTES) concurrentUploads: number;
+}
+
+export class TeamQuotaDto {
+  @ApiProperty({ format: 'uuid' }) teamId: string;
+  @ApiProperty({ type: TeamQuotaLimitsDto }) limits: TeamQuotaLimitsDto;
+  @ApiProperty({ type: TeamQuotaOverridesDto, description: 'Only the limits set for this team' }) overrides: TeamQuotaOverridesDto;
+  @ApiProperty({ type: TeamQuotaUsageDto }) usage: TeamQuotaUsageDto;
+}
