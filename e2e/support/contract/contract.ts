@@ -15,6 +15,7 @@ interface MediaType {
 }
 interface ResponseObject {
   content?: Record<string, MediaType>;
+  headers?: Record<string, { required?: boolean }>;
 }
 interface OperationObject {
   operationId?: string;
@@ -29,6 +30,8 @@ export interface Answer {
   contentType: string;
   /** The body as text; undefined when it was not read (an event stream). */
   body?: string;
+  /** Names of the headers answered (any case). */
+  headers?: string[];
 }
 
 const SNAPSHOT = join(new URL('../../..', import.meta.url).pathname, 'libs/api-client/openapi.json');
@@ -98,6 +101,9 @@ export class Contract {
     const { template, operation } = found;
     const documented = operation.responses[String(answer.status)] ?? operation.responses.default;
     if (!documented) return `${where}: ${operation.operationId ?? template} documents ${Object.keys(operation.responses).join(', ')}, not ${answer.status}`;
+    const answered = new Set((answer.headers ?? []).map((h) => h.toLowerCase()));
+    const missing = Object.entries(documented.headers ?? {}).filter(([name, h]) => h.required && answer.headers && !answered.has(name.toLowerCase()));
+    if (missing.length > 0) return `${where}: without the required header(s) ${missing.map(([name]) => name).join(', ')}`;
     const content = documented.content ?? {};
     const types = Object.keys(content);
     if (types.length === 0) {

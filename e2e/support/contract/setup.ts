@@ -16,7 +16,7 @@ async function record(method: string, url: URL, response: Response): Promise<voi
   const contentType = response.headers.get('content-type') ?? '';
   const stream = contentType.includes('text/event-stream');
   const body = stream ? undefined : await response.clone().text().catch(() => undefined);
-  const violation = contract.check({ method, path: url.pathname, status: response.status, contentType, body: stream ? undefined : body });
+  const violation = contract.check({ method, path: url.pathname, status: response.status, contentType, body: stream ? undefined : body, headers: [...response.headers.keys()] });
   if (violation) violations.push(violation);
 }
 

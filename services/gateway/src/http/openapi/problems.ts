@@ -71,7 +71,8 @@ const RATE_LIMIT = {
 
 /** The response object of a problem `status`, with `Retry-After` where the gateway sends one (429, 503). */
 export function problemResponse(status: ProblemStatus) {
-  const headers = status === 429 ? { 'Retry-After': RETRY_AFTER, RateLimit: RATE_LIMIT } : status === 503 ? { 'Retry-After': RETRY_AFTER } : undefined;
+  // Every 429 has both; a 503 has Retry-After unless Fastify answers it itself while the service closes.
+  const headers = status === 429 ? { 'Retry-After': { ...RETRY_AFTER, required: true }, RateLimit: { ...RATE_LIMIT, required: true } } : status === 503 ? { 'Retry-After': RETRY_AFTER } : undefined;
   return {
     description: MEANING[status],
     ...(headers ? { headers } : {}),
