@@ -9,6 +9,7 @@ import { Naming } from '@flotilla/config';
 import { decodeStatusSnapshot, STATUS_SNAPSHOT_DELETED, statusSnapshotKey } from '@flotilla/contracts';
 import { TEST_REDIS_URL, waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
+import { expectBody, statusOf } from './support/typed-api.js';
 import { distinctCodes, putFiles, sha256, startUpload, uploadAndValidate, waitForVerdict, type LocalFile, type ValidationStatusBody } from './support/datasets.js';
 
 const problemType = 'application/problem+json';
@@ -20,14 +21,10 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
 
   beforeAll(async () => {
     await platform.start();
-    const admin = await platform.api.login(ADMIN.email, ADMIN.password);
-    for (const [team, email] of [['alpha', 'a@datasets.test'], ['beta', 'b@datasets.test']]) {
-      const created = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: admin, body: { name: team } });
-      const user = await platform.api.request('POST', '/api/v1/admin/users', {
-        token: admin,
-        body: { email, password: 'member-password-123', teamId: created.body.id, role: 'member' },
-      });
-      expect(user.status).toBe(201);
+    const admin = platform.api.as(await platform.api.login(ADMIN.email, ADMIN.password));
+    for (const [team, email] of [['alpha', 'a@datasets.test'], ['beta', 'b@datasets.test']] as const) {
+      const created = await expectBody<{ id: string }>(admin.POST('/api/v1/admin/teams', { body: { name: team } }), 201);
+      await expectBody(admin.POST('/api/v1/admin/users', { body: { email, password: 'member-password-123', teamId: created.id, role: 'member' } }), 201);
     }
     alpha = await platform.api.login('a@datasets.test', 'member-password-123');
     beta = await platform.api.login('b@datasets.test', 'member-password-123');
@@ -52,23 +49,24 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     const files = [img('a.png')];
     const start = await startUpload(platform.api, alpha, 'twice', 'xray', files);
     await putFiles(start, files);
-    const first = await platform.api.request<{ validationJobId: string; status: string }>('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
-    expect(first.status).toBe(202);
-    expect(first.body.status).toBe('queued');
-    const status = await platform.api.request<ValidationStatusBody>('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha });
-    expect(status.status).toBe(200);
-    expect(status.body.jobId).toBe(first.body.validationJobId);
-    if (status.body.status === 'queued' || status.body.status === 'running') expect(Number(status.headers.get('retry-after'))).toBeGreaterThan(0);
-    const second = await platform.api.request<{ validationJobId: string }>('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
-    expect(second.status).toBe(200);
-    expect(second.body.validationJobId).toBe(first.body.validationJobId);
+    const api = platform.api.as(alpha);
+    const complete = () => api.POST('/api/v1/upload/complete', { body: { datasetId: start.datasetId } });
+    const first = await expectBody<{ validationJobId: string; status: string }>(complete(), 202);
+    expect(first.status).toBe('queued');
+    const poll = (headers: Record<string, string> = {}) => api.GET('/api/v1/validation/{datasetId}/status', { params: { path: { datasetId: start.datasetId } }, headers });
+    const status = await poll();
+    expect(status.response.status).toBe(200);
+    const body = await expectBody<ValidationStatusBody>(Promise.resolve(status), 200);
+    expect(body.jobId).toBe(first.validationJobId);
+    if (body.status === 'queued' || body.status === 'running') expect(Number(status.response.headers.get('retry-after'))).toBeGreaterThan(0);
+    const second = await expectBody<{ validationJobId: string }>(complete(), 200);
+    expect(second.validationJobId).toBe(first.validationJobId);
     const verdict = await waitForVerdict(platform.api, alpha, start.datasetId);
     expect(verdict.status).toBe('failed'); // no manifest
-    const final = await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha });
+    const final = (await poll()).response;
     const etag = final.headers.get('etag')!;
     expect(final.headers.get('retry-after')).toBeNull();
-    const again = await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha, headers: { 'if-none-match': etag } });
-    expect(again.status).toBe(304);
+    expect(await statusOf(poll({ 'if-none-match': etag }))).toBe(304);
   });
 
   it('refuses to complete when an object is missing or of the wrong size, listing them, and queues nothing', async () => {
@@ -78,17 +76,19 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     // s3rver does not enforce the signed length; real S3 would refuse this PUT outright.
     const short = start.files.find((f) => f.filename === 'short.png')!;
     await fetch(short.uploadUrl!, { method: 'PUT', headers: short.headers, body: files[2]!.content.subarray(0, 10) });
-    const res = await platform.api.request<{ errors: { path: string; message: string }[] }>('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
-    expect(res.status).toBe(422);
-    expect(res.headers.get('content-type')).toContain(problemType);
-    expect(res.body.errors.map((e) => e.path).sort()).toEqual(['missing.png', 'short.png']);
-    expect(Object.fromEntries(res.body.errors.map((e) => [e.path, e.message]))).toEqual({
+    const api = platform.api.as(alpha);
+    const { error, response } = await api.POST('/api/v1/upload/complete', { body: { datasetId: start.datasetId } });
+    expect(response.status).toBe(422);
+    expect(response.headers.get('content-type')).toContain(problemType);
+    const errors = error?.errors ?? [];
+    expect(errors.map((e) => e.path).sort()).toEqual(['missing.png', 'short.png']);
+    expect(Object.fromEntries(errors.map((e) => [e.path, e.message]))).toEqual({
       'missing.png': 'was not uploaded',
       'short.png': `has 10 bytes, but ${files[2]!.content.length} were declared`,
     });
-    const detail = await platform.api.request<{ status: string; latestJob: unknown }>('GET', `/api/v1/datasets/${start.datasetId}`, { token: alpha });
-    expect(detail.body).toMatchObject({ status: 'pending', latestJob: null });
-    expect((await platform.api.request('GET', `/api/v1/validation/${start.datasetId}/status`, { token: alpha })).status).toBe(404);
+    const detail = await expectBody<{ status: string; latestJob: unknown }>(api.GET('/api/v1/datasets/{id}', { params: { path: { id: start.datasetId } } }), 200);
+    expect(detail).toMatchObject({ status: 'pending', latestJob: null });
+    expect(await statusOf(api.GET('/api/v1/validation/{datasetId}/status', { params: { path: { datasetId: start.datasetId } } }))).toBe(404);
   });
 
   it.each([
@@ -99,17 +99,17 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     ['a newline', 'x\n.png'],
     ['more than 255 bytes', `${'é'.repeat(128)}.png`],
   ])('refuses a filename with %s with 422 before anything is signed', async (_, filename) => {
-    const before = await platform.api.request<{ items: unknown[] }>('GET', '/api/v1/datasets?limit=200', { token: alpha });
-    const res = await platform.api.request<{ errors: { path: string }[]; uploadUrl?: string }>('POST', '/api/v1/upload/start', {
-      token: alpha,
+    const api = platform.api.as(alpha);
+    const list = () => expectBody<{ items: unknown[] }>(api.GET('/api/v1/datasets', { params: { query: { limit: 200 } } }), 200);
+    const before = await list();
+    const { error, response } = await api.POST('/api/v1/upload/start', {
       body: { datasetName: 'hostile', profile: 'xray', files: [{ filename, contentType: 'image/png', sizeBytes: 10 }] },
     });
-    expect(res.status).toBe(422);
-    expect(res.headers.get('content-type')).toContain(problemType);
-    expect(res.body.errors[0]!.path).toBe('files[0].filename');
-    expect(JSON.stringify(res.body)).not.toContain('X-Amz-Signature');
-    const after = await platform.api.request<{ items: unknown[] }>('GET', '/api/v1/datasets?limit=200', { token: alpha });
-    expect(after.body.items).toHaveLength(before.body.items.length);
+    expect(response.status).toBe(422);
+    expect(response.headers.get('content-type')).toContain(problemType);
+    expect(error?.errors?.[0]?.path).toBe('files[0].filename');
+    expect(JSON.stringify(error)).not.toContain('X-Amz-Signature');
+    expect((await list()).items).toHaveLength(before.items.length);
   });
 
   it('refuses other bad file lists with 422 and malformed bodies with 400', async () => {
@@ -155,31 +155,31 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     const first = await uploadAndValidate(platform.api, alpha, 'first', 'xray', [shared]);
     const second = await uploadAndValidate(platform.api, alpha, 'second', 'xray', [{ ...shared, filename: 'copy.png' }]);
     // The dataset follows its job (validation.completed), and its files get their content address.
+    const api = platform.api.as(alpha);
+    type Detail = { status: string; latestJob: { status: string } | null; files: { id: string; sha256: string | null; md5: string | null; sameContentAs: { datasetId: string }[] }[] };
     const detail = await waitFor(
       async () => {
-        const res = await platform.api.request<{ status: string; latestJob: { status: string }; files: { id: string; sha256: string; md5: string; sameContentAs: { datasetId: string }[] }[] }>(
-          'GET',
-          `/api/v1/datasets/${second.datasetId}`,
-          { token: alpha },
-        );
-        return res.body.status === second.verdict.status && res.body.files[0]!.sha256 ? res : undefined;
+        const body = await expectBody<Detail>(api.GET('/api/v1/datasets/{id}', { params: { path: { id: second.datasetId } } }), 200);
+        return body.status === second.verdict.status && body.files[0]!.sha256 ? body : undefined;
       },
       { what: 'the dataset to show its verdict' },
     );
-    expect(detail.body.latestJob.status).toBe(second.verdict.status);
-    expect(detail.body.files[0]!.md5).toMatch(/^[0-9a-f]{32}$/);
-    expect(detail.body.files[0]!.sha256).toBe(sha256(shared.content));
-    expect(detail.body.files[0]!.sameContentAs.map((s) => s.datasetId)).toContain(first.datasetId);
-    const link = await platform.api.request<{ url: string; expiresAt: string }>('GET', `/api/v1/datasets/${second.datasetId}/files/${detail.body.files[0]!.id}/download`, { token: alpha });
-    expect(link.status).toBe(200);
-    const bytes = Buffer.from(await (await fetch(link.body.url)).arrayBuffer());
+    expect(detail.latestJob?.status).toBe(second.verdict.status);
+    expect(detail.files[0]!.md5).toMatch(/^[0-9a-f]{32}$/);
+    expect(detail.files[0]!.sha256).toBe(sha256(shared.content));
+    expect(detail.files[0]!.sameContentAs.map((s) => s.datasetId)).toContain(first.datasetId);
+    const link = await expectBody<{ url: string; expiresAt: string }>(
+      api.GET('/api/v1/datasets/{id}/files/{fileId}/download', { params: { path: { id: second.datasetId, fileId: detail.files[0]!.id } } }),
+      200,
+    );
+    const bytes = Buffer.from(await (await fetch(link.url)).arrayBuffer());
     expect(bytes.equals(shared.content)).toBe(true);
     const pages: string[] = [];
-    let cursor: string | null = null;
+    let cursor: string | undefined;
     do {
-      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await platform.api.request('GET', `/api/v1/datasets?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: alpha });
-      pages.push(...res.body.items.map((d) => d.id));
-      cursor = res.body.nextCursor;
+      const page = await expectBody<{ items: { id: string }[]; nextCursor: string | null }>(api.GET('/api/v1/datasets', { params: { query: { limit: 2, cursor } } }), 200);
+      pages.push(...page.items.map((d) => d.id));
+      cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(pages).toEqual(expect.arrayContaining([first.datasetId, second.datasetId]));
     expect(new Set(pages).size).toBe(pages.length);
@@ -189,7 +189,7 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
     const files = [img('sse.png')];
     const start = await startUpload(platform.api, alpha, 'sse', 'xray', files);
     await putFiles(start, files);
-    await platform.api.request('POST', '/api/v1/upload/complete', { token: alpha, body: { datasetId: start.datasetId } });
+    await expectBody(platform.api.as(alpha).POST('/api/v1/upload/complete', { body: { datasetId: start.datasetId } }), 202);
     const res = await fetch(`${platform.api.baseUrl}/api/v1/validation/${start.datasetId}/events`, { headers: { authorization: `Bearer ${alpha}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -275,14 +275,17 @@ describe('datasets end to end: login → start → PUT to S3 → complete → va
   it('deletes a dataset: 204, then 404, and its objects are gone', async () => {
     const files = [img('gone.png')];
     const { datasetId } = await uploadAndValidate(platform.api, alpha, 'doomed', 'xray', files);
-    const detail = await platform.api.request<{ files: { id: string }[] }>('GET', `/api/v1/datasets/${datasetId}`, { token: alpha });
-    const link = await platform.api.request<{ url: string }>('GET', `/api/v1/datasets/${datasetId}/files/${detail.body.files[0]!.id}/download`, { token: alpha });
-    const status = await platform.api.request<ValidationStatusBody>('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha });
-    expect((await platform.api.request('DELETE', `/api/v1/datasets/${datasetId}`, { token: alpha })).status).toBe(204);
-    expect((await platform.api.request('GET', `/api/v1/datasets/${datasetId}`, { token: alpha })).status).toBe(404);
-    expect((await platform.api.request('GET', `/api/v1/validation/${datasetId}/status`, { token: alpha })).status).toBe(404);
-    expect((await fetch(link.body.url)).status).toBe(404);
-    expect((await fetch(status.body.reportUrl!)).status).toBe(404);
+    const api = platform.api.as(alpha);
+    const path = { id: datasetId };
+    const detail = await expectBody<{ files: { id: string }[] }>(api.GET('/api/v1/datasets/{id}', { params: { path } }), 200);
+    const link = await expectBody<{ url: string }>(api.GET('/api/v1/datasets/{id}/files/{fileId}/download', { params: { path: { ...path, fileId: detail.files[0]!.id } } }), 200);
+    const statusOfJob = () => api.GET('/api/v1/validation/{datasetId}/status', { params: { path: { datasetId } } });
+    const status = await expectBody<ValidationStatusBody>(statusOfJob(), 200);
+    expect(await statusOf(api.DELETE('/api/v1/datasets/{id}', { params: { path } }))).toBe(204);
+    expect(await statusOf(api.GET('/api/v1/datasets/{id}', { params: { path } }))).toBe(404);
+    expect(await statusOf(statusOfJob())).toBe(404);
+    expect((await fetch(link.url)).status).toBe(404);
+    expect((await fetch(status.reportUrl!)).status).toBe(404);
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@flotilla/testing';
 import { ADMIN, Platform } from './support/platform.js';
+import { expectBody, statusOf } from './support/typed-api.js';
 
 interface Results {
   pollId: string;
@@ -23,14 +24,11 @@ describe('votes end to end: login → vote → results', () => {
   beforeAll(async () => {
     await platform.start();
     adminToken = await platform.api.login(ADMIN.email, ADMIN.password);
-    const team = await platform.api.request<{ id: string }>('POST', '/api/v1/admin/teams', { token: adminToken, body: { name: 'voters' } });
+    const admin = platform.api.as(adminToken);
+    const team = await expectBody<{ id: string }>(admin.POST('/api/v1/admin/teams', { body: { name: 'voters' } }), 201);
     const emails = Array.from({ length: USERS }, (_, i) => `voter${i}@e2e.test`);
     for (const email of emails) {
-      const res = await platform.api.request('POST', '/api/v1/admin/users', {
-        token: adminToken,
-        body: { email, password: 'voter-password-123', teamId: team.body.id, role: 'member' },
-      });
-      expect(res.status).toBe(201);
+      await expectBody(admin.POST('/api/v1/admin/users', { body: { email, password: 'voter-password-123', teamId: team.id, role: 'member' } }), 201);
     }
     tokens = await Promise.all(emails.map((e) => platform.api.login(e, 'voter-password-123')));
   });
@@ -38,19 +36,18 @@ describe('votes end to end: login → vote → results', () => {
   afterAll(() => platform.stop());
 
   it('lists the default poll from the first start', async () => {
-    const res = await platform.api.request<{ items: { id: string; options: string[] }[] }>('GET', '/api/v1/polls', { token: tokens[0] });
-    expect(res.status).toBe(200);
-    expect(res.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'cats-vs-dogs', options: ['cats', 'dogs'] })]));
+    const polls = await expectBody<{ items: { id: string; options: string[] }[] }>(platform.api.as(tokens[0]).GET('/api/v1/polls'), 200);
+    expect(polls.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'cats-vs-dogs', options: ['cats', 'dogs'] })]));
   });
 
   it('a member votes on cats-vs-dogs and sees it counted', async () => {
-    const vote = await platform.api.request('POST', '/api/v1/polls/cats-vs-dogs/votes', { token: tokens[0], body: { option: 'cats' } });
-    expect(vote.status).toBe(202);
-    expect(vote.body).toMatchObject({ pollId: 'cats-vs-dogs', option: 'cats' });
+    const member = platform.api.as(tokens[0]);
+    const vote = await expectBody(member.POST('/api/v1/polls/{pollId}/votes', { params: { path: { pollId: 'cats-vs-dogs' } }, body: { option: 'cats' } }), 202);
+    expect(vote).toMatchObject({ pollId: 'cats-vs-dogs', option: 'cats' });
     const results = await waitFor(
       async () => {
-        const r = await platform.api.request<Results>('GET', '/api/v1/polls/cats-vs-dogs/results', { token: tokens[0] });
-        return r.body.total === 1 ? r.body : undefined;
+        const r = await expectBody<Results>(member.GET('/api/v1/polls/{pollId}/results', { params: { path: { pollId: 'cats-vs-dogs' } } }), 200);
+        return r.total === 1 ? r : undefined;
       },
       { what: 'the vote to be counted' },
     );
@@ -61,20 +58,22 @@ describe('votes end to end: login → vote → results', () => {
   });
 
   it('refuses unknown polls (404), unknown options (422) and members creating polls (403)', async () => {
-    expect((await platform.api.request('POST', '/api/v1/polls/no-such-poll/votes', { token: tokens[0], body: { option: 'cats' } })).status).toBe(404);
-    expect((await platform.api.request('POST', '/api/v1/polls/Bad..Id/votes', { token: tokens[0], body: { option: 'cats' } })).status).toBe(404);
-    expect((await platform.api.request('POST', '/api/v1/polls/cats-vs-dogs/votes', { token: tokens[0], body: { option: 'hamsters' } })).status).toBe(422);
-    expect((await platform.api.request('GET', '/api/v1/polls/no-such-poll/results', { token: tokens[0] })).status).toBe(404);
-    expect((await platform.api.request('POST', '/api/v1/polls', { token: tokens[0], body: { id: 'x1', question: 'q', options: ['a', 'b'] } })).status).toBe(403);
+    const member = platform.api.as(tokens[0]);
+    const vote = (pollId: string, option: string) => statusOf(member.POST('/api/v1/polls/{pollId}/votes', { params: { path: { pollId } }, body: { option } }));
+    expect(await vote('no-such-poll', 'cats')).toBe(404);
+    expect(await vote('Bad..Id', 'cats')).toBe(404);
+    expect(await vote('cats-vs-dogs', 'hamsters')).toBe(422);
+    expect(await statusOf(member.GET('/api/v1/polls/{pollId}/results', { params: { path: { pollId: 'no-such-poll' } } }))).toBe(404);
+    expect(await statusOf(member.POST('/api/v1/polls', { body: { id: 'x1', question: 'q', options: ['a', 'b'] } }))).toBe(403);
   });
 
   it('an admin creates a poll; a duplicate id is 409; bad polls are 400', async () => {
-    const created = await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: 'colours', question: 'Favourite colour?', options: OPTIONS } });
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 'colours', options: OPTIONS });
-    expect((await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: 'colours', question: 'Again?', options: ['a', 'b'] } })).status).toBe(409);
-    expect((await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: 'one', question: 'q', options: ['only'] } })).status).toBe(400);
-    expect((await platform.api.request('POST', '/api/v1/polls', { token: adminToken, body: { id: '-bad', question: 'q', options: ['a', 'b'] } })).status).toBe(400);
+    const admin = platform.api.as(adminToken);
+    const created = await expectBody(admin.POST('/api/v1/polls', { body: { id: 'colours', question: 'Favourite colour?', options: OPTIONS } }), 201);
+    expect(created).toMatchObject({ id: 'colours', options: OPTIONS });
+    expect(await statusOf(admin.POST('/api/v1/polls', { body: { id: 'colours', question: 'Again?', options: ['a', 'b'] } }))).toBe(409);
+    expect(await statusOf(admin.POST('/api/v1/polls', { body: { id: 'one', question: 'q', options: ['only'] } }))).toBe(400);
+    expect(await statusOf(admin.POST('/api/v1/polls', { body: { id: '-bad', question: 'q', options: ['a', 'b'] } }))).toBe(400);
   });
 
   it(`${USERS * VOTES_PER_USER} votes from ${USERS} users, vote-consumer SIGKILLed mid-flood: results equal the recount of each user's last vote`, async () => {
@@ -93,6 +92,7 @@ describe('votes end to end: login → vote → results', () => {
     let restarting: Promise<void> | undefined;
     await Promise.all(
       tokens.map(async (token, user) => {
+        const voter = platform.api.as(token);
         for (let i = 0; i < VOTES_PER_USER; i++) {
           const option = OPTIONS[(user * 7 + i * 3 + (i % 5)) % OPTIONS.length]!;
           sent++;
@@ -100,8 +100,8 @@ describe('votes end to end: login → vote → results', () => {
             killed = true;
             restarting = restart();
           }
-          const res = await platform.api.request('POST', '/api/v1/polls/colours/votes', { token, body: { option } });
-          if (res.status === 202) {
+          const status = await statusOf(voter.POST('/api/v1/polls/{pollId}/votes', { params: { path: { pollId: 'colours' } }, body: { option } }));
+          if (status === 202) {
             accepted++;
             last.set(user, option);
           } else refused++;
@@ -113,9 +113,9 @@ describe('votes end to end: login → vote → results', () => {
     const expected = OPTIONS.map((option) => ({ option, count: [...last.values()].filter((o) => o === option).length }));
     const results = await waitFor(
       async () => {
-        const r = await platform.api.request<Results>('GET', '/api/v1/polls/colours/results', { token: adminToken });
-        const counts = r.body.options.map(({ option, count }) => ({ option, count }));
-        return JSON.stringify(counts) === JSON.stringify(expected) ? r.body : undefined;
+        const r = await expectBody<Results>(platform.api.as(adminToken).GET('/api/v1/polls/{pollId}/results', { params: { path: { pollId: 'colours' } } }), 200);
+        const counts = r.options.map(({ option, count }) => ({ option, count }));
+        return JSON.stringify(counts) === JSON.stringify(expected) ? r : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250, what: 'results to equal the recount' },
     );

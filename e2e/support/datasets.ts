@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { waitFor } from '@flotilla/testing';
+import type { Schemas } from '@flotilla/api-client';
 import type { ApiClient } from './platform.js';
+import { expectBody } from './typed-api.js';
 
 export interface LocalFile {
   filename: string;
@@ -38,21 +40,17 @@ export async function startUpload(
   api: ApiClient,
   token: string,
   name: string,
-  profile: string,
+  profile: Schemas['StartUploadDto']['profile'],
   files: LocalFile[],
-  options?: Record<string, unknown>,
+  options?: Schemas['UploadOptionsDto'],
 ): Promise<StartBody> {
-  const res = await api.request<StartBody>('POST', '/api/v1/upload/start', {
-    token,
-    body: {
-      datasetName: name,
-      profile,
-      ...(options ? { options } : {}),
-      files: files.map((f) => ({ filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length })),
-    },
-  });
-  if (res.status !== 201) throw new Error(`start answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+  const body: Schemas['StartUploadDto'] = {
+    datasetName: name,
+    profile,
+    ...(options ? { options } : {}),
+    files: files.map((f) => ({ filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length })),
+  };
+  return expectBody<StartBody>(api.as(token).POST('/api/v1/upload/start', { body }), 201);
 }
 
 /** PUTs each file to its presigned URL with plain fetch; multipart files part by part. Returns the parts for complete. */
@@ -81,9 +79,8 @@ export async function putFiles(start: StartBody, files: LocalFile[]): Promise<{ 
 export async function waitForVerdict(api: ApiClient, token: string, datasetId: string, timeoutMs = 120_000): Promise<ValidationStatusBody> {
   return waitFor(
     async () => {
-      const res = await api.request<ValidationStatusBody>('GET', `/api/v1/validation/${datasetId}/status`, { token });
-      if (res.status !== 200) throw new Error(`status answered ${res.status}: ${JSON.stringify(res.body)}`);
-      return ['passed', 'failed', 'error'].includes(res.body.status) ? res.body : undefined;
+      const status = await expectBody<ValidationStatusBody>(api.as(token).GET('/api/v1/validation/{datasetId}/status', { params: { path: { datasetId } } }), 200);
+      return ['passed', 'failed', 'error'].includes(status.status) ? status : undefined;
     },
     { timeoutMs, intervalMs: 250, what: `the validation of ${datasetId} to finish` },
   );
@@ -94,14 +91,13 @@ export async function uploadAndValidate(
   api: ApiClient,
   token: string,
   name: string,
-  profile: string,
+  profile: Schemas['StartUploadDto']['profile'],
   files: LocalFile[],
-  options?: Record<string, unknown>,
+  options?: Schemas['UploadOptionsDto'],
 ): Promise<{ datasetId: string; verdict: ValidationStatusBody }> {
   const start = await startUpload(api, token, name, profile, files, options);
   const parts = await putFiles(start, files);
-  const complete = await api.request('POST', '/api/v1/upload/complete', { token, body: { datasetId: start.datasetId, ...(parts.length ? { files: parts } : {}) } });
-  if (complete.status !== 202) throw new Error(`complete answered ${complete.status}: ${JSON.stringify(complete.body)}`);
+  await expectBody(api.as(token).POST('/api/v1/upload/complete', { body: { datasetId: start.datasetId, ...(parts.length ? { files: parts } : {}) } }), 202);
   return { datasetId: start.datasetId, verdict: await waitForVerdict(api, token, start.datasetId) };
 }
 

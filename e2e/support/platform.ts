@@ -1,7 +1,9 @@
+import type { FlotillaClient } from '@flotilla/api-client';
 import { Naming } from '@flotilla/config';
 import { consumerDeadLetterQueues, topologyResources } from '@flotilla/messaging';
 import { startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
 import { deleteAmqp, deleteKeys, dropSchemas, freePort, ServiceProcess, testEnv, uniqueNamespace } from '@flotilla/testing';
+import { expectBody, typedApi } from './typed-api.js';
 
 export const ADMIN = { email: 'admin@e2e.test', password: 'e2e-admin-password-123' };
 
@@ -37,10 +39,14 @@ export class ApiClient {
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
+  /** The typed client of the same gateway (see typed-api.ts), signed in with `token` when given. */
+  as(token?: string): FlotillaClient {
+    return typedApi(this.baseUrl, token);
+  }
+
   async login(email: string, password: string): Promise<string> {
-    const res = await this.request<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password } });
-    if (res.status !== 200) throw new Error(`login ${email} answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return res.body.accessToken;
+    const pair = await expectBody<{ accessToken: string }>(this.as().POST('/api/v1/auth/login', { body: { email, password } }), 200);
+    return pair.accessToken;
   }
 }
 
