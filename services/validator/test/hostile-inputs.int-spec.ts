@@ -1,29 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import amqp, { type Channel, type ChannelModel, type Message } from 'amqplib';
-import { spawnSync } from 'node:child_process';
+import type { Message } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { loadEnv, Naming } from '@flotilla/config';
-import { DatasetEvents, ValidationEvents, type DatasetProfile, type DatasetUploadedData, type EventEnvelope, type ValidationCompletedData } from '@flotilla/contracts';
-import { topologyNames, topologyResources } from '@flotilla/messaging';
+import type { DatasetProfile } from '@flotilla/contracts';
 import { nifti, png } from '@flotilla/samples';
-import { ObjectStorage, StorageEnv, startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
-import { deleteAmqp, dropSchemas, freePort, ServiceProcess, signedEvent, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { waitFor } from '@flotilla/testing';
 import { DEFAULT_PROFILE_OPTIONS } from '../src/profiles/index.js';
 import { teamsJsonProfile } from '../src/profiles/teams-json.profile.js';
+import { ValidatorUnderTest, type LocalFile as File } from './support/validator-process.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MiB = 1024 * 1024;
 /** The validator's defaults (validator.env.ts), which these tests do not change. */
 const MAX_ISSUES = 1000;
 const MAX_ISSUES_PER_CODE = 100;
-
-function build(): void {
-  const result = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-b', 'services/validator'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`tsc -b services/validator failed:\n${result.stdout}${result.stderr}`);
-}
 
 /** A process's resident memory now and at its peak, in bytes (Linux). */
 function memoryOf(pid: number): { rss: number; peak: number } {
@@ -46,63 +35,20 @@ function emptyTeams(bytes: number): { content: Buffer; teams: number } {
  * its attempts instead of being taken up again forever.
  */
 describe('validator against hostile datasets', () => {
-  const ns = uniqueNamespace();
-  const naming = new Naming(ns);
-  const names = topologyNames(naming, 'validator', 'validator');
-  const completedQueue = naming.amqp(`test-${randomUUID()}.completed`);
-  const completed: EventEnvelope<ValidationCompletedData>[] = [];
-  let s3: EmbeddedS3;
-  let storage: ObjectStorage;
-  let validator: ServiceProcess;
-  let connection: ChannelModel;
-  let channel: Channel;
-  let db: pg.Client;
+  const v = new ValidatorUnderTest({
+    VALIDATION_MAX_ATTEMPTS: '3',
+    VALIDATION_RETRY_DELAY_MS: '500',
+    VALIDATION_LEASE_MS: '3000',
+    // As the image and `npm start` run the validator (scripts/lib/node-options.mjs).
+    NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=512',
+  });
+  const completed = v.completed;
+  const uploaded = (profile: DatasetProfile, files: File[], teamId = randomUUID()) => v.uploaded(files, { profile, teamId });
 
-  const env = (): Record<string, string> =>
-    testEnv(ns, {
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: `h-${ns}`,
-      VALIDATION_MAX_ATTEMPTS: '3',
-      VALIDATION_RETRY_DELAY_MS: '500',
-      VALIDATION_LEASE_MS: '3000',
-      // As the image and `npm start` run the validator (scripts/lib/node-options.mjs).
-      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=512',
-    });
-
-  type File = { filename: string; contentType: string; content: Buffer };
-
-  async function uploaded(profile: DatasetProfile, files: File[], teamId = randomUUID()): Promise<EventEnvelope<DatasetUploadedData>> {
-    const datasetId = randomUUID();
-    const data: DatasetUploadedData = {
-      datasetId,
-      jobId: randomUUID(),
-      teamId,
-      profile,
-      options: {},
-      queuedAt: new Date().toISOString(),
-      files: files.map((f) => {
-        const fileId = randomUUID();
-        return { fileId, filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length, key: `datasets/${datasetId}/${fileId}/${f.filename}` };
-      }),
-    };
-    for (const [i, f] of files.entries()) await storage.putObject(data.files[i]!.key, f.content, f.contentType);
-    const envelope: EventEnvelope<DatasetUploadedData> = {
-      id: randomUUID(),
-      type: DatasetEvents.Uploaded,
-      occurredAt: new Date().toISOString(),
-      source: 'upload',
-      correlationId: randomUUID(),
-      data,
-    };
-    const signed = signedEvent(envelope);
-    channel.publish(names.eventsExchange, DatasetEvents.Uploaded, signed.content, { persistent: true, contentType: 'application/json', ...signed.options });
-    return envelope;
-  }
-
-  const schema = (): string => naming.schema('validation');
+  const schema = (): string => v.schema;
   const job = async (jobId: string) =>
     (
-      await db.query<{ status: string; attempts: number; errors: number; warnings: number; last_error: string | null; issues: number }>(
+      await v.db.query<{ status: string; attempts: number; errors: number; warnings: number; last_error: string | null; issues: number }>(
         `SELECT status, attempts, errors, warnings, last_error, (SELECT count(*)::int FROM "${schema()}".issues i WHERE i.job_id = j.id) AS issues
          FROM "${schema()}".jobs j WHERE id = $1`,
         [jobId],
@@ -110,7 +56,7 @@ describe('validator against hostile datasets', () => {
     ).rows[0];
   const verdict = (jobId: string) => waitFor(async () => completed.find((e) => e.data.jobId === jobId)?.data, { what: `the verdict of job ${jobId}`, timeoutMs: 90_000 });
   const codes = async (jobId: string): Promise<Map<string, number>> => {
-    const { rows } = await db.query<{ code: string; n: number }>(`SELECT code, count(*)::int AS n FROM "${schema()}".issues WHERE job_id = $1 GROUP BY code`, [jobId]);
+    const { rows } = await v.db.query<{ code: string; n: number }>(`SELECT code, count(*)::int AS n FROM "${schema()}".issues WHERE job_id = $1 GROUP BY code`, [jobId]);
     return new Map(rows.map((r) => [r.code, r.n]));
   };
   const image = (seed: number): File => ({ filename: `scan-${seed}.png`, contentType: 'image/png', content: png({ width: 64 + seed, height: 64 + seed }) });
@@ -129,37 +75,14 @@ describe('validator against hostile datasets', () => {
     for (const [, n] of await codes(jobId)) expect(n).toBeLessThanOrEqual(MAX_ISSUES_PER_CODE + 1);
   }
 
-  beforeAll(async () => {
-    build();
-    s3 = await startEmbeddedS3({ port: await freePort() });
-    storage = new ObjectStorage(loadEnv(StorageEnv, { S3_ENDPOINT: s3.endpoint, S3_BUCKET: `h-${ns}` }));
-    validator = new ServiceProcess('validator', await freePort(), env());
-    await validator.start();
-    connection = await amqp.connect(TEST_AMQP_URL);
-    channel = await connection.createChannel();
-    await channel.assertQueue(completedQueue, { exclusive: true });
-    await channel.bindQueue(completedQueue, names.eventsExchange, ValidationEvents.Completed);
-    await channel.consume(completedQueue, (m) => m && completed.push(JSON.parse(m.content.toString()) as EventEnvelope<ValidationCompletedData>), { noAck: true });
-    db = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await db.connect();
-  }, 120_000);
-
-  afterAll(async () => {
-    await validator?.stop();
-    await channel?.close().catch(() => undefined);
-    await connection?.close().catch(() => undefined);
-    await db?.end();
-    await s3?.close();
-    const r = topologyResources(naming, 'validator', 'validator');
-    await deleteAmqp(r.queues, r.exchanges);
-    await dropSchemas(ns);
-  });
+  beforeAll(() => v.start(), 120_000);
+  afterAll(() => v.stop());
 
   it('fails a 16 MiB teams document of empty teams with capped issues and exact counts, under 128 MiB of growth, while another team is served', async () => {
     // Warm up first, so what is measured is the document, not the first job's code paths.
     const warm = [image(1)];
     expect((await verdict((await uploaded('xray', [...warm, manifestOf(...warm)])).data.jobId)).status).toBe('passed');
-    const pid = validator.pid!;
+    const pid = v.process.pid!;
     const before = memoryOf(pid);
     const { content, teams } = emptyTeams(16 * MiB - 1024);
     // What one empty team costs, as the profile counts it uncapped.
@@ -228,9 +151,7 @@ describe('validator against hostile datasets', () => {
         const row = await job(poison.data.jobId);
         return row?.status === 'running' && row.attempts === attempt ? true : undefined;
       }, { what: `attempt ${attempt} to start`, intervalMs: 5, timeoutMs: 60_000 });
-      await validator.kill();
-      validator = new ServiceProcess('validator', validator.port, env());
-      await validator.start();
+      await v.restart();
     }
     const result = await verdict(poison.data.jobId);
     expect(result.status).toBe('error');
@@ -238,12 +159,12 @@ describe('validator against hostile datasets', () => {
     expect(row).toMatchObject({ status: 'error', attempts: 3 });
     expect(row.last_error).toMatch(/attempt\(s\) used up/);
     const dead = await waitFor(async () => {
-      const m: Message | false = await channel.get(names.deadLetterQueue, { noAck: false });
+      const m: Message | false = await v.channel.get(v.names.deadLetterQueue, { noAck: false });
       return m || undefined;
     }, { what: 'the dead letter', timeoutMs: 30_000 });
     expect(JSON.parse(dead.content.toString()).id).toBe(poison.id);
     expect(String(dead.properties.headers?.['x-error'])).toMatch(/used up/);
-    channel.ack(dead);
+    v.channel.ack(dead);
     const next = [image(6)];
     expect((await verdict((await uploaded('xray', [...next, manifestOf(...next)])).data.jobId)).status).toBe('passed');
   }, 300_000);

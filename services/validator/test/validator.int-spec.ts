@@ -1,106 +1,43 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import amqp, { type Channel, type ChannelModel, type Message } from 'amqplib';
-import { spawnSync } from 'node:child_process';
+import type { Message } from 'amqplib';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { loadEnv, Naming } from '@flotilla/config';
-import { DatasetEvents, ValidationEvents, type DatasetUploadedData, type EventEnvelope, type ValidationCompletedData } from '@flotilla/contracts';
-import { topologyNames, topologyResources } from '@flotilla/messaging';
+import { DatasetEvents } from '@flotilla/contracts';
 import { nifti, png } from '@flotilla/samples';
-import { ObjectStorage, StorageEnv, startEmbeddedS3, type EmbeddedS3 } from '@flotilla/storage';
-import { deleteAmqp, dropSchemas, freePort, ServiceProcess, signedEvent, testEnv, TEST_AMQP_URL, TEST_DATABASE_URL, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { waitFor } from '@flotilla/testing';
+import { ValidatorUnderTest, type LocalFile } from './support/validator-process.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TEAM = randomUUID();
-
-function build(): void {
-  const result = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-b', 'services/validator'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`tsc -b services/validator failed:\n${result.stdout}${result.stderr}`);
-}
 
 /**
  * The validator as a process against real RabbitMQ, Postgres and an S3: events are
  * published and observed on the bus exactly as the upload service and the admin see them.
  */
 describe('validator as a process: redelivery, retries, poison messages, SIGKILL', () => {
-  const ns = uniqueNamespace();
-  const naming = new Naming(ns);
-  const names = topologyNames(naming, 'validator', 'validator');
-  const completedQueue = naming.amqp(`test-${randomUUID()}.completed`);
-  const completed: EventEnvelope<ValidationCompletedData>[] = [];
-  let s3: EmbeddedS3;
-  let s3Port: number;
-  let s3Directory: string;
-  let storage: ObjectStorage;
-  let validator: ServiceProcess;
-  let connection: ChannelModel;
-  let channel: Channel;
-  let db: pg.Client;
-
-  const env = (): Record<string, string> =>
-    testEnv(ns, {
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: `v-${ns}`,
-      VALIDATION_MAX_ATTEMPTS: '3',
-      VALIDATION_RETRY_DELAY_MS: '500',
-      VALIDATION_PROGRESS_INTERVAL_MS: '50',
-      VALIDATION_LEASE_MS: '3000',
-    });
-
-  /** Puts the files in S3 and publishes `dataset.uploaded` for them, as `upload` does. */
-  async function uploaded(files: { filename: string; contentType: string; content: Buffer }[], opts: { put?: boolean; envelopeId?: string } = {}): Promise<EventEnvelope<DatasetUploadedData>> {
-    const datasetId = randomUUID();
-    const data: DatasetUploadedData = {
-      datasetId,
-      jobId: randomUUID(),
-      teamId: TEAM,
-      profile: 'xray',
-      options: {},
-      queuedAt: new Date().toISOString(),
-      files: files.map((f) => {
-        const fileId = randomUUID();
-        return { fileId, filename: f.filename, contentType: f.contentType, sizeBytes: f.content.length, key: `datasets/${datasetId}/${fileId}/${f.filename}` };
-      }),
-    };
-    if (opts.put !== false) for (const [i, f] of files.entries()) await storage.putObject(data.files[i]!.key, f.content, f.contentType);
-    const envelope: EventEnvelope<DatasetUploadedData> = {
-      id: opts.envelopeId ?? randomUUID(),
-      type: DatasetEvents.Uploaded,
-      occurredAt: new Date().toISOString(),
-      source: 'upload',
-      correlationId: randomUUID(),
-      data,
-    };
-    publish(envelope);
-    return envelope;
-  }
-
-  function publish(envelope: unknown, type: string = DatasetEvents.Uploaded): void {
-    // Signed as upload signs it: the consumer refuses events without the platform's signature.
-    const signed = signedEvent(envelope);
-    channel.publish(names.eventsExchange, type, signed.content, { persistent: true, contentType: 'application/json', ...signed.options });
-  }
+  const v = new ValidatorUnderTest({
+    VALIDATION_MAX_ATTEMPTS: '3',
+    VALIDATION_RETRY_DELAY_MS: '500',
+    VALIDATION_PROGRESS_INTERVAL_MS: '50',
+    VALIDATION_LEASE_MS: '3000',
+  });
+  const uploaded = (files: LocalFile[], opts: { put?: boolean; envelopeId?: string } = {}) => v.uploaded(files, { ...opts, teamId: TEAM });
+  const publish = (envelope: unknown, type?: string): void => v.publish(envelope, type);
+  const completedFor = (jobId: string) => v.completedFor(jobId);
 
   const job = async (jobId: string): Promise<{ status: string; attempts: number; last_error: string | null } | undefined> =>
-    (await db.query(`SELECT status, attempts, last_error FROM "${naming.schema('validation')}".jobs WHERE id = $1`, [jobId])).rows[0];
-  const completedFor = (jobId: string) => completed.filter((e) => e.data.jobId === jobId);
+    (await v.db.query(`SELECT status, attempts, last_error FROM "${v.schema}".jobs WHERE id = $1`, [jobId])).rows[0];
 
   /** Dead letters taken so far (unacknowledged until a test acks them): each call adds the new ones. */
   const taken: Message[] = [];
   async function deadLetters(): Promise<Message[]> {
     for (;;) {
-      const message = await channel.get(names.deadLetterQueue, { noAck: false });
+      const message = await v.channel.get(v.names.deadLetterQueue, { noAck: false });
       if (!message) return [...taken];
       taken.push(message);
     }
   }
   function settle(messages: Message[]): void {
     for (const m of messages) {
-      channel.ack(m);
+      v.channel.ack(m);
       taken.splice(taken.indexOf(m), 1);
     }
   }
@@ -111,35 +48,8 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     content: Buffer.from(`filename,label,sha256\n${files.map((f) => `${f.filename},normal,${createHash('sha256').update(f.content).digest('hex')}`).join('\n')}\n`),
   });
 
-  beforeAll(async () => {
-    build();
-    s3Port = await freePort();
-    // A directory of our own: the S3 is stopped and started again on it, with its bucket.
-    s3Directory = mkdtempSync(join(tmpdir(), 'validator-test-s3-'));
-    s3 = await startEmbeddedS3({ port: s3Port, directory: s3Directory });
-    storage = new ObjectStorage(loadEnv(StorageEnv, { S3_ENDPOINT: s3.endpoint, S3_BUCKET: `v-${ns}` }));
-    validator = new ServiceProcess('validator', await freePort(), env());
-    await validator.start();
-    connection = await amqp.connect(TEST_AMQP_URL);
-    channel = await connection.createChannel();
-    await channel.assertQueue(completedQueue, { exclusive: true });
-    await channel.bindQueue(completedQueue, names.eventsExchange, ValidationEvents.Completed);
-    await channel.consume(completedQueue, (m) => m && completed.push(JSON.parse(m.content.toString()) as EventEnvelope<ValidationCompletedData>), { noAck: true });
-    db = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await db.connect();
-  });
-
-  afterAll(async () => {
-    await validator?.stop();
-    await channel?.close().catch(() => undefined);
-    await connection?.close().catch(() => undefined);
-    await db?.end();
-    await s3?.close();
-    rmSync(s3Directory, { recursive: true, force: true });
-    const r = topologyResources(naming, 'validator', 'validator');
-    await deleteAmqp(r.queues, r.exchanges);
-    await dropSchemas(ns);
-  });
+  beforeAll(() => v.start());
+  afterAll(() => v.stop());
 
   it('validates a job once when its event is delivered twice', async () => {
     const image = { filename: 'a.png', contentType: 'image/png', content: png({ width: 80, height: 80 }) };
@@ -156,14 +66,14 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     const image = { filename: 'b.png', contentType: 'image/png', content: png({ width: 90, height: 90 }) };
     const files = [image, manifestFor(image)];
     const keys = { datasetId: '', objects: [] as { key: string; content: Buffer; type: string }[] };
-    await s3.close();
+    await v.s3.close();
     const event = await uploaded(files, { put: false });
     keys.datasetId = event.data.datasetId;
     await waitFor(async () => (await job(event.data.jobId))?.last_error ?? undefined, { what: 'a failed attempt' });
     const failed = await job(event.data.jobId);
     expect(failed?.last_error).toMatch(/not reachable|ECONNREFUSED/);
-    s3 = await startEmbeddedS3({ port: s3Port, directory: s3Directory });
-    for (const [i, f] of files.entries()) await storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
+    await v.startS3();
+    for (const [i, f] of files.entries()) await v.storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
     await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the retried job to finish', timeoutMs: 30_000 });
     expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['passed']);
     // An outage is no fault of the job's: the failed attempts were given back (RELIABILITY.md).
@@ -179,8 +89,8 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     expect(await job(event.data.jobId)).toMatchObject({ status: 'error', attempts: 3 });
     // Each failed attempt gave its lease up until its retry was due (VALIDATION_RETRY_DELAY_MS,
     // 500 ms): the three attempts did not wait out two leases of 3 s between them.
-    const { rows: [span] } = await db.query<{ ms: number }>(
-      `SELECT EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000 AS ms FROM "${naming.schema('validation')}".jobs WHERE id = $1`,
+    const { rows: [span] } = await v.db.query<{ ms: number }>(
+      `SELECT EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000 AS ms FROM "${v.schema}".jobs WHERE id = $1`,
       [event.data.jobId],
     );
     expect(Number(span!.ms)).toBeLessThan(4500);
@@ -192,7 +102,7 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     expect(String(dead!.properties.headers?.['x-error'])).toContain(`validation job ${event.data.jobId} failed 3 time(s)`);
     settle([dead!]);
     // The cause fixed (the objects uploaded), the dead letter is replayed.
-    for (const [i, f] of files.entries()) await storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
+    for (const [i, f] of files.entries()) await v.storage.putObject(event.data.files[i]!.key, f.content, f.contentType);
     publish(JSON.parse(dead!.content.toString()));
     await waitFor(async () => completedFor(event.data.jobId).length > 1, { what: 'the replayed job', timeoutMs: 30_000 });
     expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['error', 'passed']);
@@ -200,7 +110,7 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
 
   it('dead-letters a poison message at once, with its error, and keeps going', async () => {
     publish({ id: randomUUID(), type: DatasetEvents.Uploaded, occurredAt: new Date().toISOString(), source: 'upload', correlationId: 'x', data: { datasetId: 'not-a-uuid' } });
-    channel.publish(names.eventsExchange, DatasetEvents.Uploaded, Buffer.from('{not json'), { persistent: true });
+    v.channel.publish(v.names.eventsExchange, DatasetEvents.Uploaded, Buffer.from('{not json'), { persistent: true });
     const dead = await waitFor(async () => {
       const found = await deadLetters();
       return found.length >= 2 ? found : undefined;
@@ -217,21 +127,21 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     const image = { filename: 'late.png', contentType: 'image/png', content: png({ width: 72, height: 72 }) };
     const datasetId = randomUUID();
     publish({ id: randomUUID(), type: DatasetEvents.Deleted, occurredAt: new Date().toISOString(), source: 'upload', correlationId: randomUUID(), data: { datasetId, teamId: TEAM, deletedBy: randomUUID() } }, DatasetEvents.Deleted);
-    await waitFor(async () => ((await db.query(`SELECT 1 FROM "${naming.schema('validation')}".deleted_datasets WHERE dataset_id = $1`, [datasetId])).rowCount === 1 ? true : undefined), { what: 'the deletion' });
+    await waitFor(async () => ((await v.db.query(`SELECT 1 FROM "${v.schema}".deleted_datasets WHERE dataset_id = $1`, [datasetId])).rowCount === 1 ? true : undefined), { what: 'the deletion' });
     // A live dataset's job, and the same files announced for the deleted one.
     const alongside = await uploaded([image, manifestFor(image)]);
     publish({ ...alongside, id: randomUUID(), data: { ...alongside.data, datasetId, jobId: randomUUID() } });
     await waitFor(async () => completedFor(alongside.data.jobId).length > 0, { what: 'the live dataset\'s job' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect((await db.query(`SELECT 1 FROM "${naming.schema('validation')}".jobs WHERE dataset_id = $1`, [datasetId])).rowCount).toBe(0);
-    expect(completed.filter((e) => e.data.datasetId === datasetId)).toEqual([]);
+    expect((await v.db.query(`SELECT 1 FROM "${v.schema}".jobs WHERE dataset_id = $1`, [datasetId])).rowCount).toBe(0);
+    expect(v.completed.filter((e) => e.data.datasetId === datasetId)).toEqual([]);
     expect((await deadLetters()).filter((m) => m.content.toString().includes(datasetId))).toEqual([]);
   });
 
   it('ends a job nobody holds any more (its lease long lapsed) in error, and says so', async () => {
     const jobId = randomUUID();
-    await db.query(
-      `INSERT INTO "${naming.schema('validation')}".jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at, started_at, attempts, lease_until)
+    await v.db.query(
+      `INSERT INTO "${v.schema}".jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at, started_at, attempts, lease_until)
        VALUES ($1, $2, $3, 'xray', '{}', '[]', 'running', 0, 0, now(), now(), 5, now() - interval '1 minute')`,
       [jobId, randomUUID(), TEAM],
     );
@@ -245,9 +155,7 @@ describe('validator as a process: redelivery, retries, poison messages, SIGKILL'
     const files = Array.from({ length: 20 }, (_, i) => ({ filename: `volume-${i}.nii`, contentType: 'application/octet-stream', content: nifti({ x: 256, y: 256, z: 80, seed: i }) }));
     const event = await uploaded([...files, manifestFor(...files)]);
     await waitFor(async () => ((await job(event.data.jobId))?.status === 'running' ? true : undefined), { what: 'the job to start', intervalMs: 5 });
-    await validator.kill();
-    validator = new ServiceProcess('validator', validator.port, env());
-    await validator.start();
+    await v.restart();
     await waitFor(async () => completedFor(event.data.jobId).length > 0, { what: 'the job after the restart', timeoutMs: 60_000 });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(completedFor(event.data.jobId).map((e) => e.data.status)).toEqual(['passed']);
