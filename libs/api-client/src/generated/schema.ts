@@ -1070,6 +1070,40 @@ export interface components {
             /** @description A new password, at least 12 characters */
             password?: string;
         };
+        TeamQuotaLimitsDto: {
+            /** Format: int64 */
+            maxStoredBytes: number;
+            /** Format: int64 */
+            maxDatasetBytes: number;
+            /** Format: int64 */
+            maxFilesPerDataset: number;
+            /** Format: int64 */
+            maxConcurrentUploads: number;
+        };
+        TeamQuotaOverridesDto: {
+            /** Format: int64 */
+            maxStoredBytes?: number;
+            /** Format: int64 */
+            maxDatasetBytes?: number;
+            /** Format: int64 */
+            maxFilesPerDataset?: number;
+            /** Format: int64 */
+            maxConcurrentUploads?: number;
+        };
+        TeamQuotaUsageDto: {
+            /** Format: int64 */
+            storedBytes: number;
+            /** Format: int64 */
+            concurrentUploads: number;
+        };
+        TeamQuotaDto: {
+            /** Format: uuid */
+            teamId: string;
+            limits: components["schemas"]["TeamQuotaLimitsDto"];
+            /** @description Only the limits set for this team */
+            overrides: components["schemas"]["TeamQuotaOverridesDto"];
+            usage: components["schemas"]["TeamQuotaUsageDto"];
+        };
         SetTeamQuotaDto: {
             /** @description Bytes of all datasets of the team (completed and pending) */
             maxStoredBytes?: number | null;
@@ -1423,6 +1457,42 @@ export interface components {
             /** Format: date-time */
             expiresAt: string;
         };
+        ValidationProgressDto: {
+            /** Format: int32 */
+            filesTotal: number;
+            /** Format: int32 */
+            filesChecked: number;
+            /** Format: int64 */
+            bytesTotal: number;
+            /** Format: int64 */
+            bytesChecked: number;
+            percent: number;
+        };
+        ValidationStatusDto: {
+            /** Format: uuid */
+            datasetId: string;
+            /** Format: uuid */
+            jobId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "passed" | "failed" | "error";
+            progress: components["schemas"]["ValidationProgressDto"];
+            /** Format: date-time */
+            queuedAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            summary: components["schemas"]["IssueSummaryDto"];
+            /** @description The first issues (VALIDATION_STATUS_ISSUES); all of them in the report */
+            issues: components["schemas"]["ValidationIssueDto"][];
+            /**
+             * Format: uri
+             * @description The full report (presigned)
+             */
+            reportUrl?: string;
+            /** @description Why the system could not finish, when `status` is `error` */
+            error?: string;
+        };
         RolloutDto: {
             /** @enum {string} */
             strategy: "BlueGreen" | "Canary";
@@ -1453,6 +1523,124 @@ export interface components {
             /** @enum {string} */
             template: "wordpress" | "medusa";
         };
+        RolloutViewDto: {
+            /** @enum {string} */
+            strategy: "BlueGreen" | "Canary";
+            /**
+             * @description Canary: the new revision's share of traffic at each step, ending at 100
+             * @example [
+             *       10,
+             *       50,
+             *       100
+             *     ]
+             */
+            steps?: number[];
+        };
+        StoreDesiredDto: {
+            /** @example 6.6 */
+            version: string;
+            /** Format: int32 */
+            replicas: number;
+            rollout: components["schemas"]["RolloutViewDto"];
+        };
+        StoreObservedDto: {
+            /** Format: int32 */
+            readyReplicas: number;
+            /** Format: int64 */
+            revision: number | null;
+        };
+        StoreHealthSummaryDto: {
+            /** @enum {string} */
+            status: "up" | "down" | "unknown";
+            /** @description What blocks while down */
+            reason: string | null;
+            /** Format: date-time */
+            since: string | null;
+        };
+        StoreDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example acme-shop */
+            name: string;
+            /** @enum {string} */
+            template: "wordpress" | "medusa";
+            /** @enum {string} */
+            status: "provisioning" | "ready" | "updating" | "degraded" | "failed" | "deleting";
+            /** @description Why it is failed or degraded */
+            error?: string;
+            /** @example store-acme-shop */
+            namespace: string;
+            /**
+             * @description Where the store answers
+             * @example http://acme-shop.stores.localhost
+             */
+            url: string;
+            /** Format: int64 */
+            revision: number;
+            desired: components["schemas"]["StoreDesiredDto"];
+            observed: components["schemas"]["StoreObservedDto"];
+            health: components["schemas"]["StoreHealthSummaryDto"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            readyAt?: string;
+        };
+        StoreListDto: {
+            /** @description The team's stores (the platform holds at most MAX_STORES) */
+            items: components["schemas"]["StoreDto"][];
+        };
+        StorePodDto: {
+            /** @description A Kubernetes object name */
+            name: string;
+            /** @enum {string} */
+            phase: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
+            ready: boolean;
+            /** Format: int64 */
+            restarts: number;
+            /** Format: int64 */
+            revision: number;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** @description Why it is not running or not ready */
+            reason?: string;
+        };
+        StorePodListDto: {
+            /** @description At most 20 replicas of two revisions and their databases: far below the bound */
+            items: components["schemas"]["StorePodDto"][];
+        };
+        StoreEventDto: {
+            /** Format: date-time */
+            at: string;
+            /** @example store.ready */
+            type: string;
+            /** @description What happened */
+            message: string;
+        };
+        StoreEventListDto: {
+            /** @description The latest 500, oldest first */
+            items: components["schemas"]["StoreEventDto"][];
+        };
+        StoreHealthTransitionDto: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            from: "up" | "down" | "unknown";
+            /** @enum {string} */
+            to: "up" | "down";
+            reason: string | null;
+        };
+        StoreHealthDto: {
+            /** @enum {string} */
+            status: "up" | "down" | "unknown";
+            /** Format: date-time */
+            since: string | null;
+            /** @description The latest 100 */
+            transitions: components["schemas"]["StoreHealthTransitionDto"][];
+            /** @description What blocks while down */
+            reason: string | null;
+            /** Format: date-time */
+            checkedAt: string | null;
+        };
         UpdateStoreDto: {
             /**
              * @description Image tag of the store application
@@ -1469,8 +1657,22 @@ export interface components {
             /** @description Simulated cluster only: true keeps the store's pods from being scheduled (they stay Pending, Unschedulable) until a call with false; with killPods the store loses its pods and cannot get them back, to watch its health go down */
             holdPods?: boolean;
         };
+        StoreChaosResultDto: {
+            /** Format: uuid */
+            storeId: string;
+            /** @description The pods killed */
+            killed: string[];
+            /** @description New pods are kept from being scheduled */
+            held?: boolean;
+        };
         StoreLoadRequestDto: {
             /** @description Simulated cluster only: the CPU the store's pods use from now on, in percent of each pod's CPU request at the replica count they have now (more pods then each use less), so autoscaling can be watched */
+            cpuPercent: number;
+        };
+        StoreLoadResultDto: {
+            /** Format: uuid */
+            storeId: string;
+            /** Format: int32 */
             cpuPercent: number;
         };
         DeadLetterFilterDto: {
@@ -1488,6 +1690,20 @@ export interface components {
              * @description Only count what would be acted on
              * @default false
              */
+            dryRun: boolean;
+        };
+        DeadLetterReplayResultDto: {
+            /** Format: int64 */
+            matched: number;
+            /** Format: int64 */
+            replayed: number;
+            dryRun: boolean;
+        };
+        DeadLetterDiscardResultDto: {
+            /** Format: int64 */
+            matched: number;
+            /** Format: int64 */
+            discarded: number;
             dryRun: boolean;
         };
         NotificationLastDeliveryDto: {
@@ -1625,7 +1841,7 @@ export interface components {
              * @example /api/v1/datasets
              */
             instance?: string;
-            /** @description Each invalid field (400), or each limit refused (422), by where it is */
+            /** @description Each invalid field (400), or each limit refused (422), by where it is: the first 100 */
             errors?: {
                 /** @example files[0].name */
                 path: string;
@@ -1704,9 +1920,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1806,9 +2031,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1897,9 +2131,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1977,9 +2220,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2069,9 +2321,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2188,9 +2449,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,9 +2550,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2417,9 +2696,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2551,9 +2839,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2700,9 +2997,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2758,7 +3064,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TeamQuotaDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -2810,9 +3116,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2872,7 +3187,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TeamQuotaDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -2942,9 +3257,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3022,9 +3346,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3142,9 +3475,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3274,9 +3616,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3375,9 +3726,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3495,9 +3855,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3642,9 +4011,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3735,9 +4113,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3844,9 +4231,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3978,9 +4374,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4105,9 +4510,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4218,9 +4632,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,9 +4760,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4401,7 +4833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ValidationStatusDto"];
                 };
             };
             /** @description Unchanged since the ETag in If-None-Match */
@@ -4460,9 +4892,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4569,9 +5010,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4624,7 +5074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreListDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -4658,9 +5108,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4717,7 +5176,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -4787,9 +5246,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4844,7 +5312,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -4896,9 +5364,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4953,7 +5430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5032,9 +5509,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5093,7 +5579,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5181,9 +5667,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5238,7 +5733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StorePodListDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5290,9 +5785,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5347,7 +5851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreEventListDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5399,9 +5903,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5456,7 +5969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreHealthDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5508,9 +6021,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5569,7 +6091,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreChaosResultDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5657,9 +6179,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5718,7 +6249,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoreLoadResultDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -5806,9 +6337,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5895,9 +6435,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5984,9 +6533,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6073,9 +6631,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6162,9 +6729,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6251,9 +6827,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6340,9 +6925,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6399,7 +6993,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DeadLetterReplayResultDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -6451,9 +7045,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6510,7 +7113,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DeadLetterDiscardResultDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -6562,9 +7165,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6698,9 +7310,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6832,9 +7453,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6939,9 +7569,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7028,9 +7667,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7117,9 +7765,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7206,9 +7863,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7295,9 +7961,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7406,9 +8081,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7531,9 +8215,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7658,9 +8351,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7770,9 +8472,18 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit?: string;
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
