@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import ajvFormats from 'ajv-formats';
 
 type Json = Record<string, unknown>;
 
@@ -67,7 +67,8 @@ export class Contract {
 
   constructor(file = SNAPSHOT) {
     this.document = JSON.parse(readFileSync(file, 'utf8')) as Contract['document'];
-    addFormats(this.ajv);
+    // CommonJS: the plugin is the module's `default` (which it also is itself, at run time).
+    ajvFormats.default(this.ajv);
     this.ajv.addSchema({ $id: DOCUMENT_ID, ...(forAjv(this.document) as Json) });
     for (const [template, item] of Object.entries(this.document.paths)) {
       for (const [method, operation] of Object.entries(item)) {

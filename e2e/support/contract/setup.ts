@@ -20,7 +20,7 @@ async function record(method: string, url: URL, response: Response): Promise<voi
   if (violation) violations.push(violation);
 }
 
-globalThis.fetch = async function contractCheckedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+globalThis.fetch = async function contractCheckedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
   const response = await originalFetch(input, init);
   const url = new URL(input instanceof Request ? input.url : String(input));
   if (API.test(url.pathname)) {
