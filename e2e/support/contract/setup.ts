@@ -23,10 +23,9 @@ async function record(method: string, url: URL, response: Response): Promise<voi
 globalThis.fetch = async function contractCheckedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
   const response = await originalFetch(input, init);
   const url = new URL(input instanceof Request ? input.url : String(input));
-  if (API.test(url.pathname)) {
-    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    await record(method, url, response);
-  }
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  // A CORS preflight (OPTIONS) is answered by the CORS layer for any path: no operation of the API.
+  if (API.test(url.pathname) && method !== 'OPTIONS') await record(method, url, response);
   return response;
 };
 

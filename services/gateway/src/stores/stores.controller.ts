@@ -22,6 +22,7 @@ export class StoresController {
     body: true,
     slow: true,
     problems: [403, 409, 422],
+    quota429: "the platform's or the team's store quota is full (delete a store first)",
   })
   @ApiAcceptedResponse({ type: StoreDto, description: 'The store, provisioning; 409 for a taken name, 422 for a bad name or template or when the rollout\'s peak (pods × requests, databases included) exceeds the namespace quota — the detail names the resource, what is needed and the limit; 429 when the platform or team quota is full' })
   create(@Body() body: CreateStoreDto, @CurrentUser() user: AuthUser): Promise<Store> {

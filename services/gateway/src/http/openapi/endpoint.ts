@@ -19,6 +19,8 @@ export interface EndpointSpec {
   slow?: boolean;
   /** The statuses particular to the operation (404, 409, 422...), beyond those every operation shares. */
   problems?: ProblemStatus[];
+  /** What its other 429 means: a quota that is full (no Retry-After: waiting does not help). */
+  quota429?: string;
 }
 
 /**
@@ -48,6 +50,6 @@ export function Endpoint(spec: EndpointSpec): MethodDecorator {
   return applyDecorators(
     ApiOperation({ operationId: spec.id, summary: spec.summary, description: spec.description }),
     ...security,
-    ApiProblems(...problemStatusesOf(spec)),
+    ApiProblems(problemStatusesOf(spec), spec.quota429),
   );
 }

@@ -69,18 +69,23 @@ const RATE_LIMIT = {
   schema: { type: 'string', maxLength: 100, pattern: '^"[a-z-]+";r=0;t=\\d+$', example: '"gateway";r=0;t=30' },
 };
 
-/** The response object of a problem `status`, with `Retry-After` where the gateway sends one (429, 503). */
-export function problemResponse(status: ProblemStatus) {
-  // Every 429 has both; a 503 has Retry-After unless Fastify answers it itself while the service closes.
-  const headers = status === 429 ? { 'Retry-After': { ...RETRY_AFTER, required: true }, RateLimit: { ...RATE_LIMIT, required: true } } : status === 503 ? { 'Retry-After': RETRY_AFTER } : undefined;
+/**
+ * The response object of a problem `status`, with `Retry-After` where the gateway sends one
+ * (429, 503). A rate limit's 429 always has `Retry-After` and `RateLimit`; `quota` is what an
+ * operation's other 429 means (a count that is full, not a window), which has neither.
+ */
+export function problemResponse(status: ProblemStatus, quota?: string) {
+  const required = quota === undefined;
+  // A 503 has Retry-After unless Fastify answers it itself while the service closes.
+  const headers = status === 429 ? { 'Retry-After': { ...RETRY_AFTER, required }, RateLimit: { ...RATE_LIMIT, required } } : status === 503 ? { 'Retry-After': RETRY_AFTER } : undefined;
   return {
-    description: MEANING[status],
+    description: status === 429 && quota ? `${MEANING[429]}; or ${quota}, without either header` : MEANING[status],
     ...(headers ? { headers } : {}),
     content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${PROBLEM_SCHEMA}` } } },
   };
 }
 
-/** The problem+json responses for `statuses`. */
-export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) } as ApiResponseOptions)));
+/** The problem+json responses for `statuses` (`quota`: see problemResponse). */
+export function ApiProblems(statuses: ProblemStatus[], quota?: string): MethodDecorator & ClassDecorator {
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status, quota) } as ApiResponseOptions)));
 }
