@@ -64,6 +64,8 @@ export const AuditActions = {
   Chaos: 'store.chaos',
   /** An administrator set a simulated store's CPU load (`details.cpuPercent`). */
   StoreLoad: 'store.load',
+  /** A rollout steered by a team member (`details.action`: promote, pause, resume or abort; `details.full` for a full promote). */
+  RolloutControlled: 'store.rollout',
   DeadLetterReplayed: 'dead_letter.replayed',
   DeadLetterDiscarded: 'dead_letter.discarded',
   /** A bulk replay or discard (each letter is audited on its own too). */

@@ -1,25 +1,55 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { RolloutStrategies, StoreTemplates } from './stores.js';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { RolloutStrategies, StoreTemplates, type RolloutStep } from './stores.js';
+
+/** A step's form (a whole number, or `{weight, pause?}` with nothing else); its values are the provisioner's to judge (422). */
+function isRolloutStepShape(value: unknown): value is RolloutStep {
+  if (Number.isInteger(value)) return true;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const { weight, pause, ...rest } = value as Record<string, unknown>;
+  return Number.isInteger(weight) && (pause === undefined || (typeof pause === 'string' && pause.length <= 20)) && Object.keys(rest).length === 0;
+}
 
 /**
  * The shapes of the store requests, checked at the gateway (400 when malformed) and
  * again by `provisioner` on its RPC. What is well-formed but not allowed — a bad
  * name, template, version, replica count or canary step — is the provisioner's 422.
  */
+/** The OpenAPI schema of a rollout's `steps` (requests and answers alike). */
+export const ROLLOUT_STEPS_SCHEMA: ApiPropertyOptions = {
+  type: 'array',
+  items: {
+    oneOf: [
+      { type: 'integer', minimum: 1, maximum: 100 },
+      {
+        type: 'object',
+        required: ['weight'],
+        additionalProperties: false,
+        properties: {
+          weight: { type: 'integer', minimum: 1, maximum: 100 },
+          pause: { type: 'string', maxLength: 20, pattern: '^(indefinite|[0-9]+(ms|s|m|h))$', description: 'How long the step holds once its pods are ready, or `indefinite` (until promoted)' },
+        },
+      },
+    ],
+  },
+  maxItems: 100,
+  description: 'Canary: percent of traffic to the new revision at each step, increasing, ending at 100 (at most 10 steps); a step may say how long it pauses',
+  example: [{ weight: 10, pause: '30s' }, { weight: 50, pause: 'indefinite' }, { weight: 100 }],
+};
+
 export class RolloutDto {
   @ApiProperty({ enum: RolloutStrategies })
   @IsString()
   @MaxLength(40)
   strategy: string;
 
-  @ApiPropertyOptional({ type: [Number], description: 'Canary: percent of traffic to the new revision at each step, increasing, ending at 100', example: [10, 50, 100] })
+  @ApiPropertyOptional(ROLLOUT_STEPS_SCHEMA)
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
-  @IsInt({ each: true })
-  steps?: number[];
+  @ValidateBy({ name: 'isRolloutStep', validator: { validate: isRolloutStepShape, defaultMessage: () => 'each step must be a whole percentage or {weight, pause?}' } }, { each: true })
+  steps?: RolloutStep[];
 }
 
 export class UpdateStoreDto {
@@ -75,4 +105,12 @@ export class StoreLoadRequestDto {
   })
   @IsInt()
   cpuPercent: number;
+}
+
+/** `POST /stores/{id}/rollout/promote`: `full` skips the remaining steps and pauses. */
+export class RolloutActionDto {
+  @ApiPropertyOptional({ description: 'promote only: go to 100% at once, skipping the remaining steps and pauses', example: false })
+  @IsOptional()
+  @IsBoolean()
+  full?: boolean;
 }

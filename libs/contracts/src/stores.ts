@@ -15,6 +15,8 @@ export const ProvisionerRpc = {
   Health: 'provisioner.health',
   /** Admin only, simulated driver only: `{storeId, cpuPercent}` → `{storeId, cpuPercent}`. */
   Load: 'provisioner.load',
+  /** `{storeId, action: RolloutAction, full?}` → `Store`: steers the rollout in progress. */
+  Rollout: 'provisioner.rollout',
 } as const;
 
 /** The CPU load an administrator may set on a simulated store, in percent of each pod's CPU request. */
@@ -40,10 +42,36 @@ export function storeNameProblem(name: string): string | undefined {
 
 export type StoreStatus = 'provisioning' | 'ready' | 'updating' | 'degraded' | 'failed' | 'deleting';
 
+/**
+ * A canary step: the new revision's share of traffic in percent, and how long the rollout
+ * holds there once the step's pods are ready — a duration (`30s`, `2m`, `500ms`, `1h`) or
+ * `indefinite` (until promoted). A bare number is a step with the default pause.
+ */
+export type RolloutStep = number | { weight: number; pause?: string };
+
 export interface RolloutSpec {
   strategy: RolloutStrategy;
-  /** Canary: the new revision's share of traffic at each step, in percent, ending at 100. */
-  steps?: number[];
+  /** Canary: the steps, increasing, ending at 100. */
+  steps?: RolloutStep[];
+}
+
+/** What `POST /stores/{id}/rollout/{action}` asks of the rollout in progress. */
+export const RolloutActions = ['promote', 'pause', 'resume', 'abort'] as const;
+export type RolloutAction = (typeof RolloutActions)[number];
+
+/** Where a rollout in progress stands (`Store.rollout`, absent when none runs). */
+export interface RolloutState {
+  /** 1-based index of the current step, of `steps`. */
+  step: number;
+  steps: number;
+  /** The new revision's share of traffic now, in percent. */
+  weight: number;
+  /** Held by `pause` until `resume` (or promote, or abort). */
+  paused: boolean;
+  /** What the step waits for: its pods to be ready, its pause to end (`until`), or a promote. */
+  waiting: 'ready' | 'pause' | 'promote' | null;
+  /** When a timed pause ends. */
+  until: string | null;
 }
 
 export interface StoreDesired {
@@ -65,6 +93,8 @@ export interface Store {
   observed: { readyReplicas: number; revision: number | null };
   /** Observed health; a `down` store is `degraded` with the reason as its error. The transitions are at `GET /stores/{id}/health`. */
   health: { status: StoreHealthState; reason: string | null; since: string | null };
+  /** The rollout in progress, while the store is `updating` with a canary or blue/green rollout. */
+  rollout?: RolloutState;
   createdAt: string;
   readyAt?: string;
 }
@@ -117,6 +147,8 @@ export const StoreEventTypes = {
   Health: 'store.health',
   /** A rollout rolled back to the stable revision (the store is degraded); its message says why. */
   Rollback: 'store.rollback',
+  /** Someone steered a rollout (promote, pause, resume, abort); the message says who and what. */
+  RolloutControl: 'store.rollout',
 } as const;
 
 /**

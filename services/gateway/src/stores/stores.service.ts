@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { ProvisionerRpc, type CreateStoreDto, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
+import { ProvisionerRpc, type CreateStoreDto, type RolloutAction, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
 import { RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 import { actorOf } from '../datasets/datasets.service.js';
@@ -45,6 +45,10 @@ export class StoresService {
 
   chaos(id: string, killPods: number, user: AuthUser, holdPods?: boolean): Promise<{ storeId: string; killed: string[]; held?: boolean }> {
     return this.rpc.call('provisioner', ProvisionerRpc.Chaos, { storeId: checkId(id), killPods, ...(holdPods !== undefined ? { holdPods } : {}) }, { actor: actorOf(user) });
+  }
+
+  rollout(id: string, action: RolloutAction, full: boolean, user: AuthUser): Promise<Store> {
+    return this.rpc.call('provisioner', ProvisionerRpc.Rollout, { storeId: checkId(id), action, ...(full ? { full } : {}) }, { actor: actorOf(user) });
   }
 
   load(id: string, cpuPercent: number, user: AuthUser): Promise<{ storeId: string; cpuPercent: number }> {

@@ -1,7 +1,7 @@
 import type { RolloutSpec, StoreTemplate } from '@flotilla/contracts';
 import type { NamespaceLimits } from '../drivers/cluster-driver.js';
 import { formatMemory, parseCpu, parseMemory } from '../drivers/simulated/quantity.js';
-import { DEFAULT_CANARY_STEPS } from './rollout.js';
+import { canaryWeights } from './rollout-steps.js';
 
 /** Requests and limits of one pod: millicores and bytes. */
 export interface PodFootprint {
@@ -56,7 +56,7 @@ export function peakAppPods(plan: QuotaPlan): { pods: number; revisions: number 
   if (rollout.strategy === 'BlueGreen') return { pods: from.replicas + to.replicas, revisions: 2 };
   // Canary: the same split as rollOut's steps; a step of 100 runs the new revision alone.
   let peak = { pods: to.replicas, revisions: 1 };
-  for (const weight of rollout.steps?.length ? rollout.steps : DEFAULT_CANARY_STEPS) {
+  for (const weight of canaryWeights(rollout)) {
     if (weight >= 100) continue;
     const pods = Math.max(1, Math.round((from.replicas * (100 - weight)) / 100)) + Math.max(1, Math.ceil((to.replicas * weight) / 100));
     if (pods > peak.pods) peak = { pods, revisions: 2 };

@@ -12,7 +12,9 @@ import { StoreHealthRepository, type StoreHealthColumns } from '../stores/store-
 import { StoreSecrets } from '../stores/store-secrets.js';
 import { namespaceOf, StoreRepository, type StoreRow } from '../stores/store-repository.js';
 import { sweepOrphans } from './orphan-sweep.js';
+import { namespaceLimits } from './namespace-limits.js';
 import { rollOut, type RolloutContext } from './rollout.js';
+import { clearRolloutControl, storeRolloutControl } from './rollout-control.js';
 import { StoreLock } from './store-lock.js';
 import { blockingReason, failuresInARow, nextHealth } from './store-health.js';
 
@@ -100,8 +102,17 @@ export class StoreOperations {
         await this.repo.setRevisionStatus(row.id, row.revision, 'rolling');
         const from = stable ? { revision: stable.revision, version: stable.version, replicas: stable.replicas } : undefined;
         const outcome = await rollOut(this.context(row, signal), from, target(row), row.rollout);
+        await clearRolloutControl(this.repo.dataSource, row.id);
         if (outcome.outcome === 'ready') {
           await this.becameReady(row, outcome.readyReplicas, `revision ${row.revision} (${row.version}, ${row.replicas} replica(s)) ready`);
+        } else if (outcome.outcome === 'aborted') {
+          // Degraded until a new version is set: the version asked for is not the one serving.
+          await this.repo.setRevisionStatus(row.id, row.revision, 'rolled_back');
+          await this.repo.transition(
+            row.id,
+            { set: { status: 'degraded', error: outcome.reason, observed_revision: stable?.revision ?? null }, whenStatus: ['updating'] },
+            { type: 'degraded', message: `degraded: ${outcome.reason}`, publish: StoreEventTypes.Degraded },
+          );
         } else if (outcome.outcome === 'rolled_back') {
           if (row.revision !== stable?.revision) await this.repo.setRevisionStatus(row.id, row.revision, 'rolled_back');
           await this.repo.transition(
@@ -263,23 +274,12 @@ export class StoreOperations {
       signal,
       deadlineMs: this.env.ROLLOUT_DEADLINE_SECONDS * 1000,
       pauseMs: this.env.CANARY_PAUSE_MS,
+      control: storeRolloutControl(this.repo.dataSource, row.id),
     };
   }
 
   limits(): NamespaceLimits {
-    return {
-      pods: this.env.STORE_QUOTA_PODS,
-      requestsCpu: this.env.STORE_QUOTA_REQUESTS_CPU,
-      requestsMemory: this.env.STORE_QUOTA_REQUESTS_MEMORY,
-      limitsCpu: this.env.STORE_QUOTA_LIMITS_CPU,
-      limitsMemory: this.env.STORE_QUOTA_LIMITS_MEMORY,
-      persistentVolumeClaims: 5,
-      requestsStorage: this.env.STORE_QUOTA_STORAGE,
-      defaultCpu: '500m',
-      defaultMemory: '512Mi',
-      defaultRequestCpu: '100m',
-      defaultRequestMemory: '128Mi',
-    };
+    return namespaceLimits(this.env);
   }
 }
 

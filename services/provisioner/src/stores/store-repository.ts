@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { StoreEventTypes, type RolloutSpec, type Store, type StoreEvent, type StoreEventData, type StoreStatus, type StoreTemplate } from '@flotilla/contracts';
+import { StoreEventTypes, type RolloutSpec, type RolloutState, type Store, type StoreEvent, type StoreEventData, type StoreStatus, type StoreTemplate } from '@flotilla/contracts';
 import { Outbox } from '@flotilla/messaging';
 import { storeUrl, type StoreUrlSettings } from '../drivers/kubernetes/store-url.js';
 
@@ -29,6 +29,10 @@ export interface StoreRow {
   health?: 'up' | 'down' | null;
   health_reason?: string | null;
   health_since?: Date | null;
+  /** Rollout control columns (see RolloutControl); absent from rows made up by tests. */
+  rollout_state?: Omit<RolloutState, 'paused'> | null;
+  rollout_paused?: boolean;
+  rollout_command?: string | null;
 }
 
 export interface RevisionRow {
@@ -57,6 +61,7 @@ export function storeView(row: StoreRow, urls: StoreUrlSettings): Store {
     desired: { version: row.version, replicas: row.replicas, rollout: row.rollout },
     observed: { readyReplicas: row.observed_ready, revision: row.observed_revision },
     health: { status: row.health ?? 'unknown', reason: row.health_reason ?? null, since: row.health_since?.toISOString() ?? null },
+    ...(row.status === 'updating' && row.rollout_state ? { rollout: { ...row.rollout_state, paused: row.rollout_paused ?? false } } : {}),
     createdAt: row.created_at.toISOString(),
     ...(row.ready_at ? { readyAt: row.ready_at.toISOString() } : {}),
   };

@@ -18,7 +18,8 @@ import { StoreOperations } from '../operations/store-operations.js';
 import { StoreHealthRepository } from './store-health-repository.js';
 import { StoreRepository } from './store-repository.js';
 import { Outbox, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
-import { ChaosDto, CreateStoreDto, StoreRefDto, UpdateStoreRequestDto } from './dto/store.dto.js';
+import { ChaosDto, CreateStoreDto, RolloutActionRequestDto, StoreRefDto, UpdateStoreRequestDto } from './dto/store.dto.js';
+import { RolloutActions } from './rollout-actions.js';
 import { StoresService } from './stores.service.js';
 
 class StoreLoadDto extends StoreLoadRequestDto {
@@ -38,6 +39,7 @@ export class StoresRpc implements OnModuleInit {
     private readonly operations: StoreOperations,
     private readonly outbox: Outbox,
     @Inject(CLUSTER_DRIVER) private readonly driver: ClusterDriver,
+    private readonly rollouts: RolloutActions,
   ) {}
 
   onModuleInit(): void {
@@ -59,6 +61,10 @@ export class StoresRpc implements OnModuleInit {
     this.server.handle(ProvisionerRpc.Chaos, async (p, meta) => {
       const { storeId, killPods, holdPods } = await validatePayload(ChaosDto, p);
       return this.stores.chaos(storeId, killPods, actor(meta), holdPods);
+    });
+    this.server.handle(ProvisionerRpc.Rollout, async (p, meta) => {
+      const { storeId, action, full } = await validatePayload(RolloutActionRequestDto, p);
+      return this.rollouts.act(storeId, action, full ?? false, actor(meta));
     });
     this.server.handle(ProvisionerRpc.Load, async (p, meta) => this.load(await validatePayload(StoreLoadDto, p), actor(meta)));
     // The admin's figures: stores by status and the provisioner's jobs by state.

@@ -9,6 +9,7 @@ import {
   StoreTemplates,
   storeNameProblem,
   type RolloutSpec,
+  type RolloutStep,
   type RpcActor,
   type RpcFieldError,
   type Store,
@@ -21,6 +22,7 @@ import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
 import { namespaceFor } from '../drivers/ownership.js';
 import { StoreJobs } from '../operations/store-jobs.js';
 import { quotaProblem } from '../operations/quota-check.js';
+import { describeSteps, stepsProblem } from '../operations/rollout-steps.js';
 import { StoreOperations } from '../operations/store-operations.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
 import type { CreateStoreDto, UpdateStoreDto } from './dto/store.dto.js';
@@ -129,11 +131,12 @@ export class StoresService {
     this.checkQuota(quotaProblem({ template: row.template, from, to: { revision, replicas }, rollout }, this.operations.limits()));
     const updated = await this.repo.dataSource.transaction(async (m) => {
       const message = newRevision
-        ? `update requested: revision ${revision} with ${version}, ${replicas} replica(s), ${rollout.strategy}${rollout.steps ? ` ${rollout.steps.join('/')}` : ''}`
+        ? `update requested: revision ${revision} with ${version}, ${replicas} replica(s), ${rollout.strategy}${rollout.steps ? ` ${describeSteps(rollout.steps)}` : ''}`
         : `scale requested: revision ${revision} from ${stable?.replicas ?? row.replicas} to ${replicas} replica(s)`;
       const next = await this.repo.transition(
         row.id,
-        { set: { status: 'updating', error: null, revision, version, replicas, rollout }, whenStatus: ['ready', 'degraded', 'failed'] },
+        // A new rollout starts unsteered: nothing held, no command left from an aborted one.
+        { set: { status: 'updating', error: null, revision, version, replicas, rollout, rollout_state: null, rollout_paused: false, rollout_command: null }, whenStatus: ['ready', 'degraded', 'failed'] },
         { type: 'requested', message, publish: StoreEventTypes.Updating, actor: actor.userId },
         m,
       );
@@ -210,7 +213,7 @@ export class StoresService {
     if (problem) throw new RpcError('UNPROCESSABLE', `The namespace quota cannot hold this: ${problem}.`, [{ path: 'replicas', message: problem }]);
   }
 
-  private checkChanges(input: { version: string; replicas: number; rollout?: { strategy: string; steps?: number[] } }, problems: RpcFieldError[]): RolloutSpec | undefined {
+  private checkChanges(input: { version: string; replicas: number; rollout?: { strategy: string; steps?: RolloutStep[] } }, problems: RpcFieldError[]): RolloutSpec | undefined {
     if (!VERSION_PATTERN.test(input.version)) problems.push({ path: 'version', message: 'version must be an image tag: letters, digits, ".", "_" and "-", at most 63' });
     if (!Number.isInteger(input.replicas) || input.replicas < 1 || input.replicas > MAX_REPLICAS) {
       problems.push({ path: 'replicas', message: `replicas must be between 1 and ${MAX_REPLICAS}` });
@@ -219,11 +222,8 @@ export class StoresService {
     const { strategy, steps } = input.rollout;
     if (!(RolloutStrategies as readonly string[]).includes(strategy)) problems.push({ path: 'rollout.strategy', message: `strategy must be one of ${RolloutStrategies.join(', ')}` });
     if (steps !== undefined) {
-      const increasing = steps.every((s, i) => s >= 1 && s <= 100 && (i === 0 || s > steps[i - 1]!));
-      if (strategy !== 'Canary') problems.push({ path: 'rollout.steps', message: 'steps are for the Canary strategy only' });
-      else if (steps.length === 0 || steps.length > 10 || !increasing || steps[steps.length - 1] !== 100) {
-        problems.push({ path: 'rollout.steps', message: 'steps must be 1 to 10 increasing percentages from 1 to 100, ending at 100' });
-      }
+      const problem = strategy === 'Canary' ? stepsProblem(steps) : 'steps are for the Canary strategy only';
+      if (problem) problems.push({ path: 'rollout.steps', message: problem });
     }
     return { strategy: strategy as RolloutSpec['strategy'], ...(steps ? { steps } : {}) };
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { RolloutStrategies, STORE_NAME_MAX, STORE_NAME_PATTERN, StoreTemplates } from '@flotilla/contracts';
+import { ROLLOUT_STEPS_SCHEMA, RolloutStrategies, STORE_NAME_MAX, STORE_NAME_PATTERN, StoreTemplates, type RolloutStep } from '@flotilla/contracts';
 
 /**
  * The stores API's answers (types in @flotilla/contracts, stores.ts), described for the
@@ -15,8 +15,19 @@ const REVISION = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER
 
 export class RolloutViewDto {
   @ApiProperty({ enum: RolloutStrategies }) strategy!: string;
-  @ApiPropertyOptional({ type: [Number], maxItems: 100, description: "Canary: the new revision's share of traffic at each step, ending at 100", example: [10, 50, 100] })
-  steps?: number[];
+  @ApiPropertyOptional(ROLLOUT_STEPS_SCHEMA)
+  steps?: RolloutStep[];
+}
+
+/** Where a running rollout stands (`Store.rollout`). */
+export class RolloutStateDto {
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10, description: 'The current step, 1-based' }) step!: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10 }) steps!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, description: "The new revision's share of traffic now, in percent" }) weight!: number;
+  @ApiProperty({ description: 'Held by pause until resumed' }) paused!: boolean;
+  @ApiProperty({ type: String, enum: ['ready', 'pause', 'promote'], nullable: true, description: "What the step waits for: its pods to be ready, its pause to end, or a promote (an `indefinite` pause)" })
+  waiting!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a timed pause ends' }) until!: string | null;
 }
 
 export class StoreDesiredDto {
@@ -48,6 +59,7 @@ export class StoreDto {
   @ApiProperty({ type: StoreDesiredDto }) desired!: StoreDesiredDto;
   @ApiProperty({ type: StoreObservedDto }) observed!: StoreObservedDto;
   @ApiProperty({ type: StoreHealthSummaryDto }) health!: StoreHealthSummaryDto;
+  @ApiPropertyOptional({ type: RolloutStateDto, description: 'The rollout in progress, while the store is updating to a new revision' }) rollout?: RolloutStateDto;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) readyAt?: string;
 }

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsUUID, ValidateNested } from 'class-validator';
-import { ChaosRequestDto, UpdateStoreDto } from '@flotilla/contracts';
+import { IsIn, IsUUID, ValidateNested } from 'class-validator';
+import { ChaosRequestDto, RolloutActionDto, RolloutActions, UpdateStoreDto, type RolloutAction } from '@flotilla/contracts';
 
 export { CreateStoreDto, UpdateStoreDto } from '@flotilla/contracts';
 
@@ -18,4 +18,12 @@ export class UpdateStoreRequestDto extends StoreRefDto {
 export class ChaosDto extends ChaosRequestDto {
   @IsUUID()
   storeId: string;
+}
+
+export class RolloutActionRequestDto extends RolloutActionDto {
+  @IsUUID()
+  storeId: string;
+
+  @IsIn(RolloutActions)
+  action: RolloutAction;
 }
