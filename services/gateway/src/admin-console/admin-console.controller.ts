@@ -8,6 +8,7 @@ import { Endpoint } from '../http/openapi/endpoint.js';
 import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
 import { DeadLetterBulkDto, DeadLetterDiscardResultDto, DeadLetterReplayResultDto } from './dead-letters.dto.js';
+import { AdminStatsDto } from './dto/admin-stats.dto.js';
 
 const LIVE_INTERVAL_MS = 2000;
 const LIVE_MAX_MS = 60 * 60_000;
@@ -29,7 +30,7 @@ export class AdminConsoleController {
 
   @Get('stats')
   @Endpoint({ id: 'getAdminStats', summary: 'Platform figures', description: 'Counts by status, queue depths, requests and error rate over the last hour.', access: 'admin', slow: true })
-  @ApiOkResponse({ description: 'Counts by status, queue depths, requests and error rate over the last hour' })
+  @ApiOkResponse({ type: AdminStatsDto, description: 'Counts by status, queue depths, requests and error rate over the last hour' })
   stats(@CurrentUser() user: AuthUser): Promise<AdminStats> {
     return this.admin.stats(user);
   }
