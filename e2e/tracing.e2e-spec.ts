@@ -83,21 +83,25 @@ describe('tracing: one dataset upload is one trace across gateway, upload, the o
     );
     expect(verdict.status).toBe(sample.expectedStatus);
 
-    // Upload handles validation.completed last; its span ends after the handler, then the batch goes out.
-    const isCompletionHandled = (s: ReceivedSpan): boolean => s.service === 'upload' && s.kind === CONSUMER && s.name === 'process validation.completed';
-    await waitFor(async () => receiver.trace(client.traceId).some(isCompletionHandled), { timeoutMs: 30_000, intervalMs: 200, what: 'upload to export its handling of validation.completed' }).catch((error: Error) => {
-      const seen = receiver.trace(client.traceId).map((s) => `${s.service}: ${s.name}`);
-      throw new Error(`${error.message}; the trace has ${seen.length} spans: ${[...new Set(seen)].join(', ')}`);
+    // Each service exports on its own schedule: wait until the spans checked below have all
+    // arrived and every parent with them (a parent still in flight would look like an orphan).
+    const expected = [
+      ['upload', SERVER, 'rpc serve upload.complete'],
+      ['upload', PRODUCER, 'publish dataset.uploaded'],
+      ['validator', CONSUMER, 'process dataset.uploaded'],
+      ['validator', PRODUCER, 'publish validation.completed'],
+      ['upload', CONSUMER, 'process validation.completed'],
+    ] as const;
+    const missing = (): string[] => {
+      const got = receiver.trace(client.traceId);
+      const ids = new Set(got.map((s) => s.spanId));
+      const absent = expected.filter(([service, kind, name]) => !got.some((s) => s.service === service && s.kind === kind && s.name === name)).map(([service, , name]) => `${service}: ${name}`);
+      const orphans = got.filter((s) => s.parentSpanId !== client.clientSpanId && !ids.has(s.parentSpanId)).map((s) => `the parent of ${s.service}: ${s.name}`);
+      return [...absent, ...orphans];
+    };
+    await waitFor(async () => missing().length === 0, { timeoutMs: 30_000, intervalMs: 250, what: 'the whole trace' }).catch((error: Error) => {
+      throw new Error(`${error.message}; still missing: ${missing().join(', ')}; the trace has ${receiver.trace(client.traceId).length} spans`);
     });
-    let count = -1;
-    await waitFor(
-      async () => {
-        const settled = receiver.trace(client.traceId).length === count;
-        count = receiver.trace(client.traceId).length;
-        return settled;
-      },
-      { timeoutMs: 15_000, intervalMs: 1000, what: 'the trace to stop growing' },
-    );
 
     const spans = receiver.trace(client.traceId);
     const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -123,7 +127,7 @@ describe('tracing: one dataset upload is one trace across gateway, upload, the o
     expect(ancestry(validating)).toContain(relayed);
     const verdictPublished = one('validator', PRODUCER, 'publish validation.completed');
     expect(ancestry(verdictPublished)).toContain(validating);
-    const back = spans.find(isCompletionHandled)!;
+    const back = one('upload', CONSUMER, 'process validation.completed');
     expect(ancestry(back)).toContain(verdictPublished);
     // The gateway's HTTP server spans are the roots below the client's span.
     expect(spans.filter((s) => s.parentSpanId === client.clientSpanId).every((s) => s.service === 'gateway' && s.kind === SERVER)).toBe(true);
