@@ -114,6 +114,12 @@ if (sharedPort && names.length > 1) {
   say(`HTTP_PORT=${sharedPort} ignored: it would give ${names.length} services one port; use <SERVICE>_HTTP_PORT (e.g. GATEWAY_HTTP_PORT)`);
 }
 
+// Each service names its own traces (docs/TRACING.md); one name for all would merge them.
+if (baseEnv.OTEL_SERVICE_NAME && names.length > 1) {
+  say(`OTEL_SERVICE_NAME=${baseEnv.OTEL_SERVICE_NAME} ignored: each service's traces carry its own name`);
+  delete baseEnv.OTEL_SERVICE_NAME;
+}
+
 let embeddedS3 = null;
 if (!baseEnv.S3_ENDPOINT && names.some((n) => S3_SERVICES.includes(n))) {
   const port = Number(process.env.S3_EMBEDDED_PORT || 9000);
