@@ -33,14 +33,26 @@ export async function claimJob(
   const claimed = await dataSource.transaction(async (m) => {
     // Not again while waiting for another instance's lease: the job is recorded by then, and its file list may be long.
     if (options.record) {
-      await m.query(
-        `INSERT INTO jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at)
-         SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::jsonb, $6::jsonb, 'queued', $7::int, $8::bigint, $9::timestamptz
+      // The usual case, a job heard of for the first time: recorded as already started, in
+      // one statement (what recording it `queued` and then starting it came to, in one round
+      // trip instead of three; nobody could see it `queued` before its transaction committed).
+      const [fresh] = (await m.query(
+        `INSERT INTO jobs (id, dataset_id, team_id, profile, options, files, status, files_total, bytes_total, queued_at,
+           attempts, lease_until, started_at, version)
+         SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::jsonb, $6::jsonb, 'running', $7::int, $8::bigint, $9::timestamptz,
+           1, clock_timestamp() + make_interval(secs => $10::double precision / 1000), clock_timestamp(), 2
          WHERE NOT EXISTS (SELECT 1 FROM deleted_datasets WHERE dataset_id = $2::uuid)
-         ON CONFLICT (id) DO NOTHING`,
+         ON CONFLICT (id) DO NOTHING
+         RETURNING *`,
         [jobId, data.datasetId, data.teamId, data.profile, JSON.stringify(data.options ?? {}), JSON.stringify(data.files),
-          data.files.length, data.files.reduce((sum, f) => sum + f.sizeBytes, 0), data.queuedAt],
-      );
+          data.files.length, data.files.reduce((sum, f) => sum + f.sizeBytes, 0), data.queuedAt, leaseMs],
+      )) as JobRow[];
+      if (fresh) {
+        const started: ValidationStartedData = { datasetId: fresh.dataset_id, jobId, teamId: fresh.team_id, startedAt: fresh.started_at!.toISOString() };
+        await outbox.add(m, ValidationEvents.Started, started);
+        return { kind: 'claimed' as const, job: fresh, announced: true };
+      }
+      // Recorded before (a redelivery, a retry), or its dataset was deleted: as below.
     }
     const [before] = (await m.query(
       `SELECT status, attempts, GREATEST(0, EXTRACT(EPOCH FROM (lease_until - clock_timestamp())) * 1000)::int AS lease_ms FROM jobs WHERE id = $1 FOR UPDATE`,
