@@ -1,29 +1,12 @@
 import type { RolloutSpec } from '@flotilla/contracts';
-import { PermanentDriverError, type ClusterDriver, type ReleaseSpec, type RevisionSpec, type StoreRef } from '../drivers/cluster-driver.js';
-import { RolloutAborted, UNSTEERED, type RolloutControl } from './rollout-control.js';
-import { canarySteps, type CanaryStep } from './rollout-steps.js';
+import { PermanentDriverError } from '../drivers/cluster-driver.js';
+import { rollBlueGreen } from './blue-green-rollout.js';
+import { rollCanary } from './canary-rollout.js';
+import { RolloutAborted } from './rollout-control.js';
+import { apply, waitReady, type RollBack, type RolloutContext, type RolloutOutcome, type Target } from './rollout-support.js';
 
 export { DEFAULT_CANARY_STEPS } from './rollout-steps.js';
-
-export interface RolloutContext {
-  driver: ClusterDriver;
-  store: StoreRef;
-  release: Omit<ReleaseSpec, 'revisions'>;
-  /** Appends to the store's event log. */
-  log: (type: string, message: string) => Promise<void>;
-  /** Aborted when the operation loses its store lock. */
-  signal: AbortSignal;
-  deadlineMs: number;
-  /** A canary step's pause when its rollout names none. */
-  pauseMs: number;
-  pollMs?: number;
-  /** Promote, pause, resume and abort from people; none when omitted. */
-  control?: RolloutControl;
-}
-
-export type RolloutOutcome = { outcome: 'ready'; readyReplicas: number } | { outcome: 'rolled_back' | 'failed' | 'aborted'; reason: string };
-
-type Target = Omit<RevisionSpec, 'weight'>;
+export { waitReady, type RolloutContext, type RolloutOutcome } from './rollout-support.js';
 
 /**
  * Takes a store from revision `from` (the last good one; none on first install) to
@@ -75,7 +58,7 @@ async function rollFrom(
   from: Target,
   to: Target,
   rollout: RolloutSpec,
-  back: (reason: string) => Promise<RolloutOutcome>,
+  back: RollBack,
   notReady: (replicas: number) => string,
 ): Promise<RolloutOutcome> {
   if (from.revision === to.revision) {
@@ -84,95 +67,6 @@ async function rollFrom(
     const ready = await waitReady(ctx, to.revision, to.replicas);
     return ready !== undefined ? { outcome: 'ready', readyReplicas: ready } : back(notReady(to.replicas));
   }
-  if (rollout.strategy === 'BlueGreen') {
-    await ctx.log('rollout', `blue/green: revision ${to.revision} (${to.version}) starting beside revision ${from.revision}, without traffic`);
-    await apply(ctx, [{ ...from, weight: 100 }, { ...to, weight: 0 }]);
-    await report(ctx, { step: 1, steps: 1, weight: 0, waiting: 'ready', until: null });
-    if ((await waitReady(ctx, to.revision, to.replicas)) === undefined) return back(notReady(to.replicas));
-    await ctx.log('rollout', `blue/green: revision ${to.revision} ready; all traffic switched to it`);
-    await apply(ctx, [{ ...to, weight: 100 }]);
-    return { outcome: 'ready', readyReplicas: to.replicas };
-  }
-  const steps = canarySteps(rollout, ctx.pauseMs);
-  for (const [i, { weight, pauseMs }] of steps.entries()) {
-    if (weight >= 100) break;
-    const label = `canary step ${i + 1}/${steps.length}`;
-    const canary = Math.max(1, Math.ceil((to.replicas * weight) / 100));
-    const stable = Math.max(1, Math.round((from.replicas * (100 - weight)) / 100));
-    await apply(ctx, [
-      { ...from, replicas: stable, weight: 100 - weight },
-      { ...to, replicas: canary, weight },
-    ]);
-    await report(ctx, { step: i + 1, steps: steps.length, weight, waiting: 'ready', until: null });
-    if ((await waitReady(ctx, to.revision, canary)) === undefined) return back(notReady(canary));
-    await ctx.log('rollout', `${label}: ${weight}% of traffic to revision ${to.revision} (${canary} of ${to.replicas} pod(s)); ${pauseMs === 'indefinite' ? 'waiting to be promoted' : `pausing ${Math.round(pauseMs / 100) / 10} s`}`);
-    if ((await hold(ctx, { step: i + 1, steps: steps.length, weight }, pauseMs)) === 'full') {
-      await ctx.log('rollout', `${label}: promoted in full; skipping to 100%`);
-      break;
-    }
-  }
-  // The last step (100%), or a full promote.
-  await apply(ctx, [{ ...to, weight: 100 }]);
-  await report(ctx, { step: steps.length, steps: steps.length, weight: 100, waiting: 'ready', until: null });
-  if ((await waitReady(ctx, to.revision, to.replicas)) === undefined) return back(notReady(to.replicas));
-  await ctx.log('rollout', `100% of traffic to revision ${to.revision}; rollout complete`);
-  return { outcome: 'ready', readyReplicas: to.replicas };
-}
-
-/**
- * Holds a step once its pods are ready: until its pause ends (never, for `indefinite`),
- * unless promoted sooner; while paused, also past its pause. An abort is thrown.
- */
-async function hold(ctx: RolloutContext, at: { step: number; steps: number; weight: number }, pauseMs: CanaryStep['pauseMs']): Promise<'next' | 'full'> {
-  const until = pauseMs === 'indefinite' ? null : Date.now() + pauseMs;
-  await report(ctx, { ...at, waiting: until === null ? 'promote' : 'pause', until: until === null ? null : new Date(until).toISOString() });
-  const control = ctx.control ?? UNSTEERED;
-  for (;;) {
-    const { paused, command } = await control.read();
-    if (command === 'abort') throw new RolloutAborted();
-    if (command === 'promote' || command === 'promote_full') {
-      await control.take(command);
-      return command === 'promote_full' ? 'full' : 'next';
-    }
-    if (!paused && until !== null && Date.now() >= until) return 'next';
-    await sleep(Math.min(ctx.pollMs ?? 250, until === null ? Infinity : Math.max(1, until - Date.now())), ctx.signal);
-  }
-}
-
-async function report(ctx: RolloutContext, state: Parameters<RolloutControl['report']>[0]): Promise<void> {
-  await (ctx.control ?? UNSTEERED).report(state);
-}
-
-async function apply(ctx: RolloutContext, revisions: RevisionSpec[]): Promise<void> {
-  ctx.signal.throwIfAborted();
-  await ctx.driver.apply(ctx.store, ctx.store.template, { ...ctx.release, revisions });
-}
-
-/** Ready pods of `revision` once there are `replicas` of them; `undefined` at the deadline. */
-export async function waitReady(ctx: RolloutContext, revision: number, replicas: number): Promise<number | undefined> {
-  const deadline = Date.now() + ctx.deadlineMs;
-  for (;;) {
-    ctx.signal.throwIfAborted();
-    if ((await (ctx.control ?? UNSTEERED).read()).command === 'abort') throw new RolloutAborted();
-    const observed = await ctx.driver.observe(ctx.store);
-    const ready = observed.pods.filter((p) => p.revision === revision && p.ready).length;
-    if (ready >= replicas) return ready;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(ctx.pollMs ?? 250, ctx.signal);
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  if (rollout.strategy === 'BlueGreen') return rollBlueGreen(ctx, from, to, back, notReady);
+  return rollCanary(ctx, from, to, rollout, back, notReady);
 }
