@@ -9,6 +9,7 @@ import { RequestLogService } from '../request-log/request-log.service.js';
 import { AdminConsoleService } from './admin-console.service.js';
 import { DeadLetterBulkDto, DeadLetterDiscardResultDto, DeadLetterReplayResultDto } from './dead-letters.dto.js';
 import { AdminStatsDto } from './dto/admin-stats.dto.js';
+import { RequestPageDto } from './dto/request-log.dto.js';
 
 const LIVE_INTERVAL_MS = 2000;
 const LIVE_MAX_MS = 60 * 60_000;
@@ -37,7 +38,7 @@ export class AdminConsoleController {
 
   @Get('requests')
   @Endpoint({ id: 'listRequests', summary: 'Request log', description: 'Requests, newest first, filtered by status, method, route, user and time; 400 naming a bad filter.', access: 'admin', slow: true })
-  @ApiOkResponse({ description: 'Request log: ?status&method&route&userId&from&to&cursor&limit' })
+  @ApiOkResponse({ type: RequestPageDto, description: 'Request log: ?status&method&route&userId&from&to&cursor&limit' })
   requests(@Query() query: Record<string, string>, @CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Requests, query, user);
   }
