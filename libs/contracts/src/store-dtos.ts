@@ -50,6 +50,11 @@ export class RolloutDto {
   @ArrayMaxSize(100)
   @ValidateBy({ name: 'isRolloutStep', validator: { validate: isRolloutStepShape, defaultMessage: () => 'each step must be a whole percentage or {weight, pause?}' } }, { each: true })
   steps?: RolloutStep[];
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 3600, description: 'BlueGreen: seconds the old revision stays scaled after the switch, so an abort in that window is instant', example: 30 })
+  @IsOptional()
+  @IsInt()
+  scaleDownDelaySeconds?: number;
 }
 
 export class UpdateStoreDto {

@@ -53,6 +53,8 @@ export interface RolloutSpec {
   strategy: RolloutStrategy;
   /** Canary: the steps, increasing, ending at 100. */
   steps?: RolloutStep[];
+  /** BlueGreen: how long the old revision stays scaled after the switch, so an abort then is instant (0 to 3600; the provisioner's default when absent). */
+  scaleDownDelaySeconds?: number;
 }
 
 /** What `POST /stores/{id}/rollout/{action}` asks of the rollout in progress. */
