@@ -159,6 +159,16 @@ export class ProvisionerEnv extends BaseEnv {
   @Max(3_600_000)
   CANARY_PAUSE_MS = 5000;
 
+  /**
+   * Blue/green: how long the old revision stays scaled after traffic switched, when the
+   * rollout names no `scaleDownDelaySeconds` (an abort in that window is instant). 0 here
+   * keeps development and tests quick; the chart's values set 30.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  BLUE_GREEN_SCALE_DOWN_DELAY_SECONDS = 0;
+
   /** How often every store's desired state is compared with the cluster. */
   @IsInt()
   @Min(500)

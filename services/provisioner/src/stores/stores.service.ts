@@ -213,19 +213,26 @@ export class StoresService {
     if (problem) throw new RpcError('UNPROCESSABLE', `The namespace quota cannot hold this: ${problem}.`, [{ path: 'replicas', message: problem }]);
   }
 
-  private checkChanges(input: { version: string; replicas: number; rollout?: { strategy: string; steps?: RolloutStep[] } }, problems: RpcFieldError[]): RolloutSpec | undefined {
+  private checkChanges(
+    input: { version: string; replicas: number; rollout?: { strategy: string; steps?: RolloutStep[]; scaleDownDelaySeconds?: number } },
+    problems: RpcFieldError[],
+  ): RolloutSpec | undefined {
     if (!VERSION_PATTERN.test(input.version)) problems.push({ path: 'version', message: 'version must be an image tag: letters, digits, ".", "_" and "-", at most 63' });
     if (!Number.isInteger(input.replicas) || input.replicas < 1 || input.replicas > MAX_REPLICAS) {
       problems.push({ path: 'replicas', message: `replicas must be between 1 and ${MAX_REPLICAS}` });
     }
     if (!input.rollout) return undefined;
-    const { strategy, steps } = input.rollout;
+    const { strategy, steps, scaleDownDelaySeconds: delay } = input.rollout;
     if (!(RolloutStrategies as readonly string[]).includes(strategy)) problems.push({ path: 'rollout.strategy', message: `strategy must be one of ${RolloutStrategies.join(', ')}` });
     if (steps !== undefined) {
       const problem = strategy === 'Canary' ? stepsProblem(steps) : 'steps are for the Canary strategy only';
       if (problem) problems.push({ path: 'rollout.steps', message: problem });
     }
-    return { strategy: strategy as RolloutSpec['strategy'], ...(steps ? { steps } : {}) };
+    if (delay !== undefined) {
+      if (strategy !== 'BlueGreen') problems.push({ path: 'rollout.scaleDownDelaySeconds', message: 'scaleDownDelaySeconds is for the BlueGreen strategy only' });
+      else if (!Number.isInteger(delay) || delay < 0 || delay > 3600) problems.push({ path: 'rollout.scaleDownDelaySeconds', message: 'scaleDownDelaySeconds must be 0 to 3600' });
+    }
+    return { strategy: strategy as RolloutSpec['strategy'], ...(steps ? { steps } : {}), ...(delay !== undefined ? { scaleDownDelaySeconds: delay } : {}) };
   }
 
   /** The store if the caller may see it; another team's id is simply not found. */
