@@ -10,6 +10,7 @@ import { AdminConsoleService } from './admin-console.service.js';
 import { DeadLetterBulkDto, DeadLetterDiscardResultDto, DeadLetterReplayResultDto } from './dead-letters.dto.js';
 import { AdminStatsDto } from './dto/admin-stats.dto.js';
 import { RequestPageDto } from './dto/request-log.dto.js';
+import { ServiceInstanceListDto } from './dto/services.dto.js';
 
 const LIVE_INTERVAL_MS = 2000;
 const LIVE_MAX_MS = 60 * 60_000;
@@ -123,7 +124,7 @@ export class AdminConsoleController {
 
   @Get('services')
   @Endpoint({ id: 'listServices', summary: 'Service instances', description: 'Every service instance seen: version, uptime, readiness, last heartbeat and transitions.', access: 'admin', slow: true })
-  @ApiOkResponse({ description: 'Every service instance seen: version, uptime, ready, last heartbeat, up/down/stopped transitions' })
+  @ApiOkResponse({ type: ServiceInstanceListDto, description: 'Every service instance seen: version, uptime, ready, last heartbeat, up/down/stopped transitions' })
   services(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.Services, {}, user);
   }
