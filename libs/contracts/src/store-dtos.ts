@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
-import { RolloutStrategies, StoreTemplates, type RolloutStep } from './stores.js';
+import { AnalysisOnNoData, RolloutStrategies, StoreTemplates, type RolloutStep } from './stores.js';
 
 /** A step's form (a whole number, or `{weight, pause?}` with nothing else); its values are the provisioner's to judge (422). */
 function isRolloutStepShape(value: unknown): value is RolloutStep {
@@ -38,6 +38,32 @@ export const ROLLOUT_STEPS_SCHEMA: ApiPropertyOptions = {
   example: [{ weight: 10, pause: '30s' }, { weight: 50, pause: 'indefinite' }, { weight: 100 }],
 };
 
+/** Canary analysis; its values (a duration, a condition that parses) are the provisioner's to judge (422). */
+export class RolloutAnalysisDto {
+  @ApiProperty({ description: 'How often a step is measured, over that long: a duration such as 10s or 1m', example: '10s', maxLength: 20 })
+  @IsString()
+  @MaxLength(20)
+  interval: string;
+
+  @ApiProperty({
+    description: 'When a measurement passes: `errorRate` (0 to 1) and `p95Ms` compared with numbers by <, <=, >, >=, joined by && and ||, with parentheses',
+    example: 'errorRate < 0.01 && p95Ms < 500',
+    maxLength: 200,
+  })
+  @IsString()
+  @MaxLength(200)
+  successCondition: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, description: 'Failing measurements in a step (at least one) that roll the rollout back', example: 2 })
+  @IsInt()
+  failureLimit: number;
+
+  @ApiProperty({ enum: AnalysisOnNoData, description: 'A measurement without data or with an error never passes: `pause` pauses the rollout, `fail` counts it as a failure' })
+  @IsString()
+  @MaxLength(20)
+  onNoData: string;
+}
+
 export class RolloutDto {
   @ApiProperty({ enum: RolloutStrategies })
   @IsString()
@@ -55,6 +81,12 @@ export class RolloutDto {
   @IsOptional()
   @IsInt()
   scaleDownDelaySeconds?: number;
+
+  @ApiPropertyOptional({ type: RolloutAnalysisDto, description: 'Canary: each step judged by the new revision\'s error rate and latency' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RolloutAnalysisDto)
+  analysis?: RolloutAnalysisDto;
 }
 
 export class UpdateStoreDto {

@@ -49,8 +49,26 @@ export type StoreStatus = 'provisioning' | 'ready' | 'updating' | 'degraded' | '
  */
 export type RolloutStep = number | { weight: number; pause?: string };
 
+/** What an analysis does when a measurement has no data or errors (it never counts as a pass). */
+export const AnalysisOnNoData = ['pause', 'fail'] as const;
+
+/**
+ * Canary analysis: every `interval` (`10s`) of a step's hold, the new revision's error rate
+ * and latency over that interval, judged by `successCondition` (`errorRate < 0.01 && p95Ms < 500`:
+ * `errorRate`, `p95Ms`, numbers, `<`, `<=`, `>`, `>=`, `&&`, `||`, parentheses).
+ * `failureLimit` failing measurements in a step (at least one) roll the rollout back.
+ */
+export interface RolloutAnalysis {
+  interval: string;
+  successCondition: string;
+  failureLimit: number;
+  onNoData: (typeof AnalysisOnNoData)[number];
+}
+
 export interface RolloutSpec {
   strategy: RolloutStrategy;
+  /** Canary: judge each step by the new revision's measurements. */
+  analysis?: RolloutAnalysis;
   /** Canary: the steps, increasing, ending at 100. */
   steps?: RolloutStep[];
   /** BlueGreen: how long the old revision stays scaled after the switch, so an abort then is instant (0 to 3600; the provisioner's default when absent). */

@@ -8,6 +8,7 @@ import {
   StoreEventTypes,
   StoreTemplates,
   storeNameProblem,
+  type RolloutAnalysis,
   type RolloutSpec,
   type RolloutStep,
   type RpcActor,
@@ -22,6 +23,7 @@ import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
 import { namespaceFor } from '../drivers/ownership.js';
 import { StoreJobs } from '../operations/store-jobs.js';
 import { quotaProblem } from '../operations/quota-check.js';
+import { analysisProblems } from '../operations/rollout-analysis.js';
 import { describeSteps, stepsProblem } from '../operations/rollout-steps.js';
 import { StoreOperations } from '../operations/store-operations.js';
 import type { ProvisionerEnv } from '../provisioner.env.js';
@@ -214,7 +216,7 @@ export class StoresService {
   }
 
   private checkChanges(
-    input: { version: string; replicas: number; rollout?: { strategy: string; steps?: RolloutStep[]; scaleDownDelaySeconds?: number } },
+    input: { version: string; replicas: number; rollout?: { strategy: string; steps?: RolloutStep[]; scaleDownDelaySeconds?: number; analysis?: unknown } },
     problems: RpcFieldError[],
   ): RolloutSpec | undefined {
     if (!VERSION_PATTERN.test(input.version)) problems.push({ path: 'version', message: 'version must be an image tag: letters, digits, ".", "_" and "-", at most 63' });
@@ -222,7 +224,7 @@ export class StoresService {
       problems.push({ path: 'replicas', message: `replicas must be between 1 and ${MAX_REPLICAS}` });
     }
     if (!input.rollout) return undefined;
-    const { strategy, steps, scaleDownDelaySeconds: delay } = input.rollout;
+    const { strategy, steps, scaleDownDelaySeconds: delay, analysis } = input.rollout;
     if (!(RolloutStrategies as readonly string[]).includes(strategy)) problems.push({ path: 'rollout.strategy', message: `strategy must be one of ${RolloutStrategies.join(', ')}` });
     if (steps !== undefined) {
       const problem = strategy === 'Canary' ? stepsProblem(steps) : 'steps are for the Canary strategy only';
@@ -232,7 +234,13 @@ export class StoresService {
       if (strategy !== 'BlueGreen') problems.push({ path: 'rollout.scaleDownDelaySeconds', message: 'scaleDownDelaySeconds is for the BlueGreen strategy only' });
       else if (!Number.isInteger(delay) || delay < 0 || delay > 3600) problems.push({ path: 'rollout.scaleDownDelaySeconds', message: 'scaleDownDelaySeconds must be 0 to 3600' });
     }
-    return { strategy: strategy as RolloutSpec['strategy'], ...(steps ? { steps } : {}), ...(delay !== undefined ? { scaleDownDelaySeconds: delay } : {}) };
+    if (analysis !== undefined) problems.push(...analysisProblems(analysis, strategy));
+    return {
+      strategy: strategy as RolloutSpec['strategy'],
+      ...(steps ? { steps } : {}),
+      ...(delay !== undefined ? { scaleDownDelaySeconds: delay } : {}),
+      ...(analysis !== undefined ? { analysis: pickAnalysis(analysis as RolloutAnalysis) } : {}),
+    };
   }
 
   /** The store if the caller may see it; another team's id is simply not found. */
@@ -241,4 +249,9 @@ export class StoresService {
     if (!row || !mayAccessTeam(actor, row.team_id)) throw new RpcError('NOT_FOUND', `Store ${storeId} does not exist.`);
     return row;
   }
+}
+
+/** The analysis as kept (its four fields, nothing else a caller sent along). */
+function pickAnalysis({ interval, successCondition, failureLimit, onNoData }: RolloutAnalysis): RolloutAnalysis {
+  return { interval, successCondition, failureLimit, onNoData };
 }
