@@ -212,6 +212,30 @@ export class ProvisionerEnv extends BaseEnv {
   @IsString()
   SIMULATED_FAILING_VERSIONS = '';
 
+  /** Simulated cluster: pods of these versions (comma-separated) are ready but serve badly (errorRate 0.2, p95Ms 1500) — for trying canary analysis. */
+  @IsString()
+  SIMULATED_BAD_VERSIONS = '';
+
+  /** Simulated cluster: measuring these versions (comma-separated) for canary analysis fails, as when the metrics source is away. */
+  @IsString()
+  SIMULATED_METRICS_ERROR_VERSIONS = '';
+
+  /** Simulated cluster: these versions' pods (comma-separated) report no requests to canary analysis. */
+  @IsString()
+  SIMULATED_NO_METRICS_VERSIONS = '';
+
+  /** Kubernetes: canary analysis's Prometheus (`http://prometheus.monitoring:9090`); empty: analysis has no source, so its measurements never pass. */
+  @IsString()
+  ANALYSIS_PROMETHEUS_URL = '';
+
+  /** Kubernetes: PromQL for a revision's error rate (0 to 1), with `{{namespace}}`, `{{revision}}`, `{{window}}`; empty: over ingress-nginx's requests. */
+  @IsString()
+  ANALYSIS_ERROR_RATE_QUERY = '';
+
+  /** Kubernetes: PromQL for a revision's 95th percentile latency in milliseconds, the same placeholders; empty: ingress-nginx's request durations. */
+  @IsString()
+  ANALYSIS_P95_QUERY = '';
+
   /** Simulated cluster: how long a pod takes to start and to become ready. */
   @IsInt()
   @Min(0)

@@ -1,4 +1,5 @@
 import type { StorePod, StoreTemplate } from '@flotilla/contracts';
+import type { RevisionMetrics } from './revision-metrics.js';
 
 /**
  * Which store a driver call is about. `namespace` is the one recorded on the store's row:
@@ -126,6 +127,9 @@ export interface ClusterDriver {
 
   /** Chaos, where the driver can: keeps the store's pods from being scheduled (`true`) or lets them be again. */
   holdPods?(store: StoreRef, hold: boolean): Promise<void>;
+
+  /** The revisions' error rate and latency, for canary analysis; absent when the driver has no source configured. */
+  readonly metrics?: RevisionMetrics;
 
   /**
    * The store namespaces labelled with this driver's installation id (for finding

@@ -22,6 +22,9 @@ export function simulatedClusterId(env: Pick<ProvisionerEnv, 'SIMULATED_CLUSTER_
   return env.SIMULATED_CLUSTER_ID || env.NAMESPACE || 'flotilla';
 }
 
+/** A comma-separated list of versions. */
+const versions = (list: string): string[] => list.split(',').map((v) => v.trim()).filter(Boolean);
+
 /** The cluster the stores run on, closed with the application. */
 export const clusterDriverProvider: Provider = {
   provide: CLUSTER_DRIVER,
@@ -36,7 +39,12 @@ export const clusterDriverProvider: Provider = {
         podStartMs: env.SIMULATED_POD_START_MS,
         podReadyMs: env.SIMULATED_POD_READY_MS,
         autoscaleStabilizationMs: env.SIMULATED_AUTOSCALE_STABILIZATION_MS,
-        failingVersions: env.SIMULATED_FAILING_VERSIONS.split(',').map((v) => v.trim()).filter(Boolean),
+        failingVersions: versions(env.SIMULATED_FAILING_VERSIONS),
+        metrics: {
+          badVersions: versions(env.SIMULATED_BAD_VERSIONS),
+          errorVersions: versions(env.SIMULATED_METRICS_ERROR_VERSIONS),
+          noDataVersions: versions(env.SIMULATED_NO_METRICS_VERSIONS),
+        },
       };
       return createSharedSimulatedDriver(redis, clusterId, options, { ...resolveOwnership(env), autoscaling: parseAutoscale(env.SIMULATED_AUTOSCALE) });
     }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { resolveOwnership, type OwnershipSettings } from '../ownership.js';
 import { findUp, helmPath, moduleDir } from './helm.js';
 import { KubernetesDriver, type KubernetesDriverDeps } from './kubernetes-driver.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadStoreChartValues } from './store-chart-values.js';
 
 /** The settings the provisioner's environment gives the kubernetes driver. */
@@ -26,6 +27,10 @@ export interface KubernetesDriverEnv extends OwnershipSettings {
   PROVISIONER_SERVICE_ACCOUNT?: string;
   PROVISIONER_NAMESPACE?: string;
   STORE_OPERATOR_CLUSTER_ROLE?: string;
+  /** Canary analysis: Prometheus's URL (none: analysis has no data) and its queries (empty: over ingress-nginx's metrics). */
+  ANALYSIS_PROMETHEUS_URL?: string;
+  ANALYSIS_ERROR_RATE_QUERY?: string;
+  ANALYSIS_P95_QUERY?: string;
 }
 
 /** The driver for `env`: the pinned Helm binary, the repository's store charts, the configured cluster and installation. */
@@ -33,7 +38,7 @@ export function createKubernetesDriver(env: KubernetesDriverEnv, deps: Kubernete
   const chartsDir = env.STORE_CHARTS_DIR || findUp(join('deploy', 'store-charts'), moduleDir());
   if (!chartsDir) throw new Error('the store charts were not found (deploy/store-charts); set STORE_CHARTS_DIR');
   const { installationId, namespacePrefix } = resolveOwnership(env);
-  return new KubernetesDriver(
+  const driver = new KubernetesDriver(
     {
       kubeconfigPath: env.KUBECONFIG || undefined,
       chartsDir,
@@ -52,4 +57,8 @@ export function createKubernetesDriver(env: KubernetesDriverEnv, deps: Kubernete
     },
     deps,
   );
+  if (env.ANALYSIS_PROMETHEUS_URL) {
+    driver.metrics = new PrometheusMetrics({ url: env.ANALYSIS_PROMETHEUS_URL, errorRateQuery: env.ANALYSIS_ERROR_RATE_QUERY, p95Query: env.ANALYSIS_P95_QUERY });
+  }
+  return driver;
 }

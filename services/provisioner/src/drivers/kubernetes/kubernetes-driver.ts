@@ -20,6 +20,7 @@ import { StoreNamespaces } from './namespaces.js';
 import { StoreReleases } from './releases.js';
 import { appSelector, replicaFailures, toRevision, toStorePod } from './store-objects.js';
 import { checkTemplate, storeNamespace } from './store-release.js';
+import type { RevisionMetrics } from '../revision-metrics.js';
 
 export interface KubernetesDriverOptions {
   /** Kubeconfig of the cluster; without it, `$KUBECONFIG`, `~/.kube/config` or the in-cluster service account. */
@@ -82,6 +83,8 @@ export class KubernetesDriver implements ClusterDriver {
   private readonly namespaces: StoreNamespaces;
   private readonly releases: StoreReleases;
   private closed = false;
+  /** Canary analysis's source (Prometheus), when one is configured. */
+  metrics?: RevisionMetrics;
 
   constructor(
     private readonly options: KubernetesDriverOptions,

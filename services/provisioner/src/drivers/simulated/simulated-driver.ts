@@ -16,6 +16,7 @@ import type { SharedSimulatedCluster } from './shared-cluster.js';
 import { SimulatedCluster } from './simulated-cluster.js';
 import { MANAGED_BY, namespaceObjects, STORE_NAMESPACE_LABELS, validateRelease } from './simulated-objects.js';
 import type { SimulatedDriverOptions } from './simulated-options.js';
+import { SimulatedMetrics } from './simulated-metrics.js';
 
 export { STORE_NAMESPACE_LABELS } from './simulated-objects.js';
 
@@ -59,6 +60,8 @@ export class SimulatedDriver implements ClusterDriver {
   private readonly autoscaling: AutoscalingSpec | null;
   /** Whether this driver made the cluster (and so closes it); a given one is closed by whoever made it. */
   private readonly ownsCluster: boolean;
+  /** What the pods report to canary analysis. */
+  readonly metrics: SimulatedMetrics;
 
   constructor(options: Partial<SimulatedDriverOptions> = {}, ownership: SimulatedOwnership = {}) {
     if (ownership.shared) {
@@ -70,6 +73,7 @@ export class SimulatedDriver implements ClusterDriver {
       this.ownsCluster = ownership.cluster === undefined;
     }
     this.autoscaling = ownership.autoscaling ?? null;
+    this.metrics = new SimulatedMetrics((store) => this.observe(store), options.metrics);
     this.ownership = checkOwnership({
       installationId: ownership.installationId ?? DEFAULT_OWNERSHIP.installationId,
       namespacePrefix: ownership.namespacePrefix ?? DEFAULT_OWNERSHIP.namespacePrefix,

@@ -1,5 +1,6 @@
 import type { StoreTemplate } from '@flotilla/contracts';
 import { realScheduler, type SimulationScheduler } from './scheduler.js';
+import type { SimulatedMetricsOptions } from './simulated-metrics.js';
 
 /** What each simulated pod of a template asks for. Limits left out come from the namespace's LimitRange defaults. */
 export interface PodResources {
@@ -47,6 +48,8 @@ export interface SimulatedDriverOptions {
   databaseResources?: Partial<Record<StoreTemplate, PodResources[]>>;
   /** Clock and timers; a test passes a {@link ManualScheduler} or installs Jest's fake timers. */
   scheduler?: SimulationScheduler;
+  /** What the pods report to canary analysis, by version. */
+  metrics?: SimulatedMetricsOptions;
 }
 
 export const DEFAULT_POD_RESOURCES: Record<StoreTemplate, PodResources> = {
@@ -81,6 +84,7 @@ export const DEFAULT_SIMULATED_DRIVER_OPTIONS: Readonly<Required<SimulatedDriver
   podResources: DEFAULT_POD_RESOURCES,
   databaseResources: DEFAULT_DATABASE_RESOURCES,
   scheduler: realScheduler,
+  metrics: {},
 };
 
 export type ResolvedSimulatedOptions = Required<SimulatedDriverOptions> & {
