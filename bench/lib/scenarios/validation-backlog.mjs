@@ -23,13 +23,33 @@ async function uploadOnly(api, member, files, name) {
   return start.body.datasetId;
 }
 
-async function verdict(api, token, datasetId, deadline) {
-  for (;;) {
-    const status = await api.request('GET', `/validation/${datasetId}/status`, { token });
-    if (status.status === 200 && FINISHED.includes(status.body.status)) return status.body;
-    if (Date.now() > deadline) throw new Error(`${datasetId}: not finished in time (${status.status} ${status.body?.status ?? ''})`);
-    await sleep(500);
+async function status(api, token, datasetId) {
+  const res = await api.request('GET', `/validation/${datasetId}/status`, { token });
+  return res.status === 200 && FINISHED.includes(res.body.status) ? res.body : undefined;
+}
+
+/**
+ * Waits for every verdict with one request open at a time: the datasets are watched in
+ * queue order, each until it has finished, 250 ms between looks. The measured figure comes
+ * from the jobs' own startedAt–finishedAt, so how often they are looked at does not change
+ * it; but a request per dataset every 500 ms (192/s for 96 datasets) made the gateway and
+ * the validator's status RPCs share the two cores with the work being measured, which the
+ * raw GET beside it never had to. Once all have finished each verdict is read once.
+ */
+async function awaitVerdicts(api, members, ids, deadline) {
+  for (let i = 0; i < ids.length; ) {
+    if (await status(api, members[i].token, ids[i])) i++;
+    else if (Date.now() > deadline) throw new Error(`${ids[i]}: not finished in time`);
+    else await sleep(250);
   }
+  const drained = performance.now();
+  const all = [];
+  for (const [i, id] of ids.entries()) {
+    const verdict = await status(api, members[i].token, id);
+    if (!verdict) throw new Error(`${id}: finished, then not finished`);
+    all.push(verdict);
+  }
+  return { all, drained };
 }
 
 /** GETs every object under `prefix` with `concurrency` requests open, reading each body whole. */
@@ -77,8 +97,8 @@ export async function validationBacklog(platform, { members, files, concurrency 
   }
   const restarted = performance.now();
   const deadline = Date.now() + 15 * 60_000;
-  const verdicts = await Promise.all(ids.map((id, i) => verdict(platform.api, members[i].token, id, deadline)));
-  const drainSeconds = (performance.now() - restarted) / 1000;
+  const { all: verdicts, drained } = await awaitVerdicts(platform.api, members, ids, deadline);
+  const drainSeconds = (drained - restarted) / 1000;
   const bytesChecked = verdicts.reduce((sum, v) => sum + v.progress.bytesChecked, 0);
   const busySeconds = unionLength(verdicts.map((v) => [Date.parse(v.startedAt), Date.parse(v.finishedAt)])) / 1000;
   const raw = await rawGet(platform.s3.endpoint, platform.bucket, 'datasets/', concurrency);
