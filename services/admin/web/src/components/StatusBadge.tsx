@@ -16,6 +16,7 @@ const TONES: Record<string, 'good' | 'bad' | 'warn' | 'busy' | 'neutral'> = {
   sent: 'good',
   discarded: 'neutral',
   degraded: 'warn',
+  paused: 'warn',
   warning: 'warn',
   dead: 'bad',
   down: 'bad',

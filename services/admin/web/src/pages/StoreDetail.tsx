@@ -1,8 +1,12 @@
-/** One store: its state, health, pods and events, and a chaos button that kills pods to test recovery. */
-import { useState } from 'react';
+/**
+ * One store: its state, its rollout in progress (steered from here), health, pods and
+ * events, and a chaos button that kills pods to test recovery.
+ */
+import { useEffect, useState } from 'react';
 import { call, client, describeError, pageOf } from '../api';
 import { ConfirmDialog } from '../components/Dialog';
 import { PageHeader } from '../components/PageHeader';
+import { RolloutPanel } from '../components/RolloutPanel';
 import { ErrorMessage, Loading, Notice } from '../components/States';
 import { When } from '../components/When';
 import { StatusBadge } from '../components/StatusBadge';
@@ -10,20 +14,26 @@ import { StoreHealthPanel } from '../components/StoreHealthPanel';
 import { Table } from '../components/Table';
 import { formatTime } from '../format';
 import { useResource } from '../hooks';
+import { describeSteps } from '../rollout';
 import { href } from '../router';
 import type { Page, Store, StoreEvent, StoreHealth, StorePod } from '../types';
 
 const REFRESH_MS = 3000;
+/** While a store updates, its state and events are polled faster: a rollout step can last a second. */
+const UPDATING_REFRESH_MS = 1000;
 
 export function StoreDetail({ id }: { id: string }) {
   const params = { path: { id } };
-  const store = useResource((signal) => call<Store>(client.GET('/api/v1/stores/{id}', { params, signal })), [id], REFRESH_MS);
+  const [updating, setUpdating] = useState(false);
+  const fast = updating ? UPDATING_REFRESH_MS : REFRESH_MS;
+  const store = useResource((signal) => call<Store>(client.GET('/api/v1/stores/{id}', { params, signal })), [id], fast);
   const pods = useResource(async (signal) => pageOf(await call<Page<StorePod>>(client.GET('/api/v1/stores/{id}/pods', { params, signal }))).items, [id], REFRESH_MS);
-  const events = useResource(async (signal) => pageOf(await call<Page<StoreEvent>>(client.GET('/api/v1/stores/{id}/events', { params, signal }))).items, [id], REFRESH_MS);
+  const events = useResource(async (signal) => pageOf(await call<Page<StoreEvent>>(client.GET('/api/v1/stores/{id}/events', { params, signal }))).items, [id], fast);
   const health = useResource((signal) => call<StoreHealth>(client.GET('/api/v1/stores/{id}/health', { params, signal })), [id], REFRESH_MS);
   const [asking, setAsking] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const s = store.data;
+  useEffect(() => setUpdating(s?.status === 'updating'), [s?.status]);
   const reload = () => {
     store.reload();
     pods.reload();
@@ -50,13 +60,25 @@ export function StoreDetail({ id }: { id: string }) {
           <div><dt>Template</dt><dd>{s.template} {s.desired.version}</dd></div>
           <div><dt>Replicas ready</dt><dd>{s.observed.readyReplicas} of {s.desired.replicas}</dd></div>
           <div><dt>Revision</dt><dd>{s.revision} (running {s.observed.revision ?? '—'})</dd></div>
-          <div><dt>Rollout</dt><dd>{s.desired.rollout.strategy}{s.desired.rollout.steps ? ` ${s.desired.rollout.steps.join('/')} %` : ''}</dd></div>
+          <div><dt>Rollout</dt><dd>{s.desired.rollout.strategy}{s.desired.rollout.steps?.length ? `: ${describeSteps(s.desired.rollout.steps)}` : ''}</dd></div>
           <div><dt>Namespace</dt><dd><code>{s.namespace}</code></dd></div>
           <div><dt>URL</dt><dd><code>{s.url}</code></dd></div>
           <div><dt>Created</dt><dd>{formatTime(s.createdAt)}</dd></div>
           <div><dt>Ready since</dt><dd>{formatTime(s.readyAt)}</dd></div>
           {s.error && <div className="wide"><dt>Error</dt><dd>{s.error}</dd></div>}
         </dl>
+      )}
+      {s && (
+        <RolloutPanel
+          store={s}
+          events={events.data}
+          onDone={(updated, message) => {
+            store.setData(() => updated);
+            setNotice(message);
+            reload();
+          }}
+          onRefused={reload}
+        />
       )}
       {s && <StoreHealthPanel health={health.data} error={health.error} loading={health.loading} updatedAt={health.updatedAt} onRetry={health.reload} />}
       {pods.error && <ErrorMessage error={pods.error} onRetry={pods.reload} />}
