@@ -19,6 +19,11 @@ export interface RolloutControl {
   /** Takes `command` if it is still the pending one (so a newer command is not lost). */
   take(command: RolloutCommand): Promise<void>;
   report(state: Omit<RolloutState, 'paused'>): Promise<void>;
+  /**
+   * The rollout pauses itself (an analysis without data), as `POST .../rollout/pause` would;
+   * people resume it. Optional for controls nobody resumes (tests); the store's has it.
+   */
+  pause?(): Promise<void>;
 }
 
 /** A rollout nobody steers (unit tests, a first install). */
@@ -26,6 +31,7 @@ export const UNSTEERED: RolloutControl = {
   read: async () => ({ paused: false, command: null }),
   take: async () => undefined,
   report: async () => undefined,
+  pause: async () => undefined,
 };
 
 /** The control of one store's rollout, kept in its `stores` row. */
@@ -43,6 +49,9 @@ export function storeRolloutControl(dataSource: DataSource, storeId: string): Ro
     },
     async report(state) {
       await dataSource.query(`UPDATE stores SET rollout_state = $2 WHERE id = $1`, [storeId, JSON.stringify(state)]);
+    },
+    async pause() {
+      await dataSource.query(`UPDATE stores SET rollout_paused = true WHERE id = $1`, [storeId]);
     },
   };
 }
