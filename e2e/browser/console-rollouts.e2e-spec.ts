@@ -109,10 +109,11 @@ describe('admin console: rollouts', () => {
     expect((await steps.allTextContents()).map((t) => t.trim())).toEqual(['Step 1 10% (pause 1s) (done)', 'Step 2 50% (until promoted) (current step)', 'Step 3 100%']);
     expect(await panel().locator('[aria-current="step"]').textContent()).toContain('50%');
     // The bar moves smoothly, unless the user asked for less motion.
-    const fill = panel().locator('.weight-fill');
-    expect(await fill.evaluate((el) => getComputedStyle(el).transitionDuration)).toBe('0.4s');
+    // (Run in the page, which has the DOM this file's types do not.)
+    const transition = () => panel().locator('.weight-fill').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { transitionDuration: string } }).getComputedStyle(el).transitionDuration);
+    expect(await transition()).toBe('0.4s');
     await ui.page.emulateMedia({ reducedMotion: 'reduce' });
-    expect(await fill.evaluate((el) => getComputedStyle(el).transitionDuration)).toBe('0s');
+    expect(await transition()).toBe('0s');
     await ui.page.emulateMedia({ reducedMotion: null });
     await browser.screenshot('rollouts-01-waiting-for-promote');
     await ui.page.setViewportSize(PHONE);
