@@ -578,6 +578,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stores/{id}/rollout/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote a store's rollout
+         * @description The step that waits (its pause, timed or indefinite) goes on at once; with `full: true` the rollout goes straight to 100%. 404 for an unknown store; 409 when no rollout is running (the store is not updating to a new revision).
+         */
+        post: operations["promoteStoreRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stores/{id}/rollout/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a store's rollout
+         * @description The rollout holds where it is, traffic as it is, past its step's pause, until resumed, promoted or aborted. 404 for an unknown store; 409 when no rollout is running (the store is not updating to a new revision).
+         */
+        post: operations["pauseStoreRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stores/{id}/rollout/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a store's rollout
+         * @description A paused rollout goes on: a step whose pause ended moves to the next. 404 for an unknown store; 409 when no rollout is running (the store is not updating to a new revision).
+         */
+        post: operations["resumeStoreRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stores/{id}/rollout/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Abort a store's rollout
+         * @description All traffic goes back to the stable revision at once and the new revision is removed; the store is then `degraded` until a new version is set. 404 for an unknown store; 409 when no rollout is running (the store is not updating to a new revision).
+         */
+        post: operations["abortStoreRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/stats": {
         parameters: {
             query?: never;
@@ -1493,18 +1573,62 @@ export interface components {
             /** @description Why the system could not finish, when `status` is `error` */
             error?: string;
         };
+        RolloutAnalysisDto: {
+            /**
+             * @description How often a step is measured, over that long: a duration such as 10s or 1m
+             * @example 10s
+             */
+            interval: string;
+            /**
+             * @description When a measurement passes: `errorRate` (0 to 1) and `p95Ms` compared with numbers by <, <=, >, >=, joined by && and ||, with parentheses
+             * @example errorRate < 0.01 && p95Ms < 500
+             */
+            successCondition: string;
+            /**
+             * Format: int32
+             * @description Failing measurements in a step (at least one) that roll the rollout back
+             * @example 2
+             */
+            failureLimit: number;
+            /**
+             * @description A measurement without data or with an error never passes: `pause` pauses the rollout, `fail` counts it as a failure
+             * @enum {string}
+             */
+            onNoData: "pause" | "fail";
+        };
         RolloutDto: {
             /** @enum {string} */
             strategy: "BlueGreen" | "Canary";
             /**
-             * @description Canary: percent of traffic to the new revision at each step, increasing, ending at 100
+             * @description Canary: percent of traffic to the new revision at each step, increasing, ending at 100 (at most 10 steps); a step may say how long it pauses
              * @example [
-             *       10,
-             *       50,
-             *       100
+             *       {
+             *         "weight": 10,
+             *         "pause": "30s"
+             *       },
+             *       {
+             *         "weight": 50,
+             *         "pause": "indefinite"
+             *       },
+             *       {
+             *         "weight": 100
+             *       }
              *     ]
              */
-            steps?: number[];
+            steps?: (number | {
+                /** Format: int32 */
+                weight: number;
+                /** @description How long the step holds once its pods are ready, or `indefinite` (until promoted) */
+                pause?: string;
+            })[];
+            /**
+             * Format: int32
+             * @description BlueGreen: seconds the old revision stays scaled after the switch, so an abort in that window is instant
+             * @example 30
+             */
+            scaleDownDelaySeconds?: number;
+            /** @description Canary: each step judged by the new revision's error rate and latency */
+            analysis?: components["schemas"]["RolloutAnalysisDto"];
         };
         CreateStoreDto: {
             /**
@@ -1527,14 +1651,27 @@ export interface components {
             /** @enum {string} */
             strategy: "BlueGreen" | "Canary";
             /**
-             * @description Canary: the new revision's share of traffic at each step, ending at 100
+             * @description Canary: percent of traffic to the new revision at each step, increasing, ending at 100 (at most 10 steps); a step may say how long it pauses
              * @example [
-             *       10,
-             *       50,
-             *       100
+             *       {
+             *         "weight": 10,
+             *         "pause": "30s"
+             *       },
+             *       {
+             *         "weight": 50,
+             *         "pause": "indefinite"
+             *       },
+             *       {
+             *         "weight": 100
+             *       }
              *     ]
              */
-            steps?: number[];
+            steps?: (number | {
+                /** Format: int32 */
+                weight: number;
+                /** @description How long the step holds once its pods are ready, or `indefinite` (until promoted) */
+                pause?: string;
+            })[];
         };
         StoreDesiredDto: {
             /** @example 6.6 */
@@ -1556,6 +1693,32 @@ export interface components {
             reason: string | null;
             /** Format: date-time */
             since: string | null;
+        };
+        RolloutStateDto: {
+            /**
+             * Format: int32
+             * @description The current step, 1-based
+             */
+            step: number;
+            /** Format: int32 */
+            steps: number;
+            /**
+             * Format: int32
+             * @description The new revision's share of traffic now, in percent
+             */
+            weight: number;
+            /** @description Held by pause until resumed */
+            paused: boolean;
+            /**
+             * @description What the step waits for: its pods to be ready, its pause to end, or a promote (an `indefinite` pause)
+             * @enum {string|null}
+             */
+            waiting: "ready" | "pause" | "promote" | null;
+            /**
+             * Format: date-time
+             * @description When a timed pause ends
+             */
+            until: string | null;
         };
         StoreDto: {
             /** Format: uuid */
@@ -1580,6 +1743,8 @@ export interface components {
             desired: components["schemas"]["StoreDesiredDto"];
             observed: components["schemas"]["StoreObservedDto"];
             health: components["schemas"]["StoreHealthSummaryDto"];
+            /** @description The rollout in progress, while the store is updating to a new revision */
+            rollout?: components["schemas"]["RolloutStateDto"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1675,6 +1840,148 @@ export interface components {
             /** Format: int32 */
             cpuPercent: number;
         };
+        RolloutActionDto: {
+            /**
+             * @description promote only: go to 100% at once, skipping the remaining steps and pauses
+             * @example false
+             */
+            full?: boolean;
+        };
+        VoteCountsDto: {
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            polls: number;
+        };
+        QueueFiguresDto: {
+            /**
+             * Format: int64
+             * @description Messages waiting in the validator's queue; null when it could not be read
+             */
+            validation: number | null;
+            /**
+             * Format: int64
+             * @description Votes not yet delivered to the consumers
+             */
+            voteStreamLag: number | null;
+            /**
+             * Format: int64
+             * @description Votes delivered but not yet acknowledged
+             */
+            voteStreamPending: number | null;
+            /** Format: int64 */
+            deadLetters: number;
+        };
+        RequestFiguresDto: {
+            /** Format: int64 */
+            lastHour: number;
+            /**
+             * Format: int64
+             * @description 5xx answers in the last hour
+             */
+            errors: number;
+            /** @description errors / lastHour, four decimals */
+            errorRate: number;
+            /** @description Over the last minute */
+            perSecond: number;
+        };
+        AdminStatsDto: {
+            /** Format: date-time */
+            generatedAt: string;
+            /** Format: int64 */
+            users: number;
+            /** Format: int64 */
+            teams: number;
+            /** @description Datasets by status */
+            datasets: {
+                /** Format: int64 */
+                pending?: number;
+                /** Format: int64 */
+                queued?: number;
+                /** Format: int64 */
+                running?: number;
+                /** Format: int64 */
+                passed?: number;
+                /** Format: int64 */
+                failed?: number;
+                /** Format: int64 */
+                error?: number;
+            };
+            /** @description Validation jobs by status */
+            validations: {
+                /** Format: int64 */
+                queued?: number;
+                /** Format: int64 */
+                running?: number;
+                /** Format: int64 */
+                passed?: number;
+                /** Format: int64 */
+                failed?: number;
+                /** Format: int64 */
+                error?: number;
+            };
+            votes: components["schemas"]["VoteCountsDto"];
+            /** @description Stores by status */
+            stores: {
+                /** Format: int64 */
+                provisioning?: number;
+                /** Format: int64 */
+                ready?: number;
+                /** Format: int64 */
+                updating?: number;
+                /** Format: int64 */
+                degraded?: number;
+                /** Format: int64 */
+                failed?: number;
+                /** Format: int64 */
+                deleting?: number;
+            };
+            /** @description The provisioner's jobs by state */
+            jobs: {
+                /** Format: int64 */
+                waiting?: number;
+                /** Format: int64 */
+                active?: number;
+                /** Format: int64 */
+                delayed?: number;
+                /** Format: int64 */
+                failed?: number;
+                /** Format: int64 */
+                completed?: number;
+            };
+            queues: components["schemas"]["QueueFiguresDto"];
+            requests: components["schemas"]["RequestFiguresDto"];
+            /** @description Figures that could not be gathered (a service down) */
+            unavailable: ("datasets" | "validations" | "votes" | "stores" | "validation queue" | "vote stream")[];
+        };
+        RequestRecordDto: {
+            /** @description The gateway's entry id (a UUID), or the stream id of older entries */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @example POST */
+            method: string;
+            /** @example /api/v1/polls/:pollId/votes */
+            route: string;
+            /** @example /api/v1/polls/cats-vs-dogs/votes */
+            path: string;
+            /** Format: int32 */
+            status: number;
+            durationMs: number;
+            /** Format: uuid */
+            userId: string | null;
+            ip: string;
+            correlationId: string;
+            userAgent: string;
+            /** Format: int64 */
+            requestBytes: number;
+            /** Format: int64 */
+            responseBytes: number;
+        };
+        RequestPageDto: {
+            items: components["schemas"]["RequestRecordDto"][];
+            nextCursor: string | null;
+        };
         DeadLetterFilterDto: {
             /** @description The queue or stream the letters failed in, exactly (as listed in `sources`) */
             source?: string;
@@ -1705,6 +2012,36 @@ export interface components {
             /** Format: int64 */
             discarded: number;
             dryRun: boolean;
+        };
+        ServiceTransitionDto: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            status: "up" | "down" | "stopped";
+        };
+        ServiceInstanceDto: {
+            /** @example gateway */
+            service: string;
+            /** Format: uuid */
+            instanceId: string;
+            /** @example 0.1.0 */
+            version: string;
+            /** Format: date-time */
+            startedAt: string;
+            uptimeSeconds: number;
+            ready: boolean;
+            /** Format: date-time */
+            lastHeartbeatAt: string;
+            /**
+             * @description `down`: no heartbeat for the threshold; `stopped`: said goodbye on a graceful shutdown
+             * @enum {string}
+             */
+            status: "up" | "down" | "stopped";
+            /** @description The last day, oldest first */
+            transitions: components["schemas"]["ServiceTransitionDto"][];
+        };
+        ServiceInstanceListDto: {
+            items: components["schemas"]["ServiceInstanceDto"][];
         };
         NotificationLastDeliveryDto: {
             /** Format: date-time */
@@ -5242,13 +5579,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
+            /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds; or the platform's or the team's store quota is full (delete a store first), without either header */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
+                    "Retry-After"?: number;
                     /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
-                    RateLimit: string;
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6386,6 +6723,590 @@ export interface operations {
             };
         };
     };
+    promoteStoreRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutActionDto"];
+            };
+        };
+        responses: {
+            /** @description The store, its rollout promoted (taken within a poll of the rollout) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreDto"];
+                };
+            };
+            /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one of another team's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this (a conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing to retry by hand */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or server this request needs is not reachable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or database did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pauseStoreRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The store, its rollout paused */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreDto"];
+                };
+            };
+            /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one of another team's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this (a conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing to retry by hand */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or server this request needs is not reachable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or database did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeStoreRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The store, its rollout resumed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreDto"];
+                };
+            };
+            /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one of another team's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this (a conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing to retry by hand */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or server this request needs is not reachable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or database did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    abortStoreRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The store, its rollout being aborted (taken within a poll of the rollout) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreDto"];
+                };
+            };
+            /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one of another team's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is not in a state that allows this (a conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the gateway accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than the router takes (100 characters) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address or user in the window: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    /** @description The limit that refused the request: `"<policy>";r=0;t=<seconds until it resets>` */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line or headers are too large (refused by Node before any route) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing to retry by hand */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or server this request needs is not reachable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service or database did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAdminStats: {
         parameters: {
             query?: never;
@@ -6401,7 +7322,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AdminStatsDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -6499,7 +7420,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RequestPageDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
@@ -7731,7 +8652,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ServiceInstanceListDto"];
                 };
             };
             /** @description The request is invalid (bad JSON, unknown or invalid fields, ill-formed strings): each problem in `errors` */
