@@ -39,7 +39,7 @@ export async function rollCanary(ctx: RolloutContext, from: Target, to: Target, 
   await apply(ctx, [{ ...to, weight: 100 }]);
   await report(ctx, { step: steps.length, steps: steps.length, weight: 100, waiting: 'ready', until: null });
   if ((await waitReady(ctx, to.revision, to.replicas)) === undefined) return back(notReady(to.replicas));
-  await ctx.log('rollout', `100% of traffic to revision ${to.revision}; rollout complete`);
+  await ctx.log('rollout', `canary step ${steps.length}/${steps.length}: 100% of traffic to revision ${to.revision}; rollout complete`);
   return { outcome: 'ready', readyReplicas: to.replicas };
 }
 
