@@ -44,7 +44,7 @@ describe('rollOut when the quota refuses the new revision at run time', () => {
     const { outcome, log } = await run(driver, { strategy: 'BlueGreen' });
     expect(outcome).toEqual({ outcome: 'rolled_back', reason: expect.stringContaining('exceeded quota') });
     expect(applied.at(-1)).toEqual([{ revision: 1, version: '6.6', replicas: 4, weight: 100 }]);
-    expect(log.at(-1)).toMatch(/^rollback: .*exceeded quota.*rolled back to revision 1 \(6\.6\)$/);
+    expect(log.at(-1)).toMatch(/^rollback: .*exceeded quota.*rolled back to revision 1 \(6\.6\); revision 1 \(6\.6\) ready again with 4 pod\(s\)$/);
   });
 
   it('canary: a refused step (the 6 new pods alone, 5 allowed) rolls back too', async () => {

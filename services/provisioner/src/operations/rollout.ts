@@ -3,7 +3,7 @@ import { PermanentDriverError } from '../drivers/cluster-driver.js';
 import { rollBlueGreen } from './blue-green-rollout.js';
 import { rollCanary } from './canary-rollout.js';
 import { RolloutAborted } from './rollout-control.js';
-import { apply, waitReady, type RollBack, type RolloutContext, type RolloutOutcome, type Target } from './rollout-support.js';
+import { apply, returnTo, waitReady, type RollBack, type RolloutContext, type RolloutOutcome, type Target } from './rollout-support.js';
 
 export { DEFAULT_CANARY_STEPS } from './rollout-steps.js';
 export { waitReady, type RolloutContext, type RolloutOutcome } from './rollout-support.js';
@@ -34,16 +34,14 @@ export async function rollOut(ctx: RolloutContext, from: Target | undefined, to:
     return ready !== undefined ? { outcome: 'ready', readyReplicas: ready } : { outcome: 'failed', reason: notReady(to.replicas) };
   }
   const back = async (reason: string): Promise<RolloutOutcome> => {
-    await apply(ctx, [{ ...from, weight: 100 }]);
-    await ctx.log('rollback', `${reason}; rolled back to revision ${from.revision} (${from.version})`);
+    await returnTo(ctx, from, 'rollback', `${reason}; rolled back to revision ${from.revision} (${from.version})`);
     return { outcome: 'rolled_back', reason };
   };
   try {
     return await rollFrom(ctx, from, to, rollout, back, notReady);
   } catch (error) {
     if (error instanceof RolloutAborted) {
-      await apply(ctx, [{ ...from, weight: 100 }]);
-      await ctx.log('rollout', `aborted: all traffic back to revision ${from.revision} (${from.version}); revision ${to.revision} removed`);
+      await returnTo(ctx, from, 'rollout', `aborted: all traffic back to revision ${from.revision} (${from.version}); revision ${to.revision} removed`);
       return { outcome: 'aborted', reason: `rollout of revision ${to.revision} (${to.version}) aborted; serving revision ${from.revision} (${from.version})` };
     }
     // The cluster refused the new revision for good (its quota, say): what ran before
@@ -67,6 +65,6 @@ async function rollFrom(
     const ready = await waitReady(ctx, to.revision, to.replicas);
     return ready !== undefined ? { outcome: 'ready', readyReplicas: ready } : back(notReady(to.replicas));
   }
-  if (rollout.strategy === 'BlueGreen') return rollBlueGreen(ctx, from, to, back, notReady);
+  if (rollout.strategy === 'BlueGreen') return rollBlueGreen(ctx, from, to, rollout, back, notReady);
   return rollCanary(ctx, from, to, rollout, back, notReady);
 }

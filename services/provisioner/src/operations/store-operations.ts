@@ -274,6 +274,7 @@ export class StoreOperations {
       signal,
       deadlineMs: this.env.ROLLOUT_DEADLINE_SECONDS * 1000,
       pauseMs: this.env.CANARY_PAUSE_MS,
+      scaleDownDelayMs: this.env.BLUE_GREEN_SCALE_DOWN_DELAY_SECONDS * 1000,
       control: storeRolloutControl(this.repo.dataSource, row.id),
     };
   }
