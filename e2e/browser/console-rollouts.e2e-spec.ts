@@ -108,6 +108,9 @@ describe('admin console: rollouts', () => {
     const steps = panel().getByRole('list', { name: 'Steps' }).getByRole('listitem');
     expect((await steps.allTextContents()).map((t) => t.trim())).toEqual(['Step 1 10% (pause 1s) (done)', 'Step 2 50% (until promoted) (current step)', 'Step 3 100%']);
     expect(await panel().locator('[aria-current="step"]').textContent()).toContain('50%');
+    // From the last but one step a promote goes to 100% anyway: no second button for it.
+    const buttons = () => panel().getByRole('group', { name: 'Steer the rollout' }).getByRole('button').allTextContents();
+    expect(await buttons()).toEqual(['Promote…', 'Pause…', 'Abort…']);
     // The bar moves smoothly, unless the user asked for less motion.
     // (Run in the page, which has the DOM this file's types do not.)
     const transition = () => panel().locator('.weight-fill').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { transitionDuration: string } }).getComputedStyle(el).transitionDuration);
@@ -190,6 +193,7 @@ describe('admin console: rollouts', () => {
     expect(await countdown.locator('time').getAttribute('datetime')).toBe(rollout!.until);
     const before = await countdown.textContent();
     await waitFor(async () => (await countdown.textContent()) !== before, { what: 'the countdown to tick', timeoutMs: 3000, intervalMs: 100 });
+    expect(await panel().getByRole('group', { name: 'Steer the rollout' }).getByRole('button').allTextContents()).toEqual(['Promote…', 'Promote to 100%…', 'Pause…', 'Abort…']);
     await browser.screenshot('rollouts-10-timed-pause');
 
     await steer('Promote to 100%…', /to 100%\?$/, 'Promote to 100%');

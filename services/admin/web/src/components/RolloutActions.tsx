@@ -29,9 +29,11 @@ function send(id: string, key: RolloutActionKey): Promise<Store> {
 
 export function RolloutButtons({ rollout, onAsk }: { rollout: RolloutState; onAsk: (key: RolloutActionKey) => void }) {
   // Keyed by place, not action: Pause… becomes Resume… in the same button, which keeps focus.
+  // Straight to 100% only when it skips a step: from the last but one, a promote does the same.
+  const skips = rollout.step < rollout.steps - 1;
   const slots: [string, RolloutActionKey][] = [
     ['promote', 'promote'],
-    ['full', 'promoteFull'],
+    ...(skips ? [['full', 'promoteFull'] as [string, RolloutActionKey]] : []),
     ['hold', rollout.paused ? 'resume' : 'pause'],
     ['abort', 'abort'],
   ];

@@ -25,6 +25,7 @@ export function RolloutPanel({ store, events, onDone, onRefused }: RolloutPanelP
   const [asking, setAsking] = useState<RolloutActionKey | null>(null);
   const headingId = useId();
   const { rollout } = store;
+  const blueGreen = store.desired.rollout.strategy === 'BlueGreen';
   return (
     <>
       {rollout && (
@@ -36,12 +37,12 @@ export function RolloutPanel({ store, events, onDone, onRefused }: RolloutPanelP
                 <StatusBadge status="paused" />{' '}
               </>
             )}
-            Revision {store.revision} ({store.desired.version}), {store.desired.rollout.strategy === 'BlueGreen' ? 'blue/green' : 'canary'}: step {rollout.step} of{' '}
-            {rollout.steps}, {waitingWords(rollout)}.
+            Revision {store.revision} ({store.desired.version}), {blueGreen ? 'blue/green' : 'canary'}: step {rollout.step} of{' '}
+            {rollout.steps}, {waitingWords(rollout, blueGreen)}.
           </p>
           <WeightBar weight={rollout.weight} revision={store.revision} />
           <StepList steps={store.desired.rollout.steps} rollout={rollout} />
-          {rollout.waiting === 'pause' && rollout.until && <Countdown until={rollout.until} paused={rollout.paused} />}
+          {rollout.waiting === 'pause' && rollout.until && <Countdown until={rollout.until} paused={rollout.paused} blueGreen={blueGreen} />}
           <RolloutButtons rollout={rollout} onAsk={setAsking} />
           <Measurements events={events} />
         </section>
@@ -63,13 +64,15 @@ export function RolloutPanel({ store, events, onDone, onRefused }: RolloutPanelP
   );
 }
 
-function waitingWords(rollout: RolloutState): string {
+function waitingWords(rollout: RolloutState, blueGreen: boolean): string {
   const held = rollout.paused ? 'paused: holding here until resumed, promoted or aborted' : '';
   const waits =
     rollout.waiting === 'ready'
       ? 'waiting for its pods to be ready'
       : rollout.waiting === 'pause'
-        ? 'holding for its pause'
+        ? blueGreen
+          ? 'all traffic switched; the old revision stays scaled, so an abort is instant'
+          : 'holding for its pause'
         : rollout.waiting === 'promote'
           ? 'waiting to be promoted'
           : 'in progress';
@@ -114,14 +117,14 @@ function StepList({ steps, rollout }: { steps: RolloutStep[] | undefined; rollou
 }
 
 /** The time left of a timed pause, by the browser's clock, once a second (not read out: the summary is). */
-function Countdown({ until, paused }: { until: string; paused: boolean }) {
+function Countdown({ until, paused, blueGreen }: { until: string; paused: boolean; blueGreen: boolean }) {
   const [now, setNow] = useState(() => Date.now());
   useInterval(() => setNow(Date.now()), 1000);
   useEffect(() => setNow(Date.now()), [until]);
   const left = (new Date(until).getTime() - now) / 1000;
   return (
     <p className="rollout-countdown" data-testid="rollout-countdown">
-      Its pause ends at <time dateTime={until}>{formatClock(until)}</time>
+      {blueGreen ? 'The old revision is scaled down at' : 'Its pause ends at'} <time dateTime={until}>{formatClock(until)}</time>
       {left > 0 ? `, in ${formatDuration(Math.ceil(left))}` : ', now'}
       {paused ? '; paused, the rollout holds past it' : ''}.
     </p>
