@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createKubernetesDriver } from './create-kubernetes-driver.js';
 import { DEFAULT_ERROR_RATE_QUERY, PrometheusMetrics } from './prometheus-metrics.js';
+import { FakeKubernetes } from './testing/fakes.js';
 
 /** A stand-in for Prometheus's `/api/v1/query`: answers by the query, records what it was asked. */
 class FakePrometheus {
@@ -79,5 +81,16 @@ describe('canary analysis from Prometheus', () => {
     const errors = prometheus.queries.find((q) => q.includes('status=~"5.."'));
     expect(errors).toBe(DEFAULT_ERROR_RATE_QUERY.replaceAll('{{namespace}}', 'store-shop').replaceAll('{{revision}}', '7').replaceAll('{{window}}', '10s'));
     expect(errors).toContain('exported_service=~".+-r7"');
+  });
+
+  it('is the kubernetes driver\'s source when ANALYSIS_PROMETHEUS_URL is set, with the queries from the environment', async () => {
+    const env = { KUBECONFIG: '', INGRESS_CLASS_NAME: 'nginx', ROLLOUT_DEADLINE_SECONDS: 5 };
+    const deps = { apis: new FakeKubernetes().apis() };
+    expect(createKubernetesDriver(env, deps).metrics).toBeUndefined();
+    const driver = createKubernetesDriver({ ...env, ANALYSIS_PROMETHEUS_URL: prometheus.url, ANALYSIS_ERROR_RATE_QUERY: 'mine_errors{revision="{{revision}}"}', ANALYSIS_P95_QUERY: '' }, deps);
+    prometheus.answer = () => vector('0.5');
+    expect(await driver.metrics?.measure(store, 4, 10_000, signal)).toEqual({ errorRate: 0.5, p95Ms: 0.5 });
+    expect(prometheus.queries).toContain('mine_errors{revision="4"}');
+    expect(prometheus.queries.some((q) => q.startsWith('histogram_quantile(0.95'))).toBe(true);
   });
 });
