@@ -16,3 +16,5 @@ export * from './notifications.js';
 export * from './notification-dtos.js';
 export * from './page-query.js';
 export * from './quotas.js';
+export * from './store-spec.js';
+export * from './store-spec.schema.js';
