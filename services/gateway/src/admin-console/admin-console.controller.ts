@@ -11,6 +11,7 @@ import { DeadLetterBulkDto, DeadLetterDiscardResultDto, DeadLetterReplayResultDt
 import { AdminStatsDto } from './dto/admin-stats.dto.js';
 import { RequestPageDto } from './dto/request-log.dto.js';
 import { ServiceInstanceListDto } from './dto/services.dto.js';
+import { CleanupLogDto, CleanupRunDto } from './dto/cleanup.dto.js';
 
 const LIVE_INTERVAL_MS = 2000;
 const LIVE_MAX_MS = 60 * 60_000;
@@ -110,14 +111,14 @@ export class AdminConsoleController {
   @Post('cleanup/run')
   @HttpCode(202)
   @Endpoint({ id: 'runCleanup', summary: 'Run retention cleanup', description: 'Queues a retention cleanup now; its run shows in the log.', access: 'admin', slow: true })
-  @ApiAcceptedResponse({ description: 'Retention cleanup queued; its run in the log' })
+  @ApiAcceptedResponse({ type: CleanupRunDto, description: 'Retention cleanup queued; its run in the log' })
   cleanup(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.RunCleanup, {}, user);
   }
 
   @Get('cleanup/log')
   @Endpoint({ id: 'listCleanupRuns', summary: 'Cleanup log', description: 'Retention cleanup runs, newest first.', access: 'admin', slow: true })
-  @ApiOkResponse({ description: 'Cleanup runs, newest first' })
+  @ApiOkResponse({ type: CleanupLogDto, description: 'Cleanup runs, newest first' })
   cleanupLog(@CurrentUser() user: AuthUser): Promise<unknown> {
     return this.admin.call(AdminRpc.CleanupLog, {}, user);
   }
