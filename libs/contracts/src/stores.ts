@@ -17,6 +17,10 @@ export const ProvisionerRpc = {
   Load: 'provisioner.load',
   /** `{storeId, action: RolloutAction, full?}` → `Store`: steers the rollout in progress. */
   Rollout: 'provisioner.rollout',
+  /** `{storeId}` → `StoreSpecDocument`: the desired state as a `kind: Store` document. */
+  GetSpec: 'provisioner.spec.get',
+  /** `{storeId, document, dryRun?}` → `{diff}` on a dry run, else `Store`: applied as PATCH is. */
+  PutSpec: 'provisioner.spec.put',
 } as const;
 
 /** The CPU load an administrator may set on a simulated store, in percent of each pod's CPU request. */

@@ -21,6 +21,7 @@ import { ValidationUpdates } from './datasets/validation-updates.js';
 import { StatusRoute } from './datasets/status.route.js';
 import { StoresController } from './stores/stores.controller.js';
 import { StoreRolloutController } from './stores/store-rollout.controller.js';
+import { StoreSpecController } from './stores/store-spec.controller.js';
 import { StoresService } from './stores/stores.service.js';
 import { GatewayEnv } from './gateway.env.js';
 import { AuditLog } from './identity/audit-log.js';
@@ -65,7 +66,7 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'identity', entities, mi
       exports: [TokenVersions],
     }),
   ],
-  controllers: [AuthController, AdminIdentityController, AdminTeamQuotaController, PollsController, DatasetsController, ValidationController, StoresController, StoreRolloutController, AdminConsoleController, NotificationsController],
+  controllers: [AuthController, AdminIdentityController, AdminTeamQuotaController, PollsController, DatasetsController, ValidationController, StoresController, StoreRolloutController, StoreSpecController, AdminConsoleController, NotificationsController],
   providers: [
     Outbox,
     AuditLog,

@@ -12,12 +12,14 @@ import { StoreNamespace1733500000000 } from './migrations/1733500000000-store-na
 import { StoreHealthRepository } from './stores/store-health-repository.js';
 import { StoreHealth1733600000000 } from './migrations/1733600000000-store-health.js';
 import { RolloutControl1733700000000 } from './migrations/1733700000000-rollout-control.js';
+import { StoreSpec1733800000000 } from './migrations/1733800000000-store-spec.js';
 import { StoreJobs } from './operations/store-jobs.js';
 import { StoreLock } from './operations/store-lock.js';
 import { StoreOperations } from './operations/store-operations.js';
 import { ProvisionerEnv } from './provisioner.env.js';
 import { StoreRepository } from './stores/store-repository.js';
 import { RolloutActions } from './stores/rollout-actions.js';
+import { StoreSpecs } from './stores/store-specs.js';
 import { StoresRpc } from './stores/stores.rpc.js';
 import { StoresService } from './stores/stores.service.js';
 
@@ -39,7 +41,7 @@ class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
 }
 
 /** This service's schema and migrations (also run alone with MIGRATE_ONLY=true). */
-export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000, OutboxClaims1733400000000, StoreNamespace1733500000000, StoreHealth1733600000000, RolloutControl1733700000000] };
+export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities: [], migrations: [Provisioner1732700000000, OutboxClaims1733400000000, StoreNamespace1733500000000, StoreHealth1733600000000, RolloutControl1733700000000, StoreSpec1733800000000] };
 
 @Module({
   imports: [
@@ -49,6 +51,6 @@ export const PERSISTENCE: PersistenceOptions = { owner: 'provisioner', entities:
     RedisModule.forRoot({ connectionName: 'provisioner' }),
     RabbitModule.forRoot({ service: 'provisioner', serve: 'provisioner' }),
   ],
-  providers: [clusterDriverProvider, ClusterLifecycle, Outbox, StoreRepository, StoreHealthRepository, StoreLock, StoreOperations, StoreJobs, StoresService, RolloutActions, StoresRpc],
+  providers: [clusterDriverProvider, ClusterLifecycle, Outbox, StoreRepository, StoreHealthRepository, StoreLock, StoreOperations, StoreJobs, StoresService, RolloutActions, StoreSpecs, StoresRpc],
 })
 export class AppModule {}

@@ -12,6 +12,7 @@ import { installIpLimit } from '../rate-limit/ip-limit.hook.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.service.js';
 import { API_CSP_DIRECTIVES, DOCS_CSP_DIRECTIVES, isDocsUrl, precomputeSecurityHeaders } from './security-headers.js';
 import { refuseIllFormedInput } from './well-formed-input.js';
+import { acceptYamlBodies } from './yaml-body.js';
 import { createOpenApiDocument } from './openapi/document.js';
 import { installRateLimitHeaders } from './openapi/rate-limit-headers.js';
 
@@ -51,6 +52,7 @@ export async function configureGatewayHttp(app: NestFastifyApplication, fastify:
   });
   // Every string a request brings is checked (well-formed, no NUL, bounded) before any validator.
   refuseIllFormedInput(fastify);
+  acceptYamlBodies(fastify);
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   app.enableCors({
     origin: origins.length > 0 ? origins : false,

@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { ProvisionerRpc, type CreateStoreDto, type RolloutAction, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
+import { ProvisionerRpc, type CreateStoreDto, type StoreSpecChange, type StoreSpecDocument, type RolloutAction, type Store, type StoreEvent, type StoreHealth, type StoreList, type StorePod, type UpdateStoreDto } from '@flotilla/contracts';
 import { RpcClient } from '@flotilla/messaging';
 import type { AuthUser } from '@flotilla/auth';
 import { actorOf } from '../datasets/datasets.service.js';
@@ -49,6 +49,14 @@ export class StoresService {
 
   rollout(id: string, action: RolloutAction, full: boolean, user: AuthUser): Promise<Store> {
     return this.rpc.call('provisioner', ProvisionerRpc.Rollout, { storeId: checkId(id), action, ...(full ? { full } : {}) }, { actor: actorOf(user) });
+  }
+
+  spec(id: string, user: AuthUser): Promise<StoreSpecDocument> {
+    return this.rpc.call('provisioner', ProvisionerRpc.GetSpec, { storeId: checkId(id) }, { actor: actorOf(user) });
+  }
+
+  putSpec(id: string, document: unknown, dryRun: boolean, user: AuthUser): Promise<{ diff: StoreSpecChange[] } | Store> {
+    return this.rpc.call('provisioner', ProvisionerRpc.PutSpec, { storeId: checkId(id), document: document ?? null, ...(dryRun ? { dryRun } : {}) }, { actor: actorOf(user) });
   }
 
   load(id: string, cpuPercent: number, user: AuthUser): Promise<{ storeId: string; cpuPercent: number }> {

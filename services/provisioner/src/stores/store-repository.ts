@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { StoreEventTypes, type RolloutSpec, type RolloutState, type Store, type StoreEvent, type StoreEventData, type StoreStatus, type StoreTemplate } from '@flotilla/contracts';
+import { StoreEventTypes, type RolloutSpec, type StoreAutoscale, type StoreEnvVar, type StoreProbe, type RolloutState, type Store, type StoreEvent, type StoreEventData, type StoreStatus, type StoreTemplate } from '@flotilla/contracts';
 import { Outbox } from '@flotilla/messaging';
 import { storeUrl, type StoreUrlSettings } from '../drivers/kubernetes/store-url.js';
 
@@ -33,6 +33,23 @@ export interface StoreRow {
   rollout_state?: Omit<RolloutState, 'paused'> | null;
   rollout_paused?: boolean;
   rollout_command?: string | null;
+  /** Store spec columns (env, probes, autoscale); absent from rows made up by tests. */
+  env?: StoreEnvVar[];
+  probes?: StoreProbes;
+  autoscale?: StoreAutoscale | null;
+}
+
+export interface StoreProbes {
+  readinessProbe?: StoreProbe;
+  livenessProbe?: StoreProbe;
+}
+
+/** What a store spec sets besides version, replicas and rollout; `restart` when pods must be replaced for it. */
+export interface StoreSettings {
+  env: StoreEnvVar[];
+  probes: StoreProbes;
+  autoscale: StoreAutoscale | null;
+  restart: boolean;
 }
 
 export interface RevisionRow {

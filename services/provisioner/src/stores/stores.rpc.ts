@@ -18,8 +18,9 @@ import { StoreOperations } from '../operations/store-operations.js';
 import { StoreHealthRepository } from './store-health-repository.js';
 import { StoreRepository } from './store-repository.js';
 import { Outbox, RpcServer, validatePayload, type RpcRequestMeta } from '@flotilla/messaging';
-import { ChaosDto, CreateStoreDto, RolloutActionRequestDto, StoreRefDto, UpdateStoreRequestDto } from './dto/store.dto.js';
+import { ChaosDto, CreateStoreDto, RolloutActionRequestDto, StoreRefDto, StoreSpecRequestDto, UpdateStoreRequestDto } from './dto/store.dto.js';
 import { RolloutActions } from './rollout-actions.js';
+import { StoreSpecs } from './store-specs.js';
 import { StoresService } from './stores.service.js';
 
 class StoreLoadDto extends StoreLoadRequestDto {
@@ -40,6 +41,7 @@ export class StoresRpc implements OnModuleInit {
     private readonly outbox: Outbox,
     @Inject(CLUSTER_DRIVER) private readonly driver: ClusterDriver,
     private readonly rollouts: RolloutActions,
+    private readonly specs: StoreSpecs,
   ) {}
 
   onModuleInit(): void {
@@ -65,6 +67,11 @@ export class StoresRpc implements OnModuleInit {
     this.server.handle(ProvisionerRpc.Rollout, async (p, meta) => {
       const { storeId, action, full } = await validatePayload(RolloutActionRequestDto, p);
       return this.rollouts.act(storeId, action, full ?? false, actor(meta));
+    });
+    this.server.handle(ProvisionerRpc.GetSpec, async (p, meta) => this.specs.get((await validatePayload(StoreRefDto, p)).storeId, actor(meta)));
+    this.server.handle(ProvisionerRpc.PutSpec, async (p, meta) => {
+      const { storeId, document, dryRun } = await validatePayload(StoreSpecRequestDto, p);
+      return this.specs.put(storeId, document, dryRun ?? false, actor(meta));
     });
     this.server.handle(ProvisionerRpc.Load, async (p, meta) => this.load(await validatePayload(StoreLoadDto, p), actor(meta)));
     // The admin's figures: stores by status and the provisioner's jobs by state.

@@ -18,6 +18,7 @@ import {
   type StorePod,
   type StoreTemplate,
 } from '@flotilla/contracts';
+import type { StoreSettings } from './store-repository.js';
 import type { ClusterDriver } from '../drivers/cluster-driver.js';
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
 import { namespaceFor } from '../drivers/ownership.js';
@@ -111,7 +112,7 @@ export class StoresService {
    * replica change alone scales the current revision. One operation at a time: a store
    * being provisioned, updated or deleted answers 409.
    */
-  async update(storeId: string, changes: UpdateStoreDto, actor: RpcActor): Promise<Store> {
+  async update(storeId: string, changes: UpdateStoreDto, actor: RpcActor, settings?: StoreSettings): Promise<Store> {
     const row = await this.findScoped(storeId, actor);
     const problems: RpcFieldError[] = [];
     // What runs now: after a rollback that is the stable revision, not the one asked for last.
@@ -126,7 +127,8 @@ export class StoresService {
     if (!['ready', 'degraded', 'failed'].includes(row.status)) {
       throw new RpcError('CONFLICT', `Store ${row.name} is ${row.status}; try again once that is finished.`);
     }
-    const newRevision = !stable || version !== stable.version || changes.rollout !== undefined;
+    // New env or probes need new pods: a new revision, rolled out like a new version.
+    const newRevision = !stable || version !== stable.version || changes.rollout !== undefined || (settings?.restart ?? false);
     const revision = newRevision ? row.revision + 1 : stable.revision;
     // Before Helm: the rollout's peak (both revisions for blue/green) must fit the namespace quota.
     const from = stable ? { revision: stable.revision, replicas: stable.replicas } : undefined;
@@ -138,7 +140,7 @@ export class StoresService {
       const next = await this.repo.transition(
         row.id,
         // A new rollout starts unsteered: nothing held, no command left from an aborted one.
-        { set: { status: 'updating', error: null, revision, version, replicas, rollout, rollout_state: null, rollout_paused: false, rollout_command: null }, whenStatus: ['ready', 'degraded', 'failed'] },
+        { set: { status: 'updating', error: null, revision, version, replicas, rollout, rollout_state: null, rollout_paused: false, rollout_command: null, ...(settings ? { env: settings.env, probes: settings.probes, autoscale: settings.autoscale } : {}) }, whenStatus: ['ready', 'degraded', 'failed'] },
         { type: 'requested', message, publish: StoreEventTypes.Updating, actor: actor.userId },
         m,
       );

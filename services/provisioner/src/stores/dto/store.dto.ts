@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsUUID, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import { ChaosRequestDto, RolloutActionDto, RolloutActions, UpdateStoreDto, type RolloutAction } from '@flotilla/contracts';
 
 export { CreateStoreDto, UpdateStoreDto } from '@flotilla/contracts';
@@ -26,4 +26,14 @@ export class RolloutActionRequestDto extends RolloutActionDto {
 
   @IsIn(RolloutActions)
   action: RolloutAction;
+}
+
+/** A store spec document travels as parsed; the provisioner checks it against the schema itself. */
+export class StoreSpecRequestDto extends StoreRefDto {
+  @IsDefined()
+  document: unknown;
+
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
 }
