@@ -1,4 +1,4 @@
-import type { StorePod, StoreTemplate } from '@flotilla/contracts';
+import type { StoreEnvVar, StorePod, StoreProbe, StoreTemplate } from '@flotilla/contracts';
 import type { RevisionMetrics } from './revision-metrics.js';
 
 /**
@@ -34,6 +34,15 @@ export interface ReleaseSpec {
   /** Generated passwords (database, admin); passed to the cluster without touching disk. */
   secrets: Record<string, string>;
   revisions: RevisionSpec[];
+  /** What the store's spec sets in the app container (plain env, probes); absent: the chart's own. */
+  app?: AppSettings;
+}
+
+/** The store spec's env and probes (docs/STORE-SPEC.md), as the charts render them. */
+export interface AppSettings {
+  env: StoreEnvVar[];
+  readinessProbe?: StoreProbe;
+  livenessProbe?: StoreProbe;
 }
 
 /** A store namespace of this installation, as the orphan sweep sees it. */

@@ -3,7 +3,7 @@ import type { Counter, Histogram } from 'prom-client';
 import { ENV } from '@flotilla/config';
 import { StoreEventTypes, type RolloutSpec } from '@flotilla/contracts';
 import { MetricsService } from '@flotilla/observability';
-import { PermanentDriverError, type ClusterDriver, type NamespaceLimits, type RevisionSpec, type StoreRef } from '../drivers/cluster-driver.js';
+import { PermanentDriverError, type AppSettings, type ClusterDriver, type NamespaceLimits, type RevisionSpec, type StoreRef } from '../drivers/cluster-driver.js';
 import { CLUSTER_DRIVER } from '../drivers/driver.token.js';
 import { storeUrl } from '../drivers/kubernetes/store-url.js';
 import { resolveOwnership } from '../drivers/ownership.js';
@@ -261,8 +261,9 @@ export class StoreOperations {
     return storeUrl(row, this.env);
   }
 
-  private releaseBase(row: StoreRow): { host: string; secrets: Record<string, string> } {
-    return { host: `${row.name}.${this.env.BASE_DOMAIN}`, secrets: this.secrets.open(row.secrets) };
+  private releaseBase(row: StoreRow): { host: string; secrets: Record<string, string>; app: AppSettings } {
+    const app: AppSettings = { env: row.env ?? [], ...(row.probes ?? {}) };
+    return { host: `${row.name}.${this.env.BASE_DOMAIN}`, secrets: this.secrets.open(row.secrets), app };
   }
 
   private context(row: StoreRow, signal: AbortSignal): RolloutContext {

@@ -136,6 +136,8 @@ export function storeValues(template: StoreTemplate, release: ReleaseSpec, optio
     revisions,
     ...(options.storageClassName ? { storageClassName: options.storageClassName } : {}),
     networkPolicy: { ingressNamespace: options.ingressNamespace },
+    // The store spec's env and probes (values.schema.json `spec`); without them the charts' own probes.
+    ...(release.app ? { spec: release.app } : {}),
   });
 }
 
