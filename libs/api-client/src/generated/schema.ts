@@ -7380,10 +7380,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @example flotilla.io/v1 */
-                        apiVersion: string;
-                        /** @example Store */
-                        kind: string;
+                        /** @enum {string} */
+                        apiVersion: "flotilla.io/v1";
+                        /** @enum {string} */
+                        kind: "Store";
                         metadata: Record<string, never>;
                         spec: Record<string, never>;
                     };
@@ -7502,18 +7502,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @example flotilla.io/v1 */
-                    apiVersion: string;
-                    /** @example Store */
-                    kind: string;
+                    /** @enum {string} */
+                    apiVersion: "flotilla.io/v1";
+                    /** @enum {string} */
+                    kind: "Store";
                     metadata: Record<string, never>;
                     spec: Record<string, never>;
                 };
                 "application/yaml": {
-                    /** @example flotilla.io/v1 */
-                    apiVersion: string;
-                    /** @example Store */
-                    kind: string;
+                    /** @enum {string} */
+                    apiVersion: "flotilla.io/v1";
+                    /** @enum {string} */
+                    kind: "Store";
                     metadata: Record<string, never>;
                     spec: Record<string, never>;
                 };

@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiQuery, Api
 import type { FastifyReply } from 'fastify';
 import { stringify } from 'yaml';
 import { CurrentUser, type AuthUser } from '@flotilla/auth';
-import type { Store, StoreSpecChange, StoreSpecDocument } from '@flotilla/contracts';
+import { STORE_SPEC_API_VERSION, type Store, type StoreSpecChange, type StoreSpecDocument } from '@flotilla/contracts';
 import { Endpoint } from '../http/openapi/endpoint.js';
 import { YAML_TYPE } from '../http/yaml-body.js';
 import { StoreDto } from './dto/store-responses.dto.js';
@@ -13,7 +13,7 @@ const DOCUMENT = 'A `kind: Store` document (API.md, Stores; schema in libs/contr
 const SPEC = {
   type: 'object',
   required: ['apiVersion', 'kind', 'metadata', 'spec'],
-  properties: { apiVersion: { type: 'string', example: 'flotilla.io/v1' }, kind: { type: 'string', example: 'Store' }, metadata: { type: 'object' }, spec: { type: 'object' } },
+  properties: { apiVersion: { type: 'string', enum: [STORE_SPEC_API_VERSION] }, kind: { type: 'string', enum: ['Store'] }, metadata: { type: 'object' }, spec: { type: 'object' } },
 };
 const DIFF = {
   type: 'object',
@@ -21,7 +21,8 @@ const DIFF = {
   properties: {
     diff: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'from', 'to'], properties: { path: { type: 'string', example: 'spec.replicas' }, from: {}, to: {} } },
+      maxItems: 1000,
+      items: { type: 'object', required: ['path', 'from', 'to'], properties: { path: { type: 'string', maxLength: 200, example: 'spec.replicas' }, from: {}, to: {} } },
     },
   },
 };
