@@ -24,7 +24,8 @@ interface Pod {
   ready: boolean;
 }
 
-const RECONCILE_MS = 2000;
+/** The provisioner's reconcile period here: an abort must have sent all traffic back within it. */
+const RECONCILE_MS = 3000;
 const STEPS = [{ weight: 10, pause: '1s' }, { weight: 50, pause: 'indefinite' }, { weight: 100 }];
 
 /**
@@ -116,11 +117,13 @@ describe('rollout control: promote, pause, resume, abort', () => {
     await until((s) => s.rollout?.weight === 50 && s.rollout.waiting === 'promote', 'the 50% step of 6.8');
     const asked = performance.now();
     expect((await act('abort')).status).toBe(202);
-    const aborted = await until((s) => s.status === 'degraded', 'the abort', RECONCILE_MS);
+    // Traffic back: the canary's pods gone and the stable revision's alone — within one period.
+    await waitFor(async () => ((await pods()).every((p) => p.revision === 2) ? true : undefined), { what: 'the aborted revision removed', timeoutMs: RECONCILE_MS, intervalMs: 100 });
     expect(performance.now() - asked).toBeLessThanOrEqual(RECONCILE_MS);
+    // Degraded once the stable revision serves with all its pods ready again (the rollback waits for them).
+    const aborted = await until((s) => s.status === 'degraded', 'the abort', 30_000);
     expect(aborted.error).toMatch(/aborted; serving revision 2 \(6\.7\)/);
     expect(aborted.observed.revision).toBe(2);
-    await waitFor(async () => ((await pods()).every((p) => p.revision === 2) ? true : undefined), { what: 'the aborted revision removed', timeoutMs: RECONCILE_MS });
     // Still degraded a reconcile period later: the version asked for is not the one serving.
     await sleep(RECONCILE_MS + 500);
     expect((await store()).status).toBe('degraded');

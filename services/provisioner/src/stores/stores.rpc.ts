@@ -70,7 +70,9 @@ export class StoresRpc implements OnModuleInit {
     });
     this.server.handle(ProvisionerRpc.GetSpec, async (p, meta) => this.specs.get((await validatePayload(StoreRefDto, p)).storeId, actor(meta)));
     this.server.handle(ProvisionerRpc.PutSpec, async (p, meta) => {
-      const { storeId, document, dryRun } = await validatePayload(StoreSpecRequestDto, p);
+      const { document, ...request } = (p ?? {}) as { document?: unknown };
+      const { storeId, dryRun } = await validatePayload(StoreSpecRequestDto, request);
+      if (document === undefined) throw new RpcError('UNPROCESSABLE', 'A store spec document is needed.', [{ path: 'document', message: 'is required' }]);
       return this.specs.put(storeId, document, dryRun ?? false, actor(meta));
     });
     this.server.handle(ProvisionerRpc.Load, async (p, meta) => this.load(await validatePayload(StoreLoadDto, p), actor(meta)));

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import { ChaosRequestDto, RolloutActionDto, RolloutActions, UpdateStoreDto, type RolloutAction } from '@flotilla/contracts';
 
 export { CreateStoreDto, UpdateStoreDto } from '@flotilla/contracts';
@@ -28,11 +28,12 @@ export class RolloutActionRequestDto extends RolloutActionDto {
   action: RolloutAction;
 }
 
-/** A store spec document travels as parsed; the provisioner checks it against the schema itself. */
+/**
+ * `provisioner.spec.put` without its document: the document travels as parsed and is not
+ * given to class-transformer at all (it would assign each key, setting a prototype for
+ * `__proto__` and throwing on `constructor`: a 500); the schema checks it, refusing both.
+ */
 export class StoreSpecRequestDto extends StoreRefDto {
-  @IsDefined()
-  document: unknown;
-
   @IsOptional()
   @IsBoolean()
   dryRun?: boolean;
