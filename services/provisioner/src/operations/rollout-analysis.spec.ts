@@ -1,9 +1,9 @@
 import type { RolloutAnalysis } from '@flotilla/contracts';
-import type { ClusterDriver, RevisionSpec } from '../drivers/cluster-driver.js';
+import type { RevisionSpec } from '../drivers/cluster-driver.js';
 import type { NoData, RevisionMeasurement, RevisionMetrics } from '../drivers/revision-metrics.js';
-import { rollOut, type RolloutContext } from './rollout.js';
+import { fakeCluster, rolloutContext, TestControl } from '../../test/support/fake-rollout.js';
+import { rollOut } from './rollout.js';
 import { analysisProblems } from './rollout-analysis.js';
-import type { RolloutCommand, RolloutControl } from './rollout-control.js';
 
 type Answer = RevisionMeasurement | NoData | Error;
 
@@ -25,47 +25,12 @@ const GOOD = { errorRate: 0.001, p95Ms: 100, requests: 50 };
 const BAD = { errorRate: 0.2, p95Ms: 1500, requests: 50 };
 const NO_DATA: NoData = { noData: true, why: 'no requests reached revision 2' };
 
-class TestControl implements RolloutControl {
-  paused = false;
-  command: RolloutCommand | null = null;
-  read = async () => ({ paused: this.paused, command: this.command });
-  take = async (command: RolloutCommand) => {
-    if (this.command === command) this.command = null;
-  };
-  report = async () => undefined;
-  pause = async () => void (this.paused = true);
-}
-
 function start(metrics: RevisionMetrics, analysis: Partial<RolloutAnalysis> = {}, control = new TestControl()) {
-  const applied: RevisionSpec[][] = [];
-  const events: { type: string; message: string }[] = [];
-  let running: RevisionSpec[] = [];
-  const driver = {
-    metrics,
-    apply: async (_s: unknown, _t: unknown, release: { revisions: RevisionSpec[] }) => {
-      applied.push(release.revisions);
-      running = release.revisions;
-    },
-    observe: async () => ({
-      namespaceExists: true,
-      revisions: running,
-      pods: running.flatMap((r) => Array.from({ length: r.replicas }, (_, i) => ({ name: `p${r.revision}-${i}`, phase: 'Running', ready: true, restarts: 0, revision: r.revision }))),
-    }),
-  } as unknown as ClusterDriver;
-  const ctx: RolloutContext = {
-    driver,
-    store: { storeId: 's', name: 'shop', namespace: 'store-shop', teamId: 't', template: 'wordpress' },
-    release: { host: 'shop.test', secrets: {} },
-    log: async (type, message) => void events.push({ type, message }),
-    signal: new AbortController().signal,
-    deadlineMs: 1000,
-    pauseMs: 0,
-    pollMs: 2,
-    control,
-  };
+  const { driver, applied } = fakeCluster({ metrics });
+  const { ctx, log } = rolloutContext(driver, { pollMs: 2, control });
   const spec = { interval: '10ms', successCondition: 'errorRate < 0.01 && p95Ms < 500', failureLimit: 2, onNoData: 'pause' as const, ...analysis };
   const outcome = rollOut(ctx, { revision: 1, version: '6.6', replicas: 4 }, { revision: 2, version: '6.7', replicas: 4 }, { strategy: 'Canary', steps: [50, 100], analysis: spec });
-  const measured = () => events.filter((e) => e.type === 'analysis').map((e) => e.message);
+  const measured = () => log.filter((line) => line.startsWith('analysis: ')).map((line) => line.slice('analysis: '.length));
   return { outcome, applied, measured, control };
 }
 

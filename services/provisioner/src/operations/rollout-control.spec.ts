@@ -1,55 +1,10 @@
-import type { ClusterDriver, RevisionSpec } from '../drivers/cluster-driver.js';
-import { rollOut, type RolloutContext } from './rollout.js';
-import type { RolloutCommand, RolloutControl } from './rollout-control.js';
+import { fakeCluster, rolloutContext, TestControl } from '../../test/support/fake-rollout.js';
+import { rollOut } from './rollout.js';
 import { parsePause, stepsProblem } from './rollout-steps.js';
 
-/** A cluster where every applied pod is ready at once; it keeps each release applied. */
-function readyCluster(): { driver: ClusterDriver; applied: RevisionSpec[][] } {
-  const applied: RevisionSpec[][] = [];
-  let running: RevisionSpec[] = [];
-  const driver = {
-    apply: async (_store: unknown, _template: unknown, release: { revisions: RevisionSpec[] }) => {
-      applied.push(release.revisions);
-      running = release.revisions;
-    },
-    observe: async () => ({
-      namespaceExists: true,
-      revisions: running,
-      pods: running.flatMap((r) => Array.from({ length: r.replicas }, (_, i) => ({ name: `p${r.revision}-${i}`, phase: 'Running', ready: true, restarts: 0, revision: r.revision }))),
-    }),
-  } as unknown as ClusterDriver;
-  return { driver, applied };
-}
-
-/** A control a test steers, recording what the rollout reported. */
-class TestControl implements RolloutControl {
-  paused = false;
-  command: RolloutCommand | null = null;
-  readonly reports: Parameters<RolloutControl['report']>[0][] = [];
-  read = async () => ({ paused: this.paused, command: this.command });
-  take = async (command: RolloutCommand) => {
-    if (this.command === command) this.command = null;
-  };
-  report = async (state: Parameters<RolloutControl['report']>[0]) => void this.reports.push(state);
-  /** Resolves once the rollout reported a state matching `check`. */
-  async reached(check: (s: Parameters<RolloutControl['report']>[0]) => boolean): Promise<void> {
-    while (!this.reports.some(check)) await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 function start(control: TestControl, steps: { weight: number; pause?: string }[]) {
-  const { driver, applied } = readyCluster();
-  const ctx: RolloutContext = {
-    driver,
-    store: { storeId: 's', name: 'shop', namespace: 'store-shop', teamId: 't', template: 'wordpress' },
-    release: { host: 'shop.test', secrets: {} },
-    log: async () => undefined,
-    signal: new AbortController().signal,
-    deadlineMs: 1000,
-    pauseMs: 0,
-    pollMs: 2,
-    control,
-  };
+  const { driver, applied } = fakeCluster();
+  const { ctx } = rolloutContext(driver, { pollMs: 2, control });
   const outcome = rollOut(ctx, { revision: 1, version: '6.6', replicas: 4 }, { revision: 2, version: '6.7', replicas: 4 }, { strategy: 'Canary', steps });
   return { outcome, applied };
 }
