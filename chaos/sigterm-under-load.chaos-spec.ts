@@ -48,6 +48,9 @@ describe('fault: SIGTERM under load, each service', () => {
       RPC_TIMEOUT_MS: '20000',
       RATE_LIMIT_PER_USER: '10000000',
       RATE_LIMIT_PER_IP: '100000000',
+      // The load tests leave hundreds of uploads started and never completed: the team's
+      // quota of uploads pending at once would refuse the later tests' uploads (422).
+      QUOTA_MAX_CONCURRENT_UPLOADS: '1000000',
       SIMULATED_POD_START_MS: '2500',
       SIMULATED_POD_READY_MS: '2500',
       RECONCILE_INTERVAL_MS: '2000',
