@@ -10,6 +10,8 @@
 # checkout the push is refused; the commit is replayed on top and pushed again.
 # GITOPS_REMOTE (origin) and GITOPS_BRANCH (main) name where it goes.
 set -euo pipefail
+# shellcheck source=deploy/cd/gitops-push.sh
+source "$(dirname "${BASH_SOURCE[0]}")/gitops-push.sh"
 
 remote=${GITOPS_REMOTE:-origin}
 branch=${GITOPS_BRANCH:-main}
@@ -19,12 +21,4 @@ shift
 
 git diff --quiet -- "$@" && exit 0
 git commit --quiet -m "$message [skip ci]" -- "$@" >&2
-for _ in 1 2 3; do
-  if git push --quiet "$remote" "HEAD:$branch" >&2; then
-    git rev-parse HEAD
-    exit 0
-  fi
-  git pull --quiet --rebase "$remote" "$branch" >&2
-done
-echo "gitops-commit: $branch kept moving; not pushed after 3 attempts" >&2
-exit 1
+gitops_push gitops-commit

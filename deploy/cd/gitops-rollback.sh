@@ -8,6 +8,8 @@
 # Each SHA must be on main and made by the same committer as this checkout's (the CD
 # bot): main's head may be anyone's commit, and reverting it would undo someone's work.
 set -euo pipefail
+# shellcheck source=deploy/cd/gitops-push.sh
+source "$(dirname "${BASH_SOURCE[0]}")/gitops-push.sh"
 
 remote=${GITOPS_REMOTE:-origin}
 branch=${GITOPS_BRANCH:-main}
@@ -29,12 +31,4 @@ for sha in "${commits[@]}"; do
 done
 git revert --no-commit "${commits[@]}" >&2
 git commit --quiet -m "rollback($environment): revert ${commits[*]} [skip ci]" >&2
-for _ in 1 2 3; do
-  if git push --quiet "$remote" "HEAD:$branch" >&2; then
-    git rev-parse HEAD
-    exit 0
-  fi
-  git pull --quiet --rebase "$remote" "$branch" >&2
-done
-echo "gitops-rollback: $branch kept moving; not pushed after 3 attempts" >&2
-exit 1
+gitops_push gitops-rollback

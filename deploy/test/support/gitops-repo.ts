@@ -41,7 +41,7 @@ export function gitopsRepos(): { origin: string; cd: string; person: string; bin
     writeFileSync(join(seed, file), readFileSync(join(ROOT, file), 'utf8'));
   }
   mkdirSync(join(seed, 'deploy/cd'), { recursive: true });
-  for (const script of ['gitops-commit.sh', 'gitops-rollback.sh']) {
+  for (const script of ['gitops-commit.sh', 'gitops-rollback.sh', 'gitops-push.sh']) {
     writeFileSync(join(seed, 'deploy/cd', script), readFileSync(join(ROOT, 'deploy/cd', script)));
     chmodSync(join(seed, 'deploy/cd', script), 0o755);
   }
